@@ -1,0 +1,215 @@
+/**
+ * Grid/anchor decode of raw head outputs, written once for every model and driven by the spec's
+ * head descriptions. Runs on tensors (inside one `tf.tidy`) and reads the result once.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AnchorDeltasHeadSpec, DarknetHeadSpec, HeadSpec, ModelSpec, Yolov5HeadSpec } from '../spec';
+import { generateAnchors } from './anchors';
+
+/**
+ * Decoded candidates of a batch: for every image the same K candidate boxes (all heads, in head
+ * order, then cells row-major, then anchors), in network-input pixels.
+ */
+export interface DecodedOutputs {
+  batch: number;
+  /** Candidates per image. */
+  count: number;
+  numClasses: number;
+  /** `[N, K, 4]` boxes x1, y1, x2, y2 in network pixels. */
+  boxes: Float32Array;
+  /** `[N, K, C]` per-class scores (objectness x class probability). Present when the spec is multi-label. */
+  scores?: Float32Array;
+  /** `[N, K]` best score per candidate. Present when the spec is single-label. */
+  bestScore?: Float32Array;
+  /** `[N, K]` class of the best score. Present when the spec is single-label. */
+  bestClass?: Int32Array;
+}
+
+/** Decode every head of `spec` from the raw outputs (NHWC, as `Detector.predict` returns them). */
+export function decodeOutputs(spec: ModelSpec, raw: tf.Tensor[]): DecodedOutputs {
+  const numClasses = spec.classNames.length;
+  const batch = raw[0].shape[0];
+  const t = tf.tidy((): { boxes: tf.Tensor; scores?: tf.Tensor; bestScore?: tf.Tensor; bestClass?: tf.Tensor } => {
+    const boxes: tf.Tensor[] = [];
+    const scores: tf.Tensor[] = [];
+    for (const head of spec.heads) {
+      const d = decodeHead(head, raw, spec, numClasses);
+      boxes.push(d.boxes);
+      scores.push(d.scores);
+    }
+    const b = boxes.length === 1 ? boxes[0] : tf.concat(boxes, 1);
+    const s = scores.length === 1 ? scores[0] : tf.concat(scores, 1);
+    if (spec.multiLabel) return { boxes: b, scores: s };
+    return { boxes: b, bestScore: tf.max(s, -1), bestClass: tf.argMax(s, -1) };
+  });
+  try {
+    const count = t.boxes.shape[1] as number;
+    return {
+      batch,
+      count,
+      numClasses,
+      boxes: t.boxes.dataSync() as Float32Array,
+      scores: t.scores ? (t.scores.dataSync() as Float32Array) : undefined,
+      bestScore: t.bestScore ? (t.bestScore.dataSync() as Float32Array) : undefined,
+      bestClass: t.bestClass ? Int32Array.from(t.bestClass.dataSync()) : undefined,
+    };
+  } finally {
+    tf.dispose(Object.values(t) as tf.Tensor[]);
+  }
+}
+
+interface HeadTensors {
+  /** [N, K, 4] x1, y1, x2, y2 network px. */
+  boxes: tf.Tensor;
+  /** [N, K, C]. */
+  scores: tf.Tensor;
+}
+
+function decodeHead(head: HeadSpec, raw: tf.Tensor[], spec: ModelSpec, numClasses: number): HeadTensors {
+  switch (head.kind) {
+    case 'darknet':
+      return decodeDarknet(head, rawOutput(raw, head.output), spec, numClasses);
+    case 'yolov5':
+      return decodeYolov5(head, rawOutput(raw, head.output), numClasses);
+    case 'anchor-deltas':
+      return decodeAnchorDeltas(head, raw, spec, numClasses);
+    default:
+      throw new Error(`unknown head kind '${(head as { kind: string }).kind}'`);
+  }
+}
+
+function rawOutput(raw: tf.Tensor[], index: number): tf.Tensor4D {
+  const t = raw[index];
+  if (!t) throw new Error(`raw output ${index} is missing (got ${raw.length} outputs)`);
+  if (t.rank !== 4) throw new Error(`raw output ${index} must be NHWC rank 4, got shape [${t.shape.join(', ')}]`);
+  return t as tf.Tensor4D;
+}
+
+/** Grid offsets `[1, H, W, 1]` for x (column) and y (row). */
+function grids(h: number, w: number): { gx: tf.Tensor; gy: tf.Tensor } {
+  return {
+    gx: tf.reshape(tf.range(0, w, 1, 'float32'), [1, 1, w, 1]),
+    gy: tf.reshape(tf.range(0, h, 1, 'float32'), [1, h, 1, 1]),
+  };
+}
+
+/** Corner boxes `[N, H*W*A, 4]` from centre/size tensors of shape `[N, H, W, A]`. */
+function cornerBoxes(cx: tf.Tensor, cy: tf.Tensor, w: tf.Tensor, h: tf.Tensor): tf.Tensor {
+  const hw = tf.mul(w, 0.5);
+  const hh = tf.mul(h, 0.5);
+  const b = tf.stack([tf.sub(cx, hw), tf.sub(cy, hh), tf.add(cx, hw), tf.add(cy, hh)], -1);
+  return tf.reshape(b, [b.shape[0], -1, 4]);
+}
+
+function decodeDarknet(head: DarknetHeadSpec, t: tf.Tensor4D, spec: ModelSpec, C: number): HeadTensors {
+  const [n, h, w, ch] = t.shape;
+  const A = head.anchors.length;
+  if (ch !== A * (5 + C)) {
+    throw new Error(
+      `class count mismatch: head output ${head.output} has ${ch} channels, expected ${A}*(5+${C}) = ${A * (5 + C)} ` +
+        `for ${A} anchors and ${C} classes`,
+    );
+  }
+  const [netH, netW] = spec.input.size;
+  const r = tf.reshape(t, [n, h, w, A, 5 + C]);
+  const [txy, twh, tobj, tcls] = tf.split(r, [2, 2, 1, C], -1);
+  const act = (v: tf.Tensor) => (head.newCoords ? v : tf.sigmoid(v));
+  const s = Math.fround(head.scaleXY);
+  let xy = act(txy);
+  if (s !== 1) xy = tf.add(tf.mul(xy, s), Math.fround(-0.5 * (s - 1)));
+  const [x, y] = tf.unstack(xy, -1);
+  const { gx, gy } = grids(h, w);
+  const cx = tf.mul(tf.add(x, gx), netW / w);
+  const cy = tf.mul(tf.add(y, gy), netH / h);
+  const anchors = tf.tensor2d(head.anchors, [A, 2]);
+  const [tw, th] = tf.unstack(twh, -1);
+  const [aw, ah] = tf.unstack(anchors, -1);
+  let bw: tf.Tensor;
+  let bh: tf.Tensor;
+  if (head.newCoords) {
+    bw = tf.mul(tf.square(tw), tf.mul(aw, 4));
+    bh = tf.mul(tf.square(th), tf.mul(ah, 4));
+  } else {
+    bw = tf.mul(tf.exp(tw), aw);
+    bh = tf.mul(tf.exp(th), ah);
+  }
+  const scores = tf.mul(act(tobj), act(tcls));
+  return { boxes: cornerBoxes(cx, cy, bw, bh), scores: tf.reshape(scores, [n, h * w * A, C]) };
+}
+
+function decodeYolov5(head: Yolov5HeadSpec, t: tf.Tensor4D, C: number): HeadTensors {
+  const [n, h, w, ch] = t.shape;
+  const A = head.anchors.length;
+  if (ch !== 5 * A + C) {
+    throw new Error(
+      `class count mismatch: head output ${head.output} has ${ch} channels, expected 5*${A}+${C} = ${5 * A + C} ` +
+        `for ${A} anchors and ${C} classes`,
+    );
+  }
+  const [sy, sx] = head.stride;
+  const [treg, tobj, tcls] = tf.split(t, [4 * A, A, C], -1);
+  const reg = tf.sigmoid(tf.reshape(treg, [n, h, w, A, 4]));
+  const [x, y, tw, th] = tf.unstack(reg, -1);
+  const { gx, gy } = grids(h, w);
+  const cx = tf.mul(tf.add(tf.sub(tf.mul(x, 2), 0.5), gx), sx);
+  const cy = tf.mul(tf.add(tf.sub(tf.mul(y, 2), 0.5), gy), sy);
+  const [aw, ah] = tf.unstack(tf.tensor2d(head.anchors, [A, 2]), -1);
+  const bw = tf.mul(tf.square(tf.mul(tw, 2)), aw);
+  const bh = tf.mul(tf.square(tf.mul(th, 2)), ah);
+  const obj = tf.expandDims(tf.sigmoid(tobj), -1); // [N, H, W, A, 1]
+  const cls = tf.expandDims(head.classActivation === 'softmax' ? tf.softmax(tcls) : tf.sigmoid(tcls), 3); // [N,H,W,1,C]
+  const scores = tf.mul(obj, cls);
+  return { boxes: cornerBoxes(cx, cy, bw, bh), scores: tf.reshape(scores, [n, h * w * A, C]) };
+}
+
+const anchorCache = new Map<string, Float32Array>();
+
+function cachedAnchors(head: AnchorDeltasHeadSpec, size: [number, number]): Float32Array {
+  const key = JSON.stringify([head.levels, head.anchorScale, head.scales, head.ratios, size]);
+  let a = anchorCache.get(key);
+  if (!a) {
+    a = generateAnchors(head, size);
+    if (anchorCache.size > 16) anchorCache.clear();
+    anchorCache.set(key, a);
+  }
+  return a;
+}
+
+function decodeAnchorDeltas(head: AnchorDeltasHeadSpec, raw: tf.Tensor[], spec: ModelSpec, C: number): HeadTensors {
+  const reg = raw[head.regressionOutput];
+  const cls = raw[head.classificationOutput];
+  if (!reg || !cls) throw new Error(`anchor-deltas head needs outputs ${head.regressionOutput} and ${head.classificationOutput}`);
+  const anchors = cachedAnchors(head, spec.input.size);
+  const K = anchors.length / 4;
+  if (reg.rank !== 3 || reg.shape[1] !== K || reg.shape[2] !== 4) {
+    throw new Error(`regression output must be [N, ${K}, 4], got [${reg.shape.join(', ')}]`);
+  }
+  if (cls.rank !== 3 || cls.shape[1] !== K || cls.shape[2] !== C) {
+    throw new Error(
+      `class count mismatch: classification output must be [N, ${K}, ${C}], got [${cls.shape.join(', ')}]`,
+    );
+  }
+  const [netH, netW] = spec.input.size;
+  const [ay1, ax1, ay2, ax2] = tf.unstack(tf.tensor2d(anchors, [K, 4]), -1);
+  const yca = tf.div(tf.add(ay1, ay2), 2);
+  const xca = tf.div(tf.add(ax1, ax2), 2);
+  const ha = tf.sub(ay2, ay1);
+  const wa = tf.sub(ax2, ax1);
+  const [dy, dx, dh, dw] = tf.unstack(reg, -1);
+  const w = tf.mul(tf.exp(dw), wa);
+  const h = tf.mul(tf.exp(dh), ha);
+  const yc = tf.add(tf.mul(dy, ha), yca);
+  const xc = tf.add(tf.mul(dx, wa), xca);
+  let x1 = tf.sub(xc, tf.div(w, 2));
+  let y1 = tf.sub(yc, tf.div(h, 2));
+  let x2 = tf.add(xc, tf.div(w, 2));
+  let y2 = tf.add(yc, tf.div(h, 2));
+  if (head.clip) {
+    // Upstream ClipBoxes: lower bound 0 on x1/y1, upper bound (size - 1) on x2/y2 only.
+    x1 = tf.maximum(x1, 0);
+    y1 = tf.maximum(y1, 0);
+    x2 = tf.minimum(x2, netW - 1);
+    y2 = tf.minimum(y2, netH - 1);
+  }
+  return { boxes: tf.stack([x1, y1, x2, y2], -1), scores: cls };
+}

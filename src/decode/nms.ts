@@ -1,0 +1,201 @@
+/**
+ * Candidate selection and non-maximum suppression (greedy IoU, DIoU as Darknet's greedynms /
+ * diounms, Gaussian soft-NMS; per class or class-agnostic), on the few candidates above the
+ * score threshold.
+ */
+import { InputSpec, ModelSpec, NmsSpec } from '../spec';
+import { DecodedOutputs } from './decode';
+import { resizeGeometry, unmapBoxes } from './letterbox';
+
+/** One detected object, in original-image pixels. */
+export interface Detection {
+  /** `[x1, y1, x2, y2]` in original-image pixels (not clipped, as the original implementations). */
+  box: [number, number, number, number];
+  score: number;
+  classId: number;
+  label: string;
+}
+
+export interface SelectOptions {
+  spec: ModelSpec;
+  input: InputSpec;
+  imageSize: [number, number];
+  scoreThreshold: number;
+  nms: NmsSpec;
+  maxDetections: number;
+}
+
+/** Threshold, unmap and suppress the candidates of batch item `b`. */
+export function selectAndSuppress(d: DecodedOutputs, b: number, o: SelectOptions): Detection[] {
+  const K = d.count;
+  const C = d.numClasses;
+  const thr = o.scoreThreshold;
+  // Candidates: (box index, class, score), in decode order.
+  const boxIdx: number[] = [];
+  const classes: number[] = [];
+  const scores: number[] = [];
+  if (d.scores) {
+    const s = d.scores;
+    const base = b * K * C;
+    for (let k = 0; k < K; k++) {
+      const row = base + k * C;
+      for (let c = 0; c < C; c++) {
+        const v = s[row + c];
+        if (v > thr) {
+          boxIdx.push(k);
+          classes.push(c);
+          scores.push(v);
+        }
+      }
+    }
+  } else if (d.bestScore && d.bestClass) {
+    const s = d.bestScore;
+    for (let k = 0; k < K; k++) {
+      const v = s[b * K + k];
+      if (v > thr) {
+        boxIdx.push(k);
+        classes.push(d.bestClass[b * K + k]);
+        scores.push(v);
+      }
+    }
+  }
+  const n = scores.length;
+  if (n === 0) return [];
+  // Boxes of the candidates, mapped to original pixels.
+  const boxes = new Float64Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const src = (b * K + boxIdx[i]) * 4;
+    for (let j = 0; j < 4; j++) boxes[i * 4 + j] = d.boxes[src + j];
+  }
+  unmapBoxes(boxes, resizeGeometry(o.input, o.imageSize));
+  const [imgH, imgW] = o.imageSize;
+  // NMS runs on image-relative coordinates, as Darknet does (DIoU is not scale invariant).
+  const rel = new Float64Array(n * 4);
+  for (let i = 0; i < n * 4; i += 4) {
+    rel[i] = boxes[i] / imgW;
+    rel[i + 1] = boxes[i + 1] / imgH;
+    rel[i + 2] = boxes[i + 2] / imgW;
+    rel[i + 3] = boxes[i + 3] / imgH;
+  }
+  const finalScores = Float64Array.from(scores);
+  const keep = suppress(rel, finalScores, o.nms.perClass ? classes : null, o.nms, thr);
+  keep.sort((a, c) => finalScores[c] - finalScores[a]);
+  const limit = o.maxDetections > 0 ? Math.min(o.maxDetections, keep.length) : keep.length;
+  const out: Detection[] = [];
+  for (let r = 0; r < limit; r++) {
+    const i = keep[r];
+    out.push({
+      box: [boxes[i * 4], boxes[i * 4 + 1], boxes[i * 4 + 2], boxes[i * 4 + 3]],
+      score: finalScores[i],
+      classId: classes[i],
+      label: o.spec.classNames[classes[i]] ?? String(classes[i]),
+    });
+  }
+  return out;
+}
+
+/**
+ * Greedy / soft NMS over boxes `[x1, y1, x2, y2]` (flat). Returns kept indices. With `groups`,
+ * only boxes of the same group suppress each other. Soft-NMS rewrites `scores` in place and
+ * drops boxes whose decayed score is no longer above `scoreThreshold`.
+ */
+export function suppress(
+  boxes: ArrayLike<number>,
+  scores: Float64Array | Float32Array,
+  groups: ArrayLike<number> | null,
+  nms: NmsSpec,
+  scoreThreshold = -Infinity,
+): number[] {
+  const n = scores.length;
+  const byGroup = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const g = groups ? groups[i] : 0;
+    let list = byGroup.get(g);
+    if (!list) byGroup.set(g, (list = []));
+    list.push(i);
+  }
+  const keep: number[] = [];
+  const overlap = overlapFunction(nms);
+  for (const list of byGroup.values()) {
+    if (nms.kind === 'soft') {
+      softSuppress(list, boxes, scores, nms.sigma ?? 0.5, scoreThreshold, keep);
+      continue;
+    }
+    // Stable sort by descending score: ties keep decode order, as Darknet's and torch's sorts do
+    // in practice.
+    list.sort((a, b) => scores[b] - scores[a]);
+    const removed = new Uint8Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      if (removed[i]) continue;
+      const a = list[i];
+      keep.push(a);
+      for (let j = i + 1; j < list.length; j++) {
+        if (!removed[j] && overlap(boxes, a, list[j]) > nms.iouThreshold) removed[j] = 1;
+      }
+    }
+  }
+  return keep;
+}
+
+function softSuppress(
+  list: number[],
+  boxes: ArrayLike<number>,
+  scores: Float64Array | Float32Array,
+  sigma: number,
+  thr: number,
+  keep: number[],
+): void {
+  const alive = list.slice();
+  while (alive.length) {
+    let best = 0;
+    for (let i = 1; i < alive.length; i++) if (scores[alive[i]] > scores[alive[best]]) best = i;
+    const a = alive[best];
+    alive.splice(best, 1);
+    keep.push(a);
+    for (let i = alive.length - 1; i >= 0; i--) {
+      const j = alive[i];
+      const iou = boxIou(boxes, a, j);
+      scores[j] *= Math.exp(-(iou * iou) / sigma);
+      if (!(scores[j] > thr)) alive.splice(i, 1);
+    }
+  }
+}
+
+type Overlap = (boxes: ArrayLike<number>, a: number, b: number) => number;
+
+function overlapFunction(nms: NmsSpec): Overlap {
+  if (nms.kind === 'diou') {
+    const beta = nms.beta ?? 0.6;
+    return (boxes, a, b) => boxDiou(boxes, a, b, beta);
+  }
+  return boxIou;
+}
+
+/** IoU of boxes `a` and `b` (indices into flat `[x1, y1, x2, y2]` data); no +1 pixel terms. */
+export function boxIou(boxes: ArrayLike<number>, a: number, b: number): number {
+  const ax1 = boxes[a * 4], ay1 = boxes[a * 4 + 1], ax2 = boxes[a * 4 + 2], ay2 = boxes[a * 4 + 3];
+  const bx1 = boxes[b * 4], by1 = boxes[b * 4 + 1], bx2 = boxes[b * 4 + 2], by2 = boxes[b * 4 + 3];
+  const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
+  const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  const union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/**
+ * Darknet's DIoU for NMS: IoU - (d^2 / c^2)^beta, with d the centre distance and c the diagonal
+ * of the smallest enclosing box.
+ */
+export function boxDiou(boxes: ArrayLike<number>, a: number, b: number, beta: number): number {
+  const iou = boxIou(boxes, a, b);
+  const ax1 = boxes[a * 4], ay1 = boxes[a * 4 + 1], ax2 = boxes[a * 4 + 2], ay2 = boxes[a * 4 + 3];
+  const bx1 = boxes[b * 4], by1 = boxes[b * 4 + 1], bx2 = boxes[b * 4 + 2], by2 = boxes[b * 4 + 3];
+  const cw = Math.max(ax2, bx2) - Math.min(ax1, bx1);
+  const ch = Math.max(ay2, by2) - Math.min(ay1, by1);
+  const c = cw * cw + ch * ch;
+  if (c === 0) return iou;
+  const dx = (ax1 + ax2) / 2 - (bx1 + bx2) / 2;
+  const dy = (ay1 + ay2) / 2 - (by1 + by2) / 2;
+  return iou - Math.pow((dx * dx + dy * dy) / c, beta);
+}

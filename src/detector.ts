@@ -1,0 +1,121 @@
+/**
+ * The `Detector`: a network plus the spec that says how to feed it and read it. Every model
+ * (tiny YOLOv3, YOLOv4-tiny, any Darknet cfg, YOLO-FastestV2, EfficientDet) is a Detector; the
+ * model-specific parts are the LayersModel and the `ModelSpec` data.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ModelSpec } from './spec';
+import { Detection } from './decode/nms';
+import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
+import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
+import { ready } from './backend';
+
+export type { Detection } from './decode/nms';
+export type { PostprocessOptions } from './decode/postprocess';
+
+export type DetectOptions = Omit<PostprocessOptions, 'imageSize'>;
+
+/** A network (LayersModel, raw head outputs NHWC) and its spec. */
+export class Detector {
+  /** The trainable tfjs LayersModel; outputs are the raw head tensors, NHWC. */
+  readonly model: tf.LayersModel;
+  /** Input, head, class and NMS description (plain data). */
+  readonly spec: ModelSpec;
+  /**
+   * Optional fast inference function (BN folded, fused convs). When set, `predict` uses it;
+   * it must return the same tensors as `model.predict` (checked by tests to 1e-4).
+   */
+  inference?: (x: tf.Tensor4D) => tf.Tensor[];
+
+  constructor(model: tf.LayersModel, spec: ModelSpec) {
+    this.model = model;
+    this.spec = spec;
+    const nOut = model.outputs.length;
+    const needed = Math.max(
+      ...spec.heads.map((h) => (h.kind === 'anchor-deltas' ? Math.max(h.regressionOutput, h.classificationOutput) : h.output)),
+    );
+    if (needed >= nOut) {
+      throw new Error(`spec '${spec.name}' refers to output ${needed} but the model has ${nOut} outputs`);
+    }
+  }
+
+  /** Class labels (index = classId). */
+  get classNames(): string[] {
+    return this.spec.classNames;
+  }
+
+  /**
+   * Raw head outputs (one tensor per output, NHWC, the original channel order) for a
+   * preprocessed `[N, H, W, 3]` float input. The caller owns (and disposes) the result.
+   */
+  predict(x: tf.Tensor4D | tf.Tensor): tf.Tensor[] {
+    if (x.rank !== 4 || x.shape[3] !== 3) {
+      throw new Error(`predict expects a preprocessed [N, H, W, 3] tensor, got shape [${x.shape.join(', ')}]`);
+    }
+    const [h, w] = this.spec.input.size;
+    if (x.shape[1] !== h || x.shape[2] !== w) {
+      throw new Error(`predict expects input ${h}x${w} (spec '${this.spec.name}'), got ${x.shape[1]}x${x.shape[2]}`);
+    }
+    return tf.tidy(() => {
+      const out = this.inference ? this.inference(x as tf.Tensor4D) : this.model.predict(x as tf.Tensor4D);
+      return Array.isArray(out) ? out : [out];
+    });
+  }
+
+  /**
+   * Decode raw outputs into detections in original-image pixels: grid/anchor decode as the
+   * spec says, score threshold, NMS, inverse of the resize. Synchronous (one data read).
+   * With a batch of N > 1, use `postprocessBatch`.
+   */
+  postprocess(raw: tf.Tensor[], opts: PostprocessOptions): Detection[] {
+    const n = raw[0].shape[0];
+    if (n !== 1) throw new Error(`postprocess takes a batch of 1 (got ${n}); use postprocessBatch for batches`);
+    return this.postprocessBatch(raw, opts)[0];
+  }
+
+  /** `postprocess` for a batch: one detection list per batch item. */
+  postprocessBatch(raw: tf.Tensor[], opts: PostprocessOptions): Detection[][] {
+    return postprocessOutputs(this.spec, raw, opts);
+  }
+
+  /**
+   * Detect objects in an image (file path, encoded Buffer, RGB `tf.Tensor3D`, or ImageData-like
+   * `{data, width, height}`), or in an array of them (batched; returns one list per image).
+   */
+  async detect(image: ImageInput, opts?: DetectOptions): Promise<Detection[]>;
+  async detect(images: ImageInput[], opts?: DetectOptions): Promise<Detection[][]>;
+  async detect(image: ImageInput | ImageInput[], opts: DetectOptions = {}): Promise<Detection[] | Detection[][]> {
+    await ready();
+    const list = Array.isArray(image) ? image : [image];
+    if (list.length === 0) return [];
+    const resize = opts.resize ?? this.spec.input.resize;
+    const pre: PreprocessResult[] = [];
+    try {
+      for (const img of list) {
+        const pixels = await loadImage(img);
+        try {
+          pre.push(preprocessImage(pixels.tensor, { ...this.spec.input, resize }));
+        } finally {
+          if (pixels.owned) pixels.tensor.dispose();
+        }
+      }
+      const batch = tf.tidy(() => (pre.length === 1 ? pre[0].tensor : tf.concat(pre.map((p) => p.tensor), 0)));
+      let raw: tf.Tensor[] = [];
+      try {
+        raw = this.predict(batch);
+        const dets = this.postprocessBatch(raw, { ...opts, resize, imageSize: pre.map((p) => p.imageSize) });
+        return Array.isArray(image) ? dets : dets[0];
+      } finally {
+        if (batch !== pre[0].tensor) batch.dispose();
+        tf.dispose(raw);
+      }
+    } finally {
+      for (const p of pre) p.tensor.dispose();
+    }
+  }
+
+  /** Free the model's weights. */
+  dispose(): void {
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The torch-specific layer over the safe unpickler: the allow-list of globals a state dict
+ * may use, the storage references persistent ids produce, and lazy tensors that are
+ * materialised once the raw storage bytes are known.
+ */
+import { PyDict, PyDtype, PyGlobal } from './pickleValues';
+import { UnpickleHooks, unsupportedGlobalError } from './safeUnpickler';
+import { RawDtype, TORCH_DTYPE_OBJECTS, TORCH_STORAGE_DTYPES } from './storageDtypes';
+
+/** A storage referenced from the pickle (its bytes live elsewhere in the file). */
+export interface StorageRef {
+  key: string;
+  dtype: RawDtype;
+  /** Element count as the persistent id states it. */
+  numel: number;
+  /** Device the tensor was saved from (`cpu`, `cuda:0`, ...). Ignored: data is read on the CPU. */
+  location: string;
+  /** Legacy views: element offset and size inside the root storage. */
+  view?: { offset: number; size: number };
+}
+
+/** A tensor as the pickle describes it: a strided view of a storage. */
+export class LazyTensor {
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: number,
+    readonly shape: number[],
+    readonly stride: number[],
+  ) {}
+}
+
+/** The globals a state dict or checkpoint may reference, and nothing else. */
+const ALLOWED: Record<string, string[]> = {
+  collections: ['OrderedDict'],
+  'torch._utils': ['_rebuild_tensor_v2', '_rebuild_tensor', '_rebuild_parameter', '_rebuild_parameter_with_state'],
+  'torch._tensor': ['_rebuild_from_type_v2'],
+  'torch.nn.parameter': ['Parameter'],
+  torch: [...Object.keys(TORCH_STORAGE_DTYPES), ...Object.keys(TORCH_DTYPE_OBJECTS), 'Tensor', 'Size'],
+  _codecs: ['encode'],
+};
+
+function asInt(v: unknown, what: string): number {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'bigint') return Number(v);
+  throw new Error(`malformed .pth: ${what} is not an integer (${String(v)})`);
+}
+
+function asIntList(v: unknown, what: string): number[] {
+  if (!Array.isArray(v)) throw new Error(`malformed .pth: ${what} is not a tuple`);
+  return v.map((x, i) => asInt(x, `${what}[${i}]`));
+}
+
+function decodeAsciiish(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return new TextDecoder().decode(v);
+  return String(v);
+}
+
+/**
+ * Hooks for one torch pickle. `storages` collects every storage referenced (key -> ref), so
+ * the caller knows the dtype of each raw storage it must read.
+ */
+export function torchUnpickleHooks(storages: Map<string, StorageRef>): UnpickleHooks {
+  return {
+    resolveGlobal(module: string, name: string): unknown {
+      const names = ALLOWED[module];
+      if (!names || !names.includes(name)) return undefined;
+      if (module === 'torch' && name in TORCH_DTYPE_OBJECTS) return new PyDtype(name);
+      return new PyGlobal(module, name);
+    },
+
+    call: function call(fn: unknown, args: unknown[]): unknown {
+      if (!(fn instanceof PyGlobal)) throw new Error('malformed .pth: call of a non-global object');
+      const q = fn.qualifiedName;
+      switch (q) {
+        case 'collections.OrderedDict': {
+          const d = new PyDict('OrderedDict');
+          const items = args[0];
+          if (Array.isArray(items)) {
+            for (const kv of items) if (Array.isArray(kv) && kv.length === 2) d.set(kv[0], kv[1]);
+          }
+          return d;
+        }
+        case 'torch._utils._rebuild_tensor_v2':
+        case 'torch._utils._rebuild_tensor': {
+          const [storage, offset, size, stride] = args;
+          if (!isStorageRef(storage)) throw new Error('malformed .pth: _rebuild_tensor without a storage');
+          return new LazyTensor(storage, asInt(offset, 'storage offset'), asIntList(size, 'size'), asIntList(stride, 'stride'));
+        }
+        case 'torch._utils._rebuild_parameter':
+        case 'torch._utils._rebuild_parameter_with_state':
+          if (!(args[0] instanceof LazyTensor)) throw new Error('malformed .pth: _rebuild_parameter without a tensor');
+          return args[0];
+        case 'torch._tensor._rebuild_from_type_v2': {
+          const [inner, , innerArgs] = args;
+          if (!Array.isArray(innerArgs)) throw new Error('malformed .pth: _rebuild_from_type_v2 arguments');
+          return call(inner, innerArgs);
+        }
+        case 'torch.Size':
+          return Array.isArray(args[0]) ? args[0].slice() : [];
+        case 'torch.nn.parameter.Parameter':
+          if (!(args[0] instanceof LazyTensor)) throw new Error('malformed .pth: Parameter without a tensor');
+          return args[0];
+        case '_codecs.encode': {
+          // protocol-2 pickles encode `bytes` as _codecs.encode(latin1 text, 'latin1')
+          const s = String(args[0] ?? '');
+          const out = new Uint8Array(s.length);
+          for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+          return out;
+        }
+        default:
+          throw unsupportedGlobalError(fn.module, fn.name);
+      }
+    },
+
+    persistentLoad(pid: unknown): unknown {
+      if (!Array.isArray(pid) || decodeAsciiish(pid[0]) !== 'storage') {
+        throw new Error(`unsupported persistent id in .pth (${describePid(pid)}): only tensor storages are allowed`);
+      }
+      const [, type, keyRaw, locationRaw, numelRaw, viewMeta] = pid;
+      let dtype: RawDtype | undefined;
+      if (type instanceof PyGlobal && type.module === 'torch') dtype = TORCH_STORAGE_DTYPES[type.name];
+      else if (type instanceof PyDtype) dtype = TORCH_DTYPE_OBJECTS[type.name];
+      if (!dtype) throw new Error(`unsupported storage type in .pth: ${describePid(type)}`);
+      const key = decodeAsciiish(keyRaw);
+      const location = decodeAsciiish(locationRaw);
+      const numel = asInt(numelRaw, 'storage size');
+      const prev = storages.get(key);
+      if (prev && prev.dtype !== dtype) {
+        throw new Error(`storage '${key}' is used with two element types (${prev.dtype}, ${dtype})`);
+      }
+      if (!prev) storages.set(key, { key, dtype, numel, location });
+      const root = storages.get(key)!;
+      if (Array.isArray(viewMeta)) {
+        // legacy view: (view_key, offset, view_size), offsets in elements of the storage type
+        return { ...root, view: { offset: asInt(viewMeta[1], 'view offset'), size: asInt(viewMeta[2], 'view size') } };
+      }
+      return root;
+    },
+
+    build(obj: unknown): unknown {
+      // tensors may carry BUILD state (e.g. requires_grad hooks): ignored
+      if (obj instanceof LazyTensor) return obj;
+      throw new Error('malformed .pth: BUILD on an unsupported object');
+    },
+  };
+}
+
+function isStorageRef(v: unknown): v is StorageRef {
+  return typeof v === 'object' && v !== null && 'key' in v && 'dtype' in v && 'numel' in v;
+}
+
+function describePid(v: unknown): string {
+  if (v instanceof PyGlobal) return v.qualifiedName;
+  try {
+    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))?.slice(0, 80) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Read PyTorch weights (`.pth` / `.pt` written by `torch.save`) in plain TypeScript, with no
+ * Python and no code execution: both the zip format (PyTorch >= 1.6) and the legacy pickle
+ * format, tensors saved from any device, float16 widened to float32, int64 as BigInt64Array.
+ * Browser-compatible and synchronous.
+ */
+import { TensorMap } from './tensorMap';
+import { PyDict } from './pytorch/pickleValues';
+import { unpickle } from './pytorch/safeUnpickler';
+import { isZip, readStoredZip, ZipEntry } from './pytorch/storedZip';
+import { RAW_ELEMENT_SIZE } from './pytorch/storageDtypes';
+import { StorageRef, torchUnpickleHooks } from './pytorch/torchPickle';
+import { findStateDict, materialiseStateDict, ReadPytorchOptions } from './pytorch/extractStateDict';
+import { looksLikeSafetensors, readSafetensors } from './readSafetensors';
+
+export type { ReadPytorchOptions } from './pytorch/extractStateDict';
+
+/** The magic number the legacy format starts with. */
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL = 1001;
+
+function toBytes(buffer: Uint8Array | ArrayBuffer): Uint8Array {
+  return buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
+}
+
+/**
+ * Read the state dict of a `torch.save` file into a `TensorMap` (insertion order = file order).
+ *
+ * - Zip format (`<archive>/data.pkl` + `<archive>/data/<key>`) and the legacy format.
+ * - A checkpoint dict holding the state dict (`{model: sd, epoch: 3}`) gives the nested dict;
+ *   several candidates need `opts.key`.
+ * - Only the globals a state dict needs are accepted (OrderedDict, tensor/parameter rebuild,
+ *   storage types); anything else fails with `unsupported pickle global 'module.name'`.
+ * - `num_batches_tracked` entries are skipped unless `opts.keepNumBatchesTracked`.
+ * - A `.safetensors` buffer is recognised and read with `readSafetensors`.
+ *
+ * @throws with a message naming the problem on truncated, compressed, malicious or non-PyTorch input.
+ */
+export function readPytorchStateDict(buffer: Uint8Array | ArrayBuffer, opts: ReadPytorchOptions = {}): TensorMap {
+  const bytes = toBytes(buffer);
+  if (bytes.length === 0) throw new Error('not a PyTorch file: the buffer is empty');
+  if (isZip(bytes)) return readZipFormat(bytes, opts);
+  if (bytes[0] === 0x80) return readLegacyFormat(bytes, opts);
+  if (looksLikeSafetensors(bytes)) {
+    const map = readSafetensors(bytes);
+    if (!opts.keepNumBatchesTracked) for (const k of [...map.keys()]) if (k.endsWith('num_batches_tracked')) map.delete(k);
+    return map;
+  }
+  throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6), a legacy pickle, nor safetensors');
+}
+
+function readZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
+  const entries = readStoredZip(bytes, '.pth zip archive');
+  let pkl: ZipEntry | undefined;
+  for (const e of entries.values()) {
+    if (e.name === 'data.pkl' || e.name.endsWith('/data.pkl')) {
+      if (!pkl || e.name.length < pkl.name.length) pkl = e;
+    }
+  }
+  if (!pkl) {
+    const names = [...entries.keys()];
+    if (names.some((n) => n.endsWith('constants.pkl') || n.includes('/code/'))) {
+      throw new Error('.pth is a TorchScript archive (torch.jit.save), not a state dict saved with torch.save');
+    }
+    throw new Error(`.pth zip archive has no data.pkl (entries: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''})`);
+  }
+  const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
+  const order = entries.get(`${prefix}byteorder`);
+  if (order && new TextDecoder().decode(order.data).trim() !== 'little') {
+    throw new Error(`.pth was saved on a big-endian machine (byteorder '${new TextDecoder().decode(order.data).trim()}'): not supported`);
+  }
+  const storages = new Map<string, StorageRef>();
+  const { value } = unpickle(pkl.data, 0, torchUnpickleHooks(storages));
+  const sd = findStateDict(value, opts);
+  return materialiseStateDict(
+    sd,
+    (ref) => {
+      const entry = entries.get(`${prefix}data/${ref.key}`);
+      if (!entry) throw new Error(`.pth zip archive lacks storage '${prefix}data/${ref.key}' (file truncated or corrupt?)`);
+      return entry.data;
+    },
+    opts,
+  );
+}
+
+function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
+  const noGlobals = {
+    resolveGlobal: () => undefined,
+    call: () => {
+      throw new Error('unexpected call in .pth header');
+    },
+  };
+  let pos = 0;
+  const magic = unpickle(bytes, pos, noGlobals);
+  if (BigInt(magic.value as number | bigint) !== LEGACY_MAGIC) {
+    throw new Error('not a PyTorch file: pickle without the torch.save magic number');
+  }
+  const proto = unpickle(bytes, magic.end, noGlobals);
+  if (proto.value !== LEGACY_PROTOCOL) throw new Error(`unsupported legacy .pth protocol version ${String(proto.value)}`);
+  const sysInfo = unpickle(bytes, proto.end, noGlobals);
+  if (sysInfo.value instanceof PyDict && sysInfo.value.get('little_endian') === false) {
+    throw new Error('.pth was saved on a big-endian machine: not supported');
+  }
+  const storages = new Map<string, StorageRef>();
+  const main = unpickle(bytes, sysInfo.end, torchUnpickleHooks(storages));
+  const keysPickle = unpickle(bytes, main.end, noGlobals);
+  const keys = keysPickle.value;
+  if (!Array.isArray(keys)) throw new Error('malformed legacy .pth: storage key list missing');
+  pos = keysPickle.end;
+
+  // Raw storages follow, in the key list's order: int64 element count, then the bytes.
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const raw = new Map<string, Uint8Array>();
+  for (const k of keys) {
+    const key = String(k);
+    const ref = storages.get(key);
+    if (!ref) throw new Error(`malformed legacy .pth: storage '${key}' is listed but never referenced`);
+    if (pos + 8 > bytes.length) throw new Error(`legacy .pth truncated: storage '${key}' header missing at byte ${pos} of ${bytes.length}`);
+    const count = Number(dv.getBigInt64(pos, true));
+    pos += 8;
+    const nbytes = count * RAW_ELEMENT_SIZE[ref.dtype];
+    if (count !== ref.numel) {
+      throw new Error(`malformed legacy .pth: storage '${key}' holds ${count} elements, the pickle says ${ref.numel}`);
+    }
+    if (pos + nbytes > bytes.length) {
+      throw new Error(`legacy .pth truncated: storage '${key}' needs ${nbytes} bytes at byte ${pos}, file has ${bytes.length}`);
+    }
+    raw.set(key, bytes.subarray(pos, pos + nbytes));
+    pos += nbytes;
+  }
+  const sd = findStateDict(main.value, opts);
+  return materialiseStateDict(
+    sd,
+    (ref) => {
+      const data = raw.get(ref.key);
+      if (!data) throw new Error(`malformed legacy .pth: no data for storage '${ref.key}'`);
+      return data;
+    },
+    opts,
+  );
+}
