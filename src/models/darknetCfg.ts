@@ -64,22 +64,16 @@ function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: numb
         'is not supported (only groups=1 and depthwise groups == input channels == filters)',
     );
   }
-  const pad = l.padding === Math.floor(l.size / 2);
-  let y = x;
-  if (!pad && l.padding > 0) {
-    const p = l.padding;
-    y = tf.layers.zeroPadding2d({ padding: [[p, p], [p, p]], name: `${name}_pad` }).apply(y) as tf.SymbolicTensor;
-  }
   return darknetConv2D({
     filters: l.filters,
     size: l.size,
     stride: l.stride,
-    pad: pad && l.padding > 0,
+    padding: l.padding,
     groups: l.groups,
     batchNormalize: l.batchNormalize,
     activation: l.activation,
     name,
-  })(y);
+  })(x);
 }
 
 function buildLayer(

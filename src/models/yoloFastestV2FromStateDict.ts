@@ -8,6 +8,7 @@ import { TensorMap } from '../weights/tensorMap';
 import { assignStateDict, exportStateDict } from '../weights/assignStateDict';
 import { yoloFastestV2BatchCounters, yoloFastestV2KeyTable } from '../weights/keymaps/yoloFastestV2';
 import { YoloFastestV2Options, yoloFastestV2 } from './yoloFastestV2';
+import { disposeLayersModel } from './disposeLayersModel';
 
 /**
  * Builds a YOLO-FastestV2 Detector and loads `stateDict` into it. `numClasses` defaults to the
@@ -22,7 +23,7 @@ export function yoloFastestV2FromStateDict(stateDict: TensorMap, opts: YoloFaste
   try {
     assignStateDict(detector.model, stateDict, yoloFastestV2KeyTable());
   } catch (e) {
-    detector.dispose();
+    disposeLayersModel(detector.model);
     throw new Error(`yoloFastestV2FromStateDict: ${(e as Error).message}`);
   }
   return detector;

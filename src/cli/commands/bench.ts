@@ -1,0 +1,72 @@
+/**
+ * `yolo-tfjs bench --model <m>`: median / min inference time of one model after warm-up (the
+ * first call, which allocates and compiles, is reported apart). For the full comparison
+ * table against onnxruntime use `npm run bench`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { OptionDef, parseArgs, usage } from '../args';
+import { resolveModel, DEFAULT_MODEL } from '../resolveModel';
+import { ready, setBackend, backendInfo } from '../../backend';
+
+export const benchOptions: OptionDef[] = [
+  { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)', default: DEFAULT_MODEL },
+  { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
+  { name: 'arch', type: 'string', description: 'architecture of a .pth model' },
+  { name: 'runs', type: 'number', description: 'timed runs', default: 30 },
+  { name: 'warmup', type: 'number', description: 'warm-up runs', default: 5 },
+  { name: 'batch', type: 'number', description: 'batch size', default: 1 },
+  { name: 'backend', type: 'string', description: 'tfjs backend' },
+  { name: 'threads', type: 'number', description: 'wasm threads (default: all cores)' },
+  { name: 'json', type: 'boolean', description: 'print JSON' },
+  { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
+];
+
+export async function run(argv: string[]): Promise<number> {
+  const { options: o } = parseArgs(argv, benchOptions);
+  if (o.help) {
+    console.log(usage('bench', '[options]', benchOptions));
+    return 0;
+  }
+  if (o.backend || o.threads) await setBackend(String(o.backend ?? 'wasm'), { threads: o.threads as number | undefined });
+  else await ready();
+  const detector = await resolveModel(o.model as string, { weights: o.weights as string | undefined, arch: o.arch as string | undefined });
+  const [h, w] = detector.spec.input.size;
+  const x = tf.randomUniform([o.batch as number, h, w, 3]) as tf.Tensor4D;
+  const once = async () => {
+    const t0 = performance.now();
+    const out = detector.predict(x);
+    await Promise.all(out.map((t) => t.data()));
+    tf.dispose(out);
+    return performance.now() - t0;
+  };
+  try {
+    const first = await once();
+    for (let i = 1; i < (o.warmup as number); i++) await once();
+    const times: number[] = [];
+    for (let i = 0; i < (o.runs as number); i++) times.push(await once());
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)];
+    const result = {
+      model: detector.spec.name,
+      input: [h, w],
+      batch: o.batch,
+      backend: backendInfo(),
+      firstMs: first,
+      medianMs: median,
+      minMs: times[0],
+      fps: (1000 * (o.batch as number)) / median,
+      tensorsHeld: tf.memory().numTensors,
+    };
+    if (o.json) console.log(JSON.stringify(result, null, 2));
+    else {
+      console.log(
+        `${result.model} ${h}x${w} batch ${o.batch} on ${result.backend.name}${result.backend.threads ? ` (${result.backend.threads} threads)` : ''}: ` +
+          `first ${first.toFixed(1)} ms, median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, ${result.fps.toFixed(1)} FPS`,
+      );
+    }
+    return 0;
+  } finally {
+    x.dispose();
+    detector.dispose();
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Browser-compatible loading of a saved Detector folder served over HTTP(S):
+ * `<url>/model.json` (+ its weight files) and `<url>/spec.json`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Detector } from '../detector';
+import { MODEL_JSON, SPEC_JSON, validateSpec } from './modelFolder';
+import '../layers'; // registers every custom layer for deserialisation
+
+/**
+ * Load a Detector from a URL. `url` is the folder (`https://host/models/yolo/`) or its
+ * `model.json`; `spec.json` is fetched next to it.
+ */
+export async function loadDetectorFromUrl(url: string, init?: RequestInit): Promise<Detector> {
+  const base = url.endsWith(MODEL_JSON) ? url.slice(0, -MODEL_JSON.length) : url.endsWith('/') ? url : `${url}/`;
+  const specUrl = `${base}${SPEC_JSON}`;
+  const res = await fetch(specUrl, init);
+  if (!res.ok) throw new Error(`could not fetch ${specUrl}: HTTP ${res.status}`);
+  const spec = validateSpec(await res.json(), specUrl);
+  const model = await tf.loadLayersModel(`${base}${MODEL_JSON}`, init ? { requestInit: init } : undefined);
+  return new Detector(model, spec);
+}

@@ -1,0 +1,154 @@
+/**
+ * Declarative key table of zylo117's EfficientDet state dict (`EfficientDetBackbone`), and the
+ * loader `efficientDetFromStateDict`.
+ *
+ * The table is a list of upstream MODULES with a kind; our tfjs layers carry the upstream module
+ * path as their name, so each module expands to its parameter keys by a fixed rule:
+ * - `conv`      Conv2dStaticSamePadding without bias: `<m>.conv.weight` -> `kernel` (OIHW -> HWIO)
+ * - `convBias`  the same plus `<m>.conv.bias` -> `bias`
+ * - `dw`        depthwise Conv2dStaticSamePadding: `<m>.conv.weight` [C,1,k,k] -> `depthwise_kernel`
+ * - `sep`       SeparableConvBlock's convs: `<m>.depthwise_conv.conv.weight` -> `depthwise_kernel`,
+ *               `<m>.pointwise_conv.conv.weight` -> `pointwise_kernel`, `<m>.pointwise_conv.conv.bias` -> `bias`
+ * - `bn`        `<m>.weight/bias/running_mean/running_var` -> `gamma/beta/moving_mean/moving_variance`
+ * - `fusion`    a BiFPN fusion parameter `<m>` (raw, pre-ReLU) -> `weight`
+ * BN `num_batches_tracked` counters are skipped.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { KeyTableEntry, assignStateDict } from '../assignStateDict';
+import { TensorMap } from '../tensorMap';
+import { readPytorchStateDict } from '../readPytorchStateDict';
+import { Detector } from '../../detector';
+import { efficientDetConfig, efficientDetGraph, EFFICIENTDET_RATIOS, EFFICIENTDET_SCALES } from '../../models/efficientDet';
+import { efficientNetBlocks } from '../../layers/efficientNet';
+
+/** Kind of an upstream module with parameters. */
+export type EfficientDetModuleKind = 'conv' | 'convBias' | 'dw' | 'sep' | 'bn' | 'fusion';
+
+const LEVELS = 5;
+
+/** `[module path, kind]` for every parameterised module of EfficientDet-D{phi}, in state-dict order. */
+export function efficientDetModules(phi: number): [string, EfficientDetModuleKind][] {
+  const cfg = efficientDetConfig(phi);
+  const m: [string, EfficientDetModuleKind][] = [];
+  for (let i = 0; i < cfg.bifpnRepeats; i++) {
+    const b = `bifpn.${i}`;
+    for (const w of ['p6_w1', 'p5_w1', 'p4_w1', 'p3_w1', 'p4_w2', 'p5_w2', 'p6_w2', 'p7_w2']) m.push([`${b}.${w}`, 'fusion']);
+    for (const c of ['conv6_up', 'conv5_up', 'conv4_up', 'conv3_up', 'conv4_down', 'conv5_down', 'conv6_down', 'conv7_down']) {
+      m.push([`${b}.${c}`, 'sep'], [`${b}.${c}.bn`, 'bn']);
+    }
+    if (i === 0) {
+      for (const d of ['p5_down_channel', 'p4_down_channel', 'p3_down_channel', 'p5_to_p6', 'p4_down_channel_2', 'p5_down_channel_2']) {
+        m.push([`${b}.${d}.0`, 'convBias'], [`${b}.${d}.1`, 'bn']);
+      }
+    }
+  }
+  for (const head of ['regressor', 'classifier']) {
+    for (let i = 0; i < cfg.headDepth; i++) m.push([`${head}.conv_list.${i}`, 'sep']);
+    for (let l = 0; l < LEVELS; l++) for (let i = 0; i < cfg.headDepth; i++) m.push([`${head}.bn_list.${l}.${i}`, 'bn']);
+    m.push([`${head}.header`, 'sep']);
+  }
+  const p = 'backbone_net.model';
+  m.push([`${p}._conv_stem`, 'conv'], [`${p}._bn0`, 'bn']);
+  efficientNetBlocks(cfg.backbone).forEach((blk, i) => {
+    const b = `${p}._blocks.${i}`;
+    if (blk.expandRatio !== 1) m.push([`${b}._expand_conv`, 'conv'], [`${b}._bn0`, 'bn']);
+    m.push(
+      [`${b}._depthwise_conv`, 'dw'], [`${b}._bn1`, 'bn'],
+      [`${b}._se_reduce`, 'convBias'], [`${b}._se_expand`, 'convBias'],
+      [`${b}._project_conv`, 'conv'], [`${b}._bn2`, 'bn'],
+    );
+  });
+  return m;
+}
+
+/** Expands `[module, kind]` rows into key-table entries (layer name = module path). */
+export function expandEfficientDetModules(modules: [string, EfficientDetModuleKind][]): KeyTableEntry[] {
+  const out: KeyTableEntry[] = [];
+  for (const [mod, kind] of modules) {
+    switch (kind) {
+      case 'conv':
+        out.push({ key: `${mod}.conv.weight`, layer: mod, weight: 'kernel', transform: 'conv2d' });
+        break;
+      case 'convBias':
+        out.push({ key: `${mod}.conv.weight`, layer: mod, weight: 'kernel', transform: 'conv2d' });
+        out.push({ key: `${mod}.conv.bias`, layer: mod, weight: 'bias', transform: 'identity' });
+        break;
+      case 'dw':
+        out.push({ key: `${mod}.conv.weight`, layer: mod, weight: 'depthwise_kernel', transform: 'depthwise' });
+        break;
+      case 'sep':
+        out.push({ key: `${mod}.depthwise_conv.conv.weight`, layer: mod, weight: 'depthwise_kernel', transform: 'depthwise' });
+        out.push({ key: `${mod}.pointwise_conv.conv.weight`, layer: mod, weight: 'pointwise_kernel', transform: 'conv2d' });
+        out.push({ key: `${mod}.pointwise_conv.conv.bias`, layer: mod, weight: 'bias', transform: 'identity' });
+        break;
+      case 'bn':
+        out.push({ key: `${mod}.weight`, layer: mod, weight: 'gamma', transform: 'identity' });
+        out.push({ key: `${mod}.bias`, layer: mod, weight: 'beta', transform: 'identity' });
+        out.push({ key: `${mod}.running_mean`, layer: mod, weight: 'moving_mean', transform: 'identity' });
+        out.push({ key: `${mod}.running_var`, layer: mod, weight: 'moving_variance', transform: 'identity' });
+        break;
+      case 'fusion':
+        out.push({ key: mod, layer: mod, weight: 'weight', transform: 'identity' });
+        break;
+      default:
+        throw new Error(`unknown module kind '${kind as string}' for '${mod}'`);
+    }
+  }
+  return out;
+}
+
+/** The key table of EfficientDet-D{phi}: every upstream key except `num_batches_tracked` (D0: 676 rows). */
+export function efficientDetKeyTable(phi: number): KeyTableEntry[] {
+  return expandEfficientDetModules(efficientDetModules(phi));
+}
+
+/** Options of {@link efficientDetFromStateDict}. */
+export interface EfficientDetLoadOptions {
+  /** Compound coefficient 0..7 of the weights. */
+  phi: number;
+  /** Class count; default: read from `classifier.header.pointwise_conv.conv.bias` (9 * C values). */
+  numClasses?: number;
+  classNames?: string[];
+  /** Network input side override (multiple of 128); default the variant's. */
+  inputSize?: number;
+}
+
+/** Class count implied by a state dict's classifier header (its bias has A * C entries). */
+export function efficientDetNumClasses(sd: TensorMap): number {
+  const key = 'classifier.header.pointwise_conv.conv.bias';
+  const t = sd.get(key);
+  if (!t) throw new Error(`not an EfficientDet state dict: missing key '${key}'`);
+  const A = EFFICIENTDET_SCALES.length * EFFICIENTDET_RATIOS.length;
+  if (t.shape.length !== 1 || t.shape[0] % A !== 0) throw new Error(`'${key}' has shape [${t.shape.join(', ')}], expected [${A} * numClasses]`);
+  return t.shape[0] / A;
+}
+
+/** Assign zylo117's state dict to an EfficientDet-D{phi} LayersModel built by `efficientDetGraph`. */
+export function assignEfficientDetStateDict(model: tf.LayersModel, sd: TensorMap, phi: number): void {
+  try {
+    assignStateDict(model, sd, efficientDetKeyTable(phi));
+  } catch (e) {
+    throw new Error(`efficientdet-d${phi}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Build EfficientDet-D{phi} and load zylo117's state dict into it (every key checked: missing,
+ * unexpected or mis-shaped keys throw an error naming them).
+ */
+export function efficientDetFromStateDict(sd: TensorMap, o: EfficientDetLoadOptions): Detector {
+  const numClasses = o.numClasses ?? o.classNames?.length ?? efficientDetNumClasses(sd);
+  const g = efficientDetGraph({ phi: o.phi, numClasses, classNames: o.classNames, inputSize: o.inputSize });
+  try {
+    assignEfficientDetStateDict(g.model, sd, o.phi);
+  } catch (e) {
+    g.model.dispose();
+    throw e;
+  }
+  return new Detector(g.model, g.spec);
+}
+
+/** Read a `.pth` (zip or legacy format) of zylo117's EfficientDet-D{phi} and build the detector. */
+export function efficientDetFromPytorch(buffer: Uint8Array | ArrayBuffer, o: EfficientDetLoadOptions): Detector {
+  return efficientDetFromStateDict(readPytorchStateDict(buffer), o);
+}
