@@ -9,6 +9,7 @@ import { Detection } from './decode/nms';
 import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
 import { ready } from './backend';
+import { disposeLayersModel } from './models/disposeLayersModel';
 
 export type { Detection } from './decode/nms';
 export type { PostprocessOptions } from './decode/postprocess';
@@ -114,8 +115,8 @@ export class Detector {
     }
   }
 
-  /** Free the model's weights. */
+  /** Free the model's weights (shared layers included). */
   dispose(): void {
-    this.model.dispose();
+    disposeLayersModel(this.model);
   }
 }

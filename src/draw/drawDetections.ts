@@ -2,7 +2,6 @@
  * Draw labelled boxes on an image and write it (Node, sharp): an SVG overlay of rectangles and
  * labels composited onto the decoded image. Colours are stable per class.
  */
-import * as fs from 'fs';
 import { Detection } from '../decode/nms';
 
 /** A distinct, stable colour per class id. */
@@ -43,6 +42,8 @@ export function detectionsSvg(dets: Detection[], width: number, height: number):
 export async function drawDetections(image: string | Uint8Array, dets: Detection[], outPath: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const sharp = require('sharp') as (input: string | Uint8Array) => import('sharp').Sharp;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const fs = require('fs') as typeof import('fs');
   const input = typeof image === 'string' ? fs.readFileSync(image) : image;
   const meta = await sharp(input).metadata();
   if (!meta.width || !meta.height) throw new Error('cannot read the image size to draw on');

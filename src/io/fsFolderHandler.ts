@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_JSON, WEIGHTS_BIN } from './modelFolder';
+import { sanitizeLayersTopology } from './sanitizeTopology';
 
 type Fs = typeof import('fs');
 type Path = typeof import('path');
@@ -29,8 +30,10 @@ export function fsFolderHandler(dir: string): tf.io.IOHandler {
       }
       fs.mkdirSync(dir, { recursive: true });
       const weights = toArrayBuffer(artifacts.weightData);
+      const topology = JSON.parse(JSON.stringify(artifacts.modelTopology ?? null));
+      sanitizeLayersTopology(topology);
       const modelJson: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as object,
+        modelTopology: topology,
         format: artifacts.format ?? 'layers-model',
         generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
         convertedBy: 'yolo-tfjs',
@@ -57,6 +60,7 @@ export function fsFolderHandler(dir: string): tf.io.IOHandler {
         throw new Error(`${jsonPath} is not valid JSON: ${(e as Error).message}`);
       }
       if (!modelJson.modelTopology) throw new Error(`${jsonPath} has no modelTopology (not a tfjs layers model)`);
+      sanitizeLayersTopology(modelJson.modelTopology);
       return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
         const buffers: ArrayBuffer[] = [];

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
 import { MODEL_JSON, SPEC_JSON, validateSpec } from './modelFolder';
+import { sanitizeLayersTopology } from './sanitizeTopology';
 import '../layers'; // registers every custom layer for deserialisation
 
 /**
@@ -17,6 +18,14 @@ export async function loadDetectorFromUrl(url: string, init?: RequestInit): Prom
   const res = await fetch(specUrl, init);
   if (!res.ok) throw new Error(`could not fetch ${specUrl}: HTTP ${res.status}`);
   const spec = validateSpec(await res.json(), specUrl);
-  const model = await tf.loadLayersModel(`${base}${MODEL_JSON}`, init ? { requestInit: init } : undefined);
+  const http = tf.io.http(`${base}${MODEL_JSON}`, init ? { requestInit: init } : undefined);
+  const handler: tf.io.IOHandler = {
+    load: async () => {
+      const artifacts = await http.load!();
+      sanitizeLayersTopology(artifacts.modelTopology);
+      return artifacts;
+    },
+  };
+  const model = await tf.loadLayersModel(handler);
   return new Detector(model, spec);
 }

@@ -10,35 +10,28 @@ import * as tf from '@tensorflow/tfjs';
 
 /** Configuration of {@link ChannelShuffleSplit}. */
 export interface ChannelShuffleSplitConfig {
-  /** Number of interleaved parts (ShuffleNetV2: 2). Default 2. */
+  /** Number of interleaved parts, one output each (ShuffleNetV2: 2). Default 2. */
   groups?: number;
-  /** Which part to keep: channels `index, index + groups, ...`. */
-  index: number;
   name?: string;
   trainable?: boolean;
 }
 
 /**
- * Keeps the channels `c` with `c % groups == index` (last axis, order preserved): part `index`
- * of PyTorch's `reshape(N*C/g, g, HW) -> permute(1, 0, 2) -> reshape` split. No weights.
+ * Splits the channels (last axis) into `groups` interleaved parts, one OUTPUT per part: output
+ * `j` holds the channels `c` with `c % groups == j`, in order. This is PyTorch's
+ * `reshape(N*C/g, g, HW) -> permute(1, 0, 2) -> reshape(g, N, C/g, H, W)` split. No weights.
  */
 export class ChannelShuffleSplit extends tf.layers.Layer {
   static className = 'YoloTfjsChannelShuffleSplit';
   readonly groups: number;
-  readonly index: number;
 
-  constructor(config: ChannelShuffleSplitConfig) {
+  constructor(config: ChannelShuffleSplitConfig = {}) {
     super(config);
     const groups = config.groups ?? 2;
-    const index = config.index;
     if (!Number.isInteger(groups) || groups < 1) {
       throw new Error(`ChannelShuffleSplit: groups must be a positive integer, got ${groups}`);
     }
-    if (!Number.isInteger(index) || index < 0 || index >= groups) {
-      throw new Error(`ChannelShuffleSplit: index must be an integer in [0, ${groups}), got ${index}`);
-    }
     this.groups = groups;
-    this.index = index;
   }
 
   private partSize(channels: number): number {
@@ -50,47 +43,51 @@ export class ChannelShuffleSplit extends tf.layers.Layer {
     return channels / this.groups;
   }
 
+  private static single(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  }
+
   build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = ChannelShuffleSplit.single(inputShape);
     if (shape.length !== 4) throw new Error(`ChannelShuffleSplit '${this.name}': expects NHWC input, got rank ${shape.length}`);
     const c = shape[3];
     if (c != null) this.partSize(c);
     this.built = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
+    const shape = ChannelShuffleSplit.single(inputShape);
     const c = shape[shape.length - 1];
     const out = shape.slice();
     out[out.length - 1] = c == null ? null : this.partSize(c);
-    return out;
+    return Array.from({ length: this.groups }, () => out.slice());
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
     return tf.tidy(() => {
       const [n, h, w, c] = x.shape;
       const part = this.partSize(c);
-      if (this.groups === 1) return x.clone();
-      // [N, H, W, C] -> [N, H, W, C/g, g]: element [.., k, j] is channel k*g + j.
-      const grouped = tf.reshape(x, [n, h, w, part, this.groups]);
-      const picked = tf.slice(grouped, [0, 0, 0, 0, this.index], [n, h, w, part, 1]);
-      return tf.reshape(picked, [n, h, w, part]);
+      if (this.groups === 1) return [x.clone()];
+      // [N*H*W, C/g, g] -> [g, N*H*W, C/g]: part j is then one contiguous block (a native
+      // transpose plus contiguous slices; a gather or a strided slice is several times slower
+      // on wasm).
+      const parts = tf.transpose(tf.reshape(x, [n * h * w, part, this.groups]), [2, 0, 1]);
+      return tf.split(parts, this.groups, 0).map((p) => tf.reshape(p, [n, h, w, part]));
     });
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), groups: this.groups, index: this.index };
+    return { ...super.getConfig(), groups: this.groups };
   }
 }
 tf.serialization.registerClass(ChannelShuffleSplit);
 
 /**
  * Builder: ShuffleNetV2's split of a symbolic NHWC tensor into `[even channels, odd channels]`
- * (upstream's `x[0], x[1]` of `channel_shuffle`). Layers are named `${name}.split0/1`.
+ * (upstream's `x[0], x[1]` of `channel_shuffle`). The layer is named `${name}.shuffle`.
  */
 export function channelShuffleSplit(x: tf.SymbolicTensor, name: string): [tf.SymbolicTensor, tf.SymbolicTensor] {
-  const even = new ChannelShuffleSplit({ groups: 2, index: 0, name: `${name}.split0` }).apply(x) as tf.SymbolicTensor;
-  const odd = new ChannelShuffleSplit({ groups: 2, index: 1, name: `${name}.split1` }).apply(x) as tf.SymbolicTensor;
-  return [even, odd];
+  const out = new ChannelShuffleSplit({ groups: 2, name: `${name}.shuffle` }).apply(x) as tf.SymbolicTensor[];
+  return [out[0], out[1]];
 }

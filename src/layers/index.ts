@@ -1,7 +1,13 @@
 /**
  * Layer builders and custom layers. Importing this module registers every custom layer class
- * (Mish, Swish, ChannelSlice, DarknetMaxPool2D) for `tf.loadLayersModel`.
+ * (Mish, Swish, ChannelSlice, DarknetMaxPool2D, and the other models' ChannelShuffleSplit,
+ * DropConnect, WeightedFusion) for `tf.loadLayersModel`.
  */
+// Side-effect imports: files whose custom layers must be registered before deserialising.
+import './channelShuffle';
+import './dropConnect';
+import './weightedFusion';
+
 export { Mish, Swish, mish } from './mish';
 export { ChannelSlice, channelSlice } from './channelSlice';
 export type { ChannelSliceConfig } from './channelSlice';

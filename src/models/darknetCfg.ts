@@ -10,9 +10,10 @@
  * Darknet's channel order (anchor-major: x, y, w, h, objectness, classes per anchor).
  */
 import * as tf from '@tensorflow/tfjs';
-import { darknetConv2D, darknetActivationLayer } from '../layers/darknetConv2D';
+import { darknetConv2D, darknetActivationLayer, DarknetConvOptions } from '../layers/darknetConv2D';
 import { darknetMaxPool } from '../layers/darknetMaxPool';
 import { channelSlice } from '../layers/channelSlice';
+import { darknetGroupedConv2D, groupedConvKind } from '../layers/darknetGroupedConv2D';
 import {
   DarknetCfg,
   DarknetConvSection,
@@ -31,6 +32,12 @@ export interface BuildDarknetOptions {
   inputSize?: number | [number, number];
   /** Model name (default 'darknet'). */
   name?: string;
+  /**
+   * Conv kernel initializer (default tfjs's glorotNormal, for training from scratch). Pass
+   * 'zeros' when weights are assigned right after: random init costs ~1 s per million
+   * parameters on wasm (`loadDarknet` does this).
+   */
+  kernelInitializer?: KernelInit;
 }
 
 /** Resolve an input size option against the cfg; errors when neither gives one. */
@@ -55,16 +62,26 @@ export function darknetYoloLayers(cfg: DarknetCfg): DarknetYoloSection[] {
   return cfg.layers.filter((l): l is DarknetYoloSection => l.type === 'yolo');
 }
 
-function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: number): tf.SymbolicTensor {
+type KernelInit = DarknetConvOptions['kernelInitializer'];
+
+function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: number, init: KernelInit): tf.SymbolicTensor {
   const name = darknetConvName(l.index);
-  const depthwise = l.groups > 1 && l.groups === inChannels && l.filters === inChannels;
-  if (l.groups > 1 && !depthwise) {
-    throw new Error(
-      `Darknet cfg: ${describeLayer(l)}: groups=${l.groups} with ${inChannels} input channels and ${l.filters} filters ` +
-        'is not supported (only groups=1 and depthwise groups == input channels == filters)',
-    );
+  const kind = groupedConvKind(inChannels, l.filters, l.groups);
+  if (kind === 'plain' || (kind === 'depthwise' && l.filters === inChannels)) {
+    return darknetConv2D({
+      filters: l.filters,
+      size: l.size,
+      stride: l.stride,
+      padding: l.padding,
+      groups: l.groups,
+      batchNormalize: l.batchNormalize,
+      activation: l.activation,
+      name,
+      kernelInitializer: init,
+    })(x);
   }
-  return darknetConv2D({
+  // Depthwise with a channel multiplier, or a general grouped conv.
+  return darknetGroupedConv2D({
     filters: l.filters,
     size: l.size,
     stride: l.stride,
@@ -73,6 +90,7 @@ function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: numb
     batchNormalize: l.batchNormalize,
     activation: l.activation,
     name,
+    kernelInitializer: init,
   })(x);
 }
 
@@ -80,6 +98,7 @@ function buildLayer(
   l: DarknetLayerSection,
   prev: tf.SymbolicTensor,
   outs: (tf.SymbolicTensor | null)[],
+  init: KernelInit,
 ): tf.SymbolicTensor | null {
   const ref = (i: number): tf.SymbolicTensor => {
     const t = outs[i];
@@ -90,7 +109,7 @@ function buildLayer(
   };
   switch (l.type) {
     case 'convolutional':
-      return buildConv(l, prev, prev.shape[3] as number);
+      return buildConv(l, prev, prev.shape[3] as number, init);
     case 'maxpool':
       return darknetMaxPool(prev, { size: l.size, stride: l.stride, padding: l.padding, name: `maxpool_${l.index}` });
     case 'route': {
@@ -144,7 +163,7 @@ export function buildDarknetModel(cfg: DarknetCfg, opts: BuildDarknetOptions = {
       } else prev = p;
     }
     if (l.type === 'yolo') heads.push(prev);
-    outs.push(buildLayer(l, prev, outs));
+    outs.push(buildLayer(l, prev, outs, opts.kernelInitializer));
   }
   return tf.model({ inputs: input, outputs: heads, name: opts.name ?? 'darknet' });
 }
@@ -173,12 +192,25 @@ export function setDarknetWeights(model: tf.LayersModel, cfg: DarknetCfg, tensor
       tensorOf(tensors, darknetTensorName(l.index, part), shape);
     const kernel = get('weights', info.kernelShape);
     const biases = get('biases', [l.filters]);
-    const conv = model.getLayer(`${name}_conv`);
+    // General grouped convs are split into per-group conv2d layers `${name}_conv_g<g>`.
+    const groupLayers =
+      info.depthwise || l.groups === 1
+        ? null
+        : Array.from({ length: l.groups }, (_, g) => model.getLayer(`${name}_conv_g${g}`));
+    const setConv = (k: tf.Tensor, b: tf.Tensor | null) => {
+      if (!groupLayers) {
+        model.getLayer(`${name}_conv`).setWeights(b ? [k, b] : [k]);
+        return;
+      }
+      const ks = tf.split(k, l.groups, 3);
+      const bs = b ? tf.split(b, l.groups, 0) : null;
+      groupLayers.forEach((layer, g) => layer.setWeights(bs ? [ks[g], bs[g]] : [ks[g]]));
+    };
     tf.tidy(() => {
       const k = tf.tensor(kernel.data as Float32Array, kernel.shape, 'float32');
       const b = tf.tensor(biases.data as Float32Array, biases.shape, 'float32');
       if (l.batchNormalize) {
-        conv.setWeights([k]);
+        setConv(k, null);
         const bn = model.getLayer(`${name}_bn`);
         const gamma = get('scales', [l.filters]);
         const mean = get('rolling_mean', [l.filters]);
@@ -190,7 +222,7 @@ export function setDarknetWeights(model: tf.LayersModel, cfg: DarknetCfg, tensor
           tf.tensor(variance.data as Float32Array, variance.shape, 'float32'),
         ]);
       } else {
-        conv.setWeights([k, b]);
+        setConv(k, b);
       }
     });
   }

@@ -27,7 +27,7 @@ export function loadDarknet(cfgText: string, weights: Uint8Array | ArrayBuffer, 
   const cfg = parseDarknetCfg(cfgText);
   const spec = darknetModelSpec(cfg, opts);
   const { tensors } = readDarknetWeights(weights, cfg);
-  const model = buildDarknetModel(cfg, { inputSize: opts.inputSize, name: opts.name });
+  const model = buildDarknetModel(cfg, { inputSize: opts.inputSize, name: opts.name, kernelInitializer: 'zeros' });
   try {
     setDarknetWeights(model, cfg, tensors);
     return new Detector(model, spec);

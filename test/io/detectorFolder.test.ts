@@ -2,7 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import * as http from 'http';
+import { AddressInfo } from 'net';
 import { loadDetectorFromDir, saveDetector, isDetectorFolder } from '../../src/io/detectorFolder';
+import { loadDetectorFromUrl } from '../../src/io/loadDetectorFromUrl';
 import { Detector } from '../../src/detector';
 import { ModelSpec } from '../../src/spec';
 import { Mish } from '../../src/layers';
@@ -31,7 +34,10 @@ function smallModel(): tf.LayersModel {
   y = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, useBias: false, name: 'c1' }).apply(y) as tf.SymbolicTensor;
   y = tf.layers.batchNormalization({ epsilon: 1e-5, name: 'bn1' }).apply(y) as tf.SymbolicTensor;
   y = new Mish({ name: 'mish1' }).apply(y) as tf.SymbolicTensor;
-  const d = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw' }).apply(y) as tf.SymbolicTensor;
+  // a depthwise regulariser triggers a tfjs 4.22 getConfig bug that saveDetector must repair
+  const d = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw', depthwiseRegularizer: tf.regularizers.l2({ l2: 5e-4 }) })
+    .apply(y) as tf.SymbolicTensor;
   const cat = tf.layers.concatenate().apply([y, d]) as tf.SymbolicTensor;
   const o1 = tf.layers.conv2d({ filters: 14, kernelSize: 1, name: 'head1' }).apply(cat) as tf.SymbolicTensor;
   const p = tf.layers.maxPooling2d({ poolSize: 2 }).apply(cat) as tf.SymbolicTensor;
@@ -94,5 +100,40 @@ describe('saveDetector / loadDetectorFromDir', () => {
     await expect(loadDetectorFromDir(dir)).rejects.toThrow(/spec\.json is missing/);
     await expect(loadDetectorFromDir(path.join(dir, 'nope'))).rejects.toThrow(/model\.json is missing/);
     expect(isDetectorFolder(path.join(dir, 'nope'))).toBe(false);
+  });
+});
+
+describe('loadDetectorFromUrl', () => {
+  test('loads a saved folder served over HTTP (model.json, weights.bin, spec.json)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-tfjs-url-'));
+    const det = new Detector(smallModel(), smallSpec());
+    await saveDetector(det, dir);
+    const server = http.createServer((req, res) => {
+      const f = path.join(dir, path.basename(req.url ?? ''));
+      if (!req.url?.startsWith('/models/') || !fs.existsSync(f)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200).end(fs.readFileSync(f));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const back = await loadDetectorFromUrl(`${base}/models/`);
+      expect(back.spec).toEqual(det.spec);
+      const x = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 5);
+      const a = det.predict(x);
+      const b = back.predict(x);
+      for (let i = 0; i < 2; i++) expect(maxAbsDiff(a[i].dataSync(), b[i].dataSync())).toBe(0);
+      tf.dispose([x, ...a, ...b]);
+      back.dispose();
+      await expect(loadDetectorFromUrl(`${base}/nothing/model.json`)).rejects.toThrow(
+        `could not fetch ${base}/nothing/spec.json: HTTP 404`,
+      );
+    } finally {
+      server.close();
+      det.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -20,27 +20,27 @@ describe('ChannelShuffleSplit', () => {
     const nhwc = tf.tidy(() => tf.randomNormal([n, h, w, c], 0, 1, 'float32', 7));
     const nchw = tf.tidy(() => tf.transpose(nhwc, [0, 3, 1, 2]));
     const flat = nchw.dataSync() as Float32Array;
+    const parts = new ChannelShuffleSplit().apply(nhwc) as tf.Tensor[];
+    expect(parts.length).toBe(2);
     for (const j of [0, 1]) {
-      const layer = new ChannelShuffleSplit({ index: j });
-      const got = tf.tidy(() => tf.transpose(layer.apply(nhwc) as tf.Tensor, [0, 3, 1, 2]));
+      const got = tf.tidy(() => tf.transpose(parts[j], [0, 3, 1, 2]));
       expect(got.shape).toEqual([n, c / 2, h, w]);
       expect(Array.from(got.dataSync())).toEqual(Array.from(upstreamSplitNchw(flat, n, c, h * w, j)));
       got.dispose();
     }
     // Spelled out: channel values are the channel indices.
     const idx = tf.tidy(() => tf.tile(tf.reshape(tf.range(0, c), [1, 1, 1, c]), [1, 2, 2, 1]));
-    const even = new ChannelShuffleSplit({ index: 0 }).apply(idx) as tf.Tensor;
-    const odd = new ChannelShuffleSplit({ index: 1 }).apply(idx) as tf.Tensor;
+    const [even, odd] = new ChannelShuffleSplit({ groups: 2 }).apply(idx) as tf.Tensor[];
     expect(Array.from(even.dataSync().slice(0, 4))).toEqual([0, 2, 4, 6]);
-    expect(Array.from(odd.dataSync().slice(0, 4))).toEqual([1, 3, 5, 7]);
-    tf.dispose([nhwc, nchw, idx, even, odd]);
+    expect(Array.from(odd.dataSync().slice(8, 12))).toEqual([1, 3, 5, 7]);
+    tf.dispose([nhwc, nchw, idx, even, odd, ...parts]);
   });
 
-  it('supports more groups (part j = channels j, j+g, ...)', () => {
+  it('supports more groups (output j = channels j, j+g, ...)', () => {
     const x = tf.reshape(tf.range(0, 9), [1, 1, 1, 9]);
-    const y = new ChannelShuffleSplit({ groups: 3, index: 2 }).apply(x) as tf.Tensor;
-    expect(Array.from(y.dataSync())).toEqual([2, 5, 8]);
-    tf.dispose([x, y]);
+    const y = new ChannelShuffleSplit({ groups: 3 }).apply(x) as tf.Tensor[];
+    expect(y.map((t) => Array.from(t.dataSync()))).toEqual([[0, 3, 6], [1, 4, 7], [2, 5, 8]]);
+    tf.dispose([x, ...y]);
   });
 
   it('computes symbolic shapes and serialises through a saved model', async () => {
@@ -55,7 +55,7 @@ describe('ChannelShuffleSplit', () => {
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }));
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
-    expect(loaded.getLayer('blk.split1').getClassName()).toBe('YoloTfjsChannelShuffleSplit');
+    expect(loaded.getLayer('blk.shuffle').getClassName()).toBe('YoloTfjsChannelShuffleSplit');
     const x = tf.randomUniform([1, 4, 4, 12]);
     const y1 = model.predict(x) as tf.Tensor[];
     const y2 = loaded.predict(x) as tf.Tensor[];
@@ -64,9 +64,8 @@ describe('ChannelShuffleSplit', () => {
   });
 
   it('rejects bad configs and channel counts that do not split', () => {
-    expect(() => new ChannelShuffleSplit({ index: 2 })).toThrow(/index must be an integer in \[0, 2\)/);
-    expect(() => new ChannelShuffleSplit({ groups: 0, index: 0 })).toThrow(/groups must be a positive integer/);
+    expect(() => new ChannelShuffleSplit({ groups: 0 })).toThrow(/groups must be a positive integer/);
     const input = tf.input({ shape: [4, 4, 5] });
-    expect(() => new ChannelShuffleSplit({ index: 0, name: 'odd5' }).apply(input)).toThrow(/'odd5': 5 channels do not split into 2/);
+    expect(() => new ChannelShuffleSplit({ name: 'odd5' }).apply(input)).toThrow(/'odd5': 5 channels do not split into 2/);
   });
 });

@@ -73,6 +73,24 @@ describe('darknetConv2D', () => {
     }
   });
 
+  it('explicit padding=N (Darknet pad=0 padding=N) pads N on every side', () => {
+    const h = 5, w = 5, c = 1, filters = 1, size = 3;
+    const m = model([h, w, c], darknetConv2D({ filters, size, stride: 1, pad: false, padding: 2, name: 'pp' }));
+    const kData = Float32Array.from({ length: 9 }, (_, i) => i + 1);
+    m.getLayer('pp_conv').setWeights([tf.tensor4d(kData, [3, 3, 1, 1]), tf.zeros([1])]);
+    const xData = Float32Array.from({ length: 25 }, (_, i) => (i % 7) - 3);
+    const y = m.predict(tf.tensor4d(xData, [1, h, w, c])) as tf.Tensor;
+    const ref = naiveConv(xData, h, w, c, kData, size, filters, 1, 2);
+    expect(y.shape).toEqual([1, 7, 7, 1]);
+    expect(Array.from(y.dataSync())).toEqual(Array.from(ref.data));
+    tf.dispose(y);
+    m.dispose();
+    const none = model([5, 5, 1], darknetConv2D({ filters: 1, size: 3, pad: false, name: 'np' }));
+    expect(none.outputs[0].shape).toEqual([null, 3, 3, 1]);
+    none.dispose();
+    expect(() => darknetConv2D({ filters: 1, size: 3, padding: -1 })).toThrow(/padding must be an integer >= 0, got -1/);
+  });
+
   it('uses BN epsilon 1e-5 and leaky slope 0.1', () => {
     const m = model([1, 1, 1], darknetConv2D({ filters: 1, size: 1, batchNormalize: true, activation: 'leaky', name: 'e' }));
     m.getLayer('e_conv').setWeights([tf.ones([1, 1, 1, 1])]);

@@ -7,7 +7,7 @@ describe('dwConvBlock', () => {
     const y = dwConvBlock({ channels: 72, ksize: 5, name: 'fpn.cls_head_2' })(input);
     expect(y.shape).toEqual([null, 22, 22, 72]);
     const model = tf.model({ inputs: input, outputs: y });
-    const n = model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+    const n = model.trainableWeights.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
     expect(n).toBe(2 * (1800 + 5184) + 4 * 144);
     expect(model.getLayer('fpn.cls_head_2.block.5').weights[0].shape).toEqual([5, 5, 72, 1]);
     expect(model.getLayer('fpn.cls_head_2.block.8').weights[0].shape).toEqual([1, 1, 72, 72]);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { shuffleV2Block } from '../../src/layers/shuffleV2Block';
 
 function params(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+  return model.trainableWeights.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
 }
 
 describe('shuffleV2Block', () => {

@@ -71,4 +71,57 @@ describeFixtures('darknet', 'loadDarknet parity with Darknet (yolo<L>_in, max ab
       }
     });
   }
+
+  test('spec from the fixture cfgs (anchors by mask, scale_x_y, NMS kind, letterbox)', () => {
+    const spec = (f: string) => {
+      const det = loadDarknet(
+        fs.readFileSync(fixturePath('darknet', 'weights', `${f}.cfg`), 'utf8'),
+        fs.readFileSync(fixturePath('darknet', 'weights', CASES.find((c) => c.cfg === `${f}.cfg`)!.weights)),
+      );
+      det.dispose();
+      return det.spec;
+    };
+    const v4 = spec('yolov4-tiny');
+    expect(v4.heads).toEqual([
+      { kind: 'darknet', output: 0, anchors: [[81, 82], [135, 169], [344, 319]], scaleXY: 1.05, newCoords: false },
+      { kind: 'darknet', output: 1, anchors: [[23, 27], [37, 58], [81, 82]], scaleXY: 1.05, newCoords: false },
+    ]);
+    expect(v4.nms).toEqual({ kind: 'diou', beta: 0.6, perClass: true, iouThreshold: 0.45 });
+    expect(v4.input).toMatchObject({ size: [416, 416], resize: 'stretch', channelOrder: 'RGB' });
+    expect(v4.classNames[16]).toBe('dog');
+    expect(spec('yolov3-tiny').nms).toEqual({ kind: 'iou', perClass: true, iouThreshold: 0.45 });
+    const csp = spec('yolov4-csp-s-mish');
+    expect(csp.input).toMatchObject({ size: [320, 320], resize: 'letterbox', letterbox: { align: 'darknet', padValue: 0.5 } });
+    expect(csp.heads.map((h) => (h.kind === 'darknet' ? [h.scaleXY, h.newCoords, h.anchors[0]] : null))).toEqual([
+      [2, true, [12, 16]],
+      [2, true, [36, 75]],
+      [2, true, [142, 110]],
+    ]);
+    expect(csp.nms).toMatchObject({ kind: 'diou', iouThreshold: 0.45 });
+  });
+
+  test('tensor count is flat across repeated loadDarknet + predict + dispose (yolo-fastest-1.1)', () => {
+    const cfgText = fs.readFileSync(fixturePath('darknet', 'weights', 'yolo-fastest-1.1.cfg'), 'utf8');
+    const weights = fs.readFileSync(fixturePath('darknet', 'weights', 'yolo-fastest-1.1.weights'));
+    const x = tf.tensor4d(readF32('darknet', 'yolo-fastest-1.1', 'input_dog_hwc.f32'), [1, 320, 320, 3]);
+    const run = () => {
+      const det = loadDarknet(cfgText, weights);
+      tf.dispose(det.predict(x));
+      det.dispose();
+    };
+    run();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) run();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+
+  test('weights of another model give the byte-count error', () => {
+    const cfgText = fs.readFileSync(fixturePath('darknet', 'weights', 'yolo-fastest-1.1.cfg'), 'utf8');
+    const xl = fs.readFileSync(fixturePath('darknet', 'weights', 'yolo-fastest-1.1-xl.weights'));
+    expect(() => loadDarknet(cfgText, xl)).toThrow(/Darknet weights: .*(needs \d+ floats|extra)/);
+    expect(() => loadDarknet(cfgText, fs.readFileSync(fixturePath('darknet', 'weights', 'yolo-fastest-1.1.weights')), {
+      classNames: ['a'],
+    })).toThrow(/classNames has 1 names but the cfg has classes=80/);
+  });
 });

@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { tinyYoloV3, tinyYoloBody } from '../../src/models/tinyYoloV3';
 import { darknetConvLayers } from '../../src/models/darknetConvLayers';
-import { describeFixtures, fixturePath, readF32, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
+import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
+import { matchDetections, ExpectedDetection } from './matchDetections';
 import * as fs from 'fs';
 import { readDarknetWeights } from '../../src/weights/readDarknetWeights';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { setDarknetWeights } from '../../src/models/darknetCfg';
 
 function trainableCount(m: tf.LayersModel): number {
-  return m.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+  return m.trainableWeights.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
 }
 
 describe('tinyYoloV3 (shapes)', () => {
@@ -82,6 +83,21 @@ describeFixtures('darknet/yolov3-tiny', 'tinyYoloV3 parity with Darknet (random 
       expect(err).toBeLessThan(1e-3);
     });
     tf.dispose(out);
+  });
+
+  it('postprocess reproduces Darknet\'s detections (do_nms_sort) as a set', () => {
+    const raw = det.predict(input);
+    const dets = det.postprocess(raw, { imageSize: [576, 768] });
+    tf.dispose(raw);
+    const ref = readJson<{ expected_from_saved_tensors_cfg_nms: { count: number; detections: ExpectedDetection[] } }>(
+      'darknet', 'yolov3-tiny', 'detections_yolov3-tiny_dog.json',
+    ).expected_from_saved_tensors_cfg_nms;
+    const m = matchDetections(dets, ref.detections);
+    // eslint-disable-next-line no-console
+    console.log(`yolov3-tiny dog: ${dets.length} detections (Darknet ${ref.count}), ${m.matched} matched, worst box ${m.worstBox.toExponential(2)} px, worst score ${m.worstScore.toExponential(2)}`);
+    // a few flips near the 0.25 / 0.45 thresholds are tolerated: at most 0
+    expect(Math.abs(dets.length - ref.count)).toBeLessThanOrEqual(0);
+    expect(m.matched).toBeGreaterThanOrEqual(ref.count - 0);
   });
 
   it('keeps tf.memory().numTensors flat across predict calls', () => {

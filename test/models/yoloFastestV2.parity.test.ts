@@ -103,9 +103,9 @@ describeFixtures(DIR, 'YOLO-FastestV2 parity with upstream (real COCO weights)',
 
   describe.each(IMAGES)('%s: postprocess of upstream raw heads reproduces upstream detections', (img) => {
     it.each([
-      ['', undefined],
-      ['_t005', 0.05],
-    ] as const)('detections_%s%s.json', (suffix, threshold) => {
+      ['threshold 0.3 (spec default)', '', undefined],
+      ['threshold 0.05', '_t005', 0.05],
+    ] as const)('%s', (_what, suffix, threshold) => {
       const ref = readJson<{ orig_width: number; orig_height: number; conf_thres: number; detections: RefDetection[] }>(
         DIR, `detections_${img}${suffix}.json`,
       );

@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { yoloV4Tiny } from '../../src/models/yoloV4Tiny';
 import { darknetConvLayers } from '../../src/models/darknetConvLayers';
-import { describeFixtures, fixturePath, readF32, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
+import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
+import { matchDetections, ExpectedDetection } from './matchDetections';
 import * as fs from 'fs';
 import { readDarknetWeights } from '../../src/weights/readDarknetWeights';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { setDarknetWeights } from '../../src/models/darknetCfg';
 
 function sizeOf(ws: tf.LayerVariable[]): number {
-  return ws.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+  return ws.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
 }
 
 describe('yoloV4Tiny (shapes)', () => {
@@ -78,6 +79,21 @@ describeFixtures('darknet/yolov4-tiny', 'yoloV4Tiny parity with Darknet (random 
       expect(err).toBeLessThan(1e-3);
     });
     tf.dispose(out);
+  });
+
+  it('postprocess reproduces Darknet\'s detections (cfg NMS (greedynms = DIoU)) as a set', () => {
+    const raw = det.predict(input);
+    const dets = det.postprocess(raw, { imageSize: [576, 768] });
+    tf.dispose(raw);
+    const ref = readJson<{ expected_from_saved_tensors_cfg_nms: { count: number; detections: ExpectedDetection[] } }>(
+      'darknet', 'yolov4-tiny', 'detections_yolov4-tiny_dog.json',
+    ).expected_from_saved_tensors_cfg_nms;
+    const m = matchDetections(dets, ref.detections);
+    // eslint-disable-next-line no-console
+    console.log(`yolov4-tiny dog: ${dets.length} detections (Darknet ${ref.count}), ${m.matched} matched, worst box ${m.worstBox.toExponential(2)} px, worst score ${m.worstScore.toExponential(2)}`);
+    // a few flips near the 0.25 / 0.45 thresholds are tolerated: at most 3
+    expect(Math.abs(dets.length - ref.count)).toBeLessThanOrEqual(3);
+    expect(m.matched).toBeGreaterThanOrEqual(ref.count - 3);
   });
 
   it('keeps tf.memory().numTensors flat across predict calls', () => {

@@ -6,6 +6,7 @@ import { TensorMap } from '../../../src/weights/tensorMap';
 import { yoloFastestV2BatchCounters, yoloFastestV2KeyTable } from '../../../src/weights/keymaps/yoloFastestV2';
 import { exportYoloFastestV2StateDict, yoloFastestV2FromStateDict } from '../../../src/models/yoloFastestV2FromStateDict';
 import { yoloFastestV2 } from '../../../src/models/yoloFastestV2';
+import { disposeLayersModel } from '../../../src/models/disposeLayersModel';
 
 describe('yoloFastestV2 key table', () => {
   it('has 371 rows (+73 BN counters = 444 keys), one per model weight', () => {
@@ -14,7 +15,7 @@ describe('yoloFastestV2 key table', () => {
     expect(yoloFastestV2BatchCounters().size).toBe(73);
     const det = yoloFastestV2();
     expect(det.model.weights.length).toBe(371);
-    det.dispose();
+    disposeLayersModel(det.model);
   });
 
   it('round trip on random weights: export -> load into a fresh model -> same outputs', () => {
@@ -29,8 +30,8 @@ describe('yoloFastestV2 key table', () => {
     const yb = b.predict(x);
     for (let i = 0; i < 2; i++) expect(Array.from(yb[i].dataSync())).toEqual(Array.from(ya[i].dataSync()));
     tf.dispose([x, ...ya, ...yb]);
-    a.dispose();
-    b.dispose();
+    disposeLayersModel(a.model);
+    disposeLayersModel(b.model);
   });
 });
 
@@ -68,7 +69,7 @@ describeFixtures('yolo-fastestv2', 'yoloFastestV2 key table with the REAL upstre
       compared++;
     }
     expect(compared).toBe(371);
-    det.dispose();
+    disposeLayersModel(det.model);
   });
 
   it('class count mismatch names the key and both shapes', () => {

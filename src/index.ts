@@ -1,0 +1,63 @@
+/**
+ * yolo-tfjs: light real-time object detectors on TensorFlow.js with the original authors'
+ * weights and the same boxes.
+ *
+ * ```ts
+ * import { tinyYoloV3, yoloFastestV2, efficientDet, loadDarknet, load } from 'yolo-tfjs';
+ * const detector = await load('yolo-fastestv2-coco');
+ * const boxes = await detector.detect('image.jpg');
+ * ```
+ */
+import './layers'; // registers every custom layer for (de)serialisation
+
+// Core
+export { Detector } from './detector';
+export type { Detection, DetectOptions, PostprocessOptions } from './detector';
+export * from './spec';
+export { ready, setBackend } from './backend';
+
+// Decode, NMS, preprocessing (shared by every model)
+export { postprocessOutputs } from './decode/postprocess';
+export { decodeOutputs } from './decode/decode';
+export type { DecodedOutputs } from './decode/decode';
+export { suppress, boxIou, boxDiou } from './decode/nms';
+export { resizeGeometry, unmapBoxes } from './decode/letterbox';
+export type { ResizeGeometry } from './decode/letterbox';
+export { preprocessImage, loadImage } from './decode/preprocess';
+export type { PreprocessResult, ImageInput } from './decode/preprocess';
+export { generateAnchors, anchorCount } from './decode/anchors';
+
+// Layers
+export * from './layers';
+
+// Models
+export { tinyYoloV3, tinyYoloBody, TINY_YOLOV3_ANCHORS } from './models/tinyYoloV3';
+export { yoloV4Tiny, yoloV4TinyBody, YOLOV4_TINY_ANCHORS } from './models/yoloV4Tiny';
+export { yoloFastestV2, YOLO_FASTESTV2_COCO_ANCHORS } from './models/yoloFastestV2';
+export type { YoloFastestV2Options } from './models/yoloFastestV2';
+export { efficientDet, efficientDetConfig, EFFICIENTDET_COCO_CLASSES } from './models/efficientDet';
+export type { EfficientDetOptions, EfficientDetConfig } from './models/efficientDet';
+export { loadDarknet } from './models/loadDarknet';
+export type { LoadDarknetOptions } from './models/loadDarknet';
+export { buildDarknetModel } from './models/darknetCfg';
+
+// Weights
+export { parseDarknetCfg } from './weights/parseDarknetCfg';
+export type { DarknetCfg } from './weights/parseDarknetCfg';
+export { readDarknetWeights } from './weights/readDarknetWeights';
+export { readPytorchStateDict } from './weights/readPytorchStateDict';
+export { readSafetensors } from './weights/readSafetensors';
+export { writeSafetensors } from './weights/writeSafetensors';
+export { writePytorchStateDict } from './weights/writePytorchStateDict';
+export { loadPytorch, PYTORCH_ARCHS } from './weights/loadPytorch';
+export type { LoadPytorchOptions } from './weights/loadPytorch';
+export { assignStateDict, exportStateDict } from './weights/assignStateDict';
+export type { TensorMap, NamedTensor } from './weights/tensorMap';
+
+// Evaluation
+export { cocoEvaluate, vocEvaluate, formatApTable } from './eval';
+export type { CocoEvalResult, VocEvalResult } from './eval';
+
+// Utilities
+export { drawDetections, detectionsSvg, classColor } from './draw/drawDetections';
+export { ProgressBar } from './util/progress';

@@ -1,0 +1,70 @@
+/**
+ * NODE-ONLY: `load(nameOrDir)`: a saved Detector folder, or a registry model that is downloaded
+ * on first use, converted once, and loaded from the cache after.
+ */
+import { Detector } from '../detector';
+import { isDetectorFolder, loadDetectorFromDir, saveDetector } from '../io/detectorFolder';
+import { loadDarknet } from '../models/loadDarknet';
+import { loadPytorch } from '../weights/loadPytorch';
+import { CacheOptions, convertedModelDir, ensureRawFiles } from './cache';
+import { getRegistryEntry, REGISTRY, RegistryEntry } from './registry';
+
+/** Options of {@link load}. */
+export type LoadOptions = CacheOptions;
+
+/**
+ * Load a Detector.
+ * - `nameOrDir` a folder with `model.json` (+ `spec.json`): loaded as saved by `saveDetector`
+ *   or `yolo-tfjs convert`.
+ * - a registry name (`yolo-fastestv2-coco`, `yolo-fastest-1.1`, `yolov4-tiny`,
+ *   `efficientdet-d0` ...; see `registryNames()`): from `<cache>/<name>/model/` when already
+ *   converted; else the raw files are taken from `<cache>/<name>/` or downloaded (size and
+ *   sha256 checked), converted, and the converted folder is saved for next time.
+ * @throws for an unknown name (listing the known ones) and, offline, naming the URL that failed
+ * and where to put the file.
+ */
+export async function load(nameOrDir: string, opts: LoadOptions = {}): Promise<Detector> {
+  const fs = require('fs') as typeof import('fs');
+  if (isDetectorFolder(nameOrDir)) return loadDetectorFromDir(nameOrDir);
+  if (!Object.prototype.hasOwnProperty.call(REGISTRY, nameOrDir)) {
+    if (fs.existsSync(nameOrDir) && fs.statSync(nameOrDir).isDirectory()) {
+      throw new Error(`${nameOrDir} is a folder without model.json (not a saved model)`);
+    }
+    getRegistryEntry(nameOrDir); // throws, listing the known names
+  }
+  const entry = getRegistryEntry(nameOrDir);
+  const modelDir = convertedModelDir(entry.name, opts);
+  if (isDetectorFolder(modelDir)) {
+    try {
+      return await loadDetectorFromDir(modelDir);
+    } catch (e) {
+      if (opts.progress !== false) {
+        process.stderr.write(`yolo-tfjs: converted model in ${modelDir} is unreadable (${(e as Error).message}); converting again\n`);
+      }
+    }
+  }
+  const files = await ensureRawFiles(entry, opts);
+  if (opts.progress !== false) process.stderr.write(`yolo-tfjs: converting ${entry.name} into ${modelDir}\n`);
+  const detector = convertEntry(entry, (f) => {
+    const p = files.get(f);
+    if (!p) throw new Error(`registry entry '${entry.name}' names file '${f}' that it does not list`);
+    return new Uint8Array(fs.readFileSync(p));
+  });
+  try {
+    await saveDetector(detector, modelDir);
+  } catch (e) {
+    detector.dispose();
+    throw new Error(`could not save the converted model to ${modelDir}: ${(e as Error).message}`);
+  }
+  return detector;
+}
+
+/** Convert a registry entry's raw files (read through `read(filename)`) into a Detector. */
+export function convertEntry(entry: RegistryEntry, read: (filename: string) => Uint8Array): Detector {
+  const c = entry.converter;
+  if (c.kind === 'darknet') {
+    const cfgText = new TextDecoder().decode(read(c.cfg));
+    return loadDarknet(cfgText, read(c.weights), { classNames: entry.classNames, name: entry.name });
+  }
+  return loadPytorch(c.arch, read(c.weights), { classNames: entry.classNames });
+}
