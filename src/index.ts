@@ -33,7 +33,8 @@ export * from './layers';
 // Models
 export { tinyYoloV3, tinyYoloBody, TINY_YOLOV3_ANCHORS } from './models/tinyYoloV3';
 export { yoloV4Tiny, yoloV4TinyBody, YOLOV4_TINY_ANCHORS } from './models/yoloV4Tiny';
-export { yoloFastestV2, YOLO_FASTESTV2_COCO_ANCHORS } from './models/yoloFastestV2';
+export { yoloFastestV2, yoloFastestV2Spec, YOLO_FASTESTV2_COCO_ANCHORS } from './models/yoloFastestV2';
+export { yoloFastestV2FromStateDict, exportYoloFastestV2StateDict } from './models/yoloFastestV2FromStateDict';
 export type { YoloFastestV2Options } from './models/yoloFastestV2';
 export { efficientDet, efficientDetConfig, EFFICIENTDET_COCO_CLASSES } from './models/efficientDet';
 export type { EfficientDetOptions, EfficientDetConfig } from './models/efficientDet';
@@ -55,8 +56,38 @@ export { assignStateDict, exportStateDict } from './weights/assignStateDict';
 export type { TensorMap, NamedTensor } from './weights/tensorMap';
 
 // Evaluation
-export { cocoEvaluate, vocEvaluate, formatApTable } from './eval';
-export type { CocoEvalResult, VocEvalResult } from './eval';
+export { cocoEvaluate, vocEvaluate, vocAveragePrecision, formatApTable } from './eval';
+export type {
+  CocoEvalResult,
+  CocoStats,
+  CocoClassResult,
+  CocoEvaluateOptions,
+  VocEvalResult,
+  VocClassResult,
+  VocEvaluateOptions,
+  CocoGroundTruth,
+  CocoDetection,
+  CocoAnnotation,
+  CocoImage,
+  CocoCategory,
+} from './eval';
+
+// Datasets and anchors
+export {
+  readYoloDataset,
+  readVocDataset,
+  readCocoDataset,
+  readDataset,
+  readYoloPredictions,
+  readVocResults,
+  toCocoGt,
+  cocoToDataset,
+  toCocoResults,
+  readImageSize,
+} from './train/data';
+export type { DatasetBox, DatasetImage, DetectionDataset, DatasetWarning, DatasetFormat } from './train/data';
+export { kmeansAnchors } from './train/kmeansAnchors';
+export type { KmeansAnchorsOptions, KmeansAnchorsResult } from './train/kmeansAnchors';
 
 // Utilities
 export { drawDetections, detectionsSvg, classColor } from './draw/drawDetections';

@@ -17,11 +17,20 @@ export async function loadDetectorFromUrl(url: string, init?: RequestInit): Prom
   const specUrl = `${base}${SPEC_JSON}`;
   const res = await fetch(specUrl, init);
   if (!res.ok) throw new Error(`could not fetch ${specUrl}: HTTP ${res.status}`);
-  const spec = validateSpec(await res.json(), specUrl);
+  let specJson: unknown;
+  try {
+    specJson = JSON.parse(await res.text());
+  } catch (e) {
+    throw new Error(`${specUrl} is not valid JSON: ${(e as Error).message}`);
+  }
+  const spec = validateSpec(specJson, specUrl);
   const http = tf.io.http(`${base}${MODEL_JSON}`, init ? { requestInit: init } : undefined);
   const handler: tf.io.IOHandler = {
     load: async () => {
       const artifacts = await http.load!();
+      // Re-parse in this realm: tfjs-layers tests `instanceof Array`, which fails for arrays
+      // created by a fetch living in another realm (e.g. Node's fetch seen from a jest VM).
+      artifacts.modelTopology = JSON.parse(JSON.stringify(artifacts.modelTopology ?? null));
       sanitizeLayersTopology(artifacts.modelTopology);
       return artifacts;
     },

@@ -26,6 +26,7 @@ import { Swish } from './mish';
 import { WeightedFusion } from './weightedFusion';
 import { separableConvBlock, efficientBatchNorm } from './separableConvBlock';
 import { staticSameMaxPool } from './staticSameMaxPool';
+import { WeightInit, kernelInitializer } from './weightInit';
 
 /** Options of one BiFPN layer. */
 export interface BiFPNLayerOptions {
@@ -39,12 +40,15 @@ export interface BiFPNLayerOptions {
   epsilon?: number;
   /** Layer-name prefix, e.g. `bifpn.0`. */
   name: string;
+  /** Kernel initialisation (default 'random'). */
+  init?: WeightInit;
 }
 
 /** Build one BiFPN layer. Returns [P3, P4, P5, P6, P7] (each C channels). */
 export function biFPNLayer(inputs: tf.SymbolicTensor[], o: BiFPNLayerOptions): tf.SymbolicTensor[] {
   const C = o.channels;
   const n = o.name;
+  const ki = kernelInitializer(o.init);
   if (!Number.isInteger(C) || C < 1) throw new Error(`biFPNLayer '${n}': channels must be an integer >= 1, got ${C}`);
   const expected = o.firstLayer ? 3 : 5;
   if (inputs.length !== expected) {
@@ -52,19 +56,19 @@ export function biFPNLayer(inputs: tf.SymbolicTensor[], o: BiFPNLayerOptions): t
   }
   const apply = (l: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => l.apply(x) as tf.SymbolicTensor;
   const downChannel = (x: tf.SymbolicTensor, key: string) =>
-    apply(efficientBatchNorm(`${n}.${key}.1`), apply(tf.layers.conv2d({ filters: C, kernelSize: 1, useBias: true, name: `${n}.${key}.0` }), x));
+    apply(efficientBatchNorm(`${n}.${key}.1`), apply(tf.layers.conv2d({ filters: C, kernelSize: 1, useBias: true, kernelInitializer: ki, name: `${n}.${key}.0` }), x));
   const up = (x: tf.SymbolicTensor, key: string) => apply(tf.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${n}.${key}` }), x);
   const down = (x: tf.SymbolicTensor, key: string) => staticSameMaxPool(x, { name: `${n}.${key}` });
   const node = (xs: tf.SymbolicTensor[], weightKey: string, convKey: string) => {
     const fused = apply(new WeightedFusion({ attention: o.attention ?? true, epsilon: o.epsilon ?? 1e-4, name: `${n}.${weightKey}` }), xs);
     const act = apply(new Swish({ name: `${n}.${weightKey}_swish` }), fused);
-    return separableConvBlock(act, { name: `${n}.${convKey}`, filters: C, norm: true });
+    return separableConvBlock(act, { name: `${n}.${convKey}`, filters: C, norm: true, init: o.init });
   };
 
   let p3In: tf.SymbolicTensor, p4In: tf.SymbolicTensor, p5In: tf.SymbolicTensor, p6In: tf.SymbolicTensor, p7In: tf.SymbolicTensor;
   if (o.firstLayer) {
     const [p3, p4, p5] = inputs;
-    const p6Conv = apply(efficientBatchNorm(`${n}.p5_to_p6.1`), apply(tf.layers.conv2d({ filters: C, kernelSize: 1, useBias: true, name: `${n}.p5_to_p6.0` }), p5));
+    const p6Conv = apply(efficientBatchNorm(`${n}.p5_to_p6.1`), apply(tf.layers.conv2d({ filters: C, kernelSize: 1, useBias: true, kernelInitializer: ki, name: `${n}.p5_to_p6.0` }), p5));
     p6In = staticSameMaxPool(p6Conv, { name: `${n}.p5_to_p6.2` });
     p7In = staticSameMaxPool(p6In, { name: `${n}.p6_to_p7.0` });
     p3In = downChannel(p3, 'p3_down_channel');
@@ -104,6 +108,7 @@ export interface BiFPNOptions {
   epsilon?: number;
   /** Name prefix (default `bifpn`); layer i is `${name}.${i}`. */
   name?: string;
+  init?: WeightInit;
 }
 
 /**
@@ -120,7 +125,7 @@ export function biFPN(o: BiFPNOptions): (inputs: tf.SymbolicTensor[]) => tf.Symb
     const all: tf.SymbolicTensor[][] = [];
     let x = inputs;
     for (let i = 0; i < repeats; i++) {
-      x = biFPNLayer(x, { channels: o.channels, firstLayer: first && i === 0, attention: o.attention, epsilon: o.epsilon, name: `${name}.${i}` });
+      x = biFPNLayer(x, { channels: o.channels, firstLayer: first && i === 0, attention: o.attention, epsilon: o.epsilon, name: `${name}.${i}`, init: o.init });
       all.push(x);
     }
     return all;

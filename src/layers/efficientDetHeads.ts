@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Swish } from './mish';
 import { separableConvLayer, efficientBatchNorm } from './separableConvBlock';
+import { WeightInit } from './weightInit';
 
 /** Options of {@link efficientDetHead}. */
 export interface EfficientDetHeadOptions {
@@ -27,6 +28,8 @@ export interface EfficientDetHeadOptions {
   activation: 'linear' | 'sigmoid';
   /** Name prefix (`regressor` or `classifier`). */
   name: string;
+  /** Kernel initialisation (default 'random'). */
+  init?: WeightInit;
 }
 
 /** Build one head over the pyramid `features` (P3..P7); returns `[N, sum(H*W)*A, outputsPerAnchor]`. */
@@ -38,8 +41,8 @@ export function efficientDetHead(features: tf.SymbolicTensor[], o: EfficientDetH
     if (!Number.isInteger(v) || v < 1) throw new Error(`efficientDetHead '${n}': ${key} must be an integer >= 1, got ${v}`);
   }
   if (features.length < 1) throw new Error(`efficientDetHead '${n}': needs at least one feature map`);
-  const convs = Array.from({ length: o.depth }, (_, i) => separableConvLayer(`${n}.conv_list.${i}`, o.channels));
-  const header = separableConvLayer(`${n}.header`, A * k);
+  const convs = Array.from({ length: o.depth }, (_, i) => separableConvLayer(`${n}.conv_list.${i}`, o.channels, o.init));
+  const header = separableConvLayer(`${n}.header`, A * k, o.init);
   const perLevel = features.map((f, level) => {
     const [, h, w, c] = f.shape;
     if (c !== o.channels || h == null || w == null) {
@@ -62,7 +65,7 @@ export function efficientDetHead(features: tf.SymbolicTensor[], o: EfficientDetH
 /** zylo117 `Regressor`: `[N, K, 4]` raw (dy, dx, dh, dw). */
 export function efficientDetRegressor(
   features: tf.SymbolicTensor[],
-  o: { channels: number; depth: number; numAnchors?: number; name?: string },
+  o: { channels: number; depth: number; numAnchors?: number; name?: string; init?: WeightInit },
 ): tf.SymbolicTensor {
   return efficientDetHead(features, { ...o, outputsPerAnchor: 4, activation: 'linear', name: o.name ?? 'regressor' });
 }
@@ -70,7 +73,7 @@ export function efficientDetRegressor(
 /** zylo117 `Classifier`: `[N, K, numClasses]` sigmoid probabilities. */
 export function efficientDetClassifier(
   features: tf.SymbolicTensor[],
-  o: { channels: number; depth: number; numClasses: number; numAnchors?: number; name?: string },
+  o: { channels: number; depth: number; numClasses: number; numAnchors?: number; name?: string; init?: WeightInit },
 ): tf.SymbolicTensor {
   return efficientDetHead(features, { ...o, outputsPerAnchor: o.numClasses, activation: 'sigmoid', name: o.name ?? 'classifier' });
 }

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Swish } from './mish';
 import { mbConvBlock, EFFICIENT_BN_EPSILON, EFFICIENT_BN_MOMENTUM } from './mbConvBlock';
+import { WeightInit, kernelInitializer } from './weightInit';
 
 /** One stage of the base (B0) network: repeats, kernel, stride, expand ratio, in/out filters. */
 export interface EfficientNetStage {
@@ -101,6 +102,8 @@ export interface EfficientNetOptions {
   prefix?: string;
   /** Drop-connect rate of the last block (block i uses rate * i / nBlocks); training only. Default 0.2. */
   dropConnectRate?: number;
+  /** Kernel initialisation (default 'random'). */
+  init?: WeightInit;
 }
 
 /** Taps of the backbone. */
@@ -125,7 +128,7 @@ export function efficientNet(input: tf.SymbolicTensor, o: EfficientNetOptions): 
   const p = o.prefix ?? 'backbone_net.model';
   const rate = o.dropConnectRate ?? 0.2;
   let x = tf.layers
-    .conv2d({ filters: roundFilters(32, w), kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: `${p}._conv_stem` })
+    .conv2d({ filters: roundFilters(32, w), kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: kernelInitializer(o.init), name: `${p}._conv_stem` })
     .apply(input) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ axis: -1, epsilon: EFFICIENT_BN_EPSILON, momentum: EFFICIENT_BN_MOMENTUM, name: `${p}._bn0` }).apply(x) as tf.SymbolicTensor;
   x = new Swish({ name: `${p}.stem_swish` }).apply(x) as tf.SymbolicTensor;
@@ -133,7 +136,7 @@ export function efficientNet(input: tf.SymbolicTensor, o: EfficientNetOptions): 
   const outs: tf.SymbolicTensor[] = [];
   blocks.forEach((b, idx) => {
     if (b.stride === 2) taps.push(x);
-    x = mbConvBlock(x, { ...b, name: `${p}._blocks.${idx}`, dropConnectRate: (rate * idx) / blocks.length });
+    x = mbConvBlock(x, { ...b, name: `${p}._blocks.${idx}`, init: o.init, dropConnectRate: (rate * idx) / blocks.length });
     outs.push(x);
   });
   taps.push(x);

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Swish } from './mish';
 import { DropConnect } from './dropConnect';
+import { WeightInit, kernelInitializer } from './weightInit';
 
 /** BN epsilon used everywhere in EfficientNet / EfficientDet. */
 export const EFFICIENT_BN_EPSILON = 1e-3;
@@ -42,6 +43,8 @@ export interface MBConvBlockOptions {
   /** Drop-connect rate on the residual branch (training only). Default 0. */
   dropConnectRate?: number;
   bnEpsilon?: number;
+  /** Kernel initialisation (default 'random'). */
+  init?: WeightInit;
 }
 
 function bn(name: string, eps: number): tf.layers.Layer {
@@ -60,14 +63,15 @@ export function mbConvBlock(x: tf.SymbolicTensor, o: MBConvBlockOptions): tf.Sym
   const eps = o.bnEpsilon ?? EFFICIENT_BN_EPSILON;
   const n = o.name;
   const oup = o.inputFilters * o.expandRatio;
+  const ki = kernelInitializer(o.init);
   let y = x;
   if (o.expandRatio !== 1) {
-    y = tf.layers.conv2d({ filters: oup, kernelSize: 1, padding: 'same', useBias: false, name: `${n}._expand_conv` }).apply(y) as tf.SymbolicTensor;
+    y = tf.layers.conv2d({ filters: oup, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: ki, name: `${n}._expand_conv` }).apply(y) as tf.SymbolicTensor;
     y = bn(`${n}._bn0`, eps).apply(y) as tf.SymbolicTensor;
     y = new Swish({ name: `${n}.swish0` }).apply(y) as tf.SymbolicTensor;
   }
   y = tf.layers
-    .depthwiseConv2d({ kernelSize: o.kernelSize, strides: o.stride, padding: 'same', depthMultiplier: 1, useBias: false, name: `${n}._depthwise_conv` })
+    .depthwiseConv2d({ kernelSize: o.kernelSize, strides: o.stride, padding: 'same', depthMultiplier: 1, useBias: false, depthwiseInitializer: ki, name: `${n}._depthwise_conv` })
     .apply(y) as tf.SymbolicTensor;
   y = bn(`${n}._bn1`, eps).apply(y) as tf.SymbolicTensor;
   y = new Swish({ name: `${n}.swish1` }).apply(y) as tf.SymbolicTensor;
@@ -77,13 +81,13 @@ export function mbConvBlock(x: tf.SymbolicTensor, o: MBConvBlockOptions): tf.Sym
     const squeezed = Math.max(1, Math.trunc(o.inputFilters * se));
     let s = tf.layers.globalAveragePooling2d({ name: `${n}.se_pool` }).apply(y) as tf.SymbolicTensor;
     s = tf.layers.reshape({ targetShape: [1, 1, oup], name: `${n}.se_reshape` }).apply(s) as tf.SymbolicTensor;
-    s = tf.layers.conv2d({ filters: squeezed, kernelSize: 1, useBias: true, name: `${n}._se_reduce` }).apply(s) as tf.SymbolicTensor;
+    s = tf.layers.conv2d({ filters: squeezed, kernelSize: 1, useBias: true, kernelInitializer: ki, name: `${n}._se_reduce` }).apply(s) as tf.SymbolicTensor;
     s = new Swish({ name: `${n}.se_swish` }).apply(s) as tf.SymbolicTensor;
-    s = tf.layers.conv2d({ filters: oup, kernelSize: 1, useBias: true, activation: 'sigmoid', name: `${n}._se_expand` }).apply(s) as tf.SymbolicTensor;
+    s = tf.layers.conv2d({ filters: oup, kernelSize: 1, useBias: true, activation: 'sigmoid', kernelInitializer: ki, name: `${n}._se_expand` }).apply(s) as tf.SymbolicTensor;
     y = tf.layers.multiply({ name: `${n}.se_scale` }).apply([s, y]) as tf.SymbolicTensor;
   }
 
-  y = tf.layers.conv2d({ filters: o.outputFilters, kernelSize: 1, padding: 'same', useBias: false, name: `${n}._project_conv` }).apply(y) as tf.SymbolicTensor;
+  y = tf.layers.conv2d({ filters: o.outputFilters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: ki, name: `${n}._project_conv` }).apply(y) as tf.SymbolicTensor;
   y = bn(`${n}._bn2`, eps).apply(y) as tf.SymbolicTensor;
 
   const skip = o.skip ?? (o.stride === 1 && o.inputFilters === o.outputFilters);

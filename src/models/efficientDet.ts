@@ -11,6 +11,7 @@ import { efficientNet } from '../layers/efficientNet';
 import { biFPN } from '../layers/biFPN';
 import { efficientDetRegressor, efficientDetClassifier } from '../layers/efficientDetHeads';
 import { efficientDetAnchorCount } from './efficientDetAnchors';
+import { WeightInit } from '../layers/weightInit';
 
 /** Compound-scaling row of one EfficientDet variant. */
 export interface EfficientDetConfig {
@@ -77,6 +78,11 @@ export interface EfficientDetOptions {
    * Parameter counts do not depend on it; anchors and outputs do.
    */
   inputSize?: number;
+  /**
+   * Kernel initialisation: 'random' (default, tfjs defaults) or 'zeros' (fast; for weights that
+   * are loaded right after building).
+   */
+  init?: WeightInit;
 }
 
 /** Levels, scales and ratios zylo117 uses for COCO. */
@@ -148,13 +154,13 @@ export function efficientDetGraph(o: EfficientDetOptions): EfficientDetGraph {
   const [size] = spec.input.size;
   const numClasses = spec.classNames.length;
   const input = tf.input({ shape: [size, size, 3], name: 'input' });
-  const bb = efficientNet(input, { variant: cfg.backbone });
+  const bb = efficientNet(input, { variant: cfg.backbone, init: o.init });
   const backbone = [bb.p3, bb.p4, bb.p5];
-  const pyramid = biFPN({ channels: cfg.channels, repeats: cfg.bifpnRepeats, attention: cfg.attention })(backbone);
+  const pyramid = biFPN({ channels: cfg.channels, repeats: cfg.bifpnRepeats, attention: cfg.attention, init: o.init })(backbone);
   const features = pyramid[pyramid.length - 1];
   const nA = EFFICIENTDET_SCALES.length * EFFICIENTDET_RATIOS.length;
-  const regression = efficientDetRegressor(features, { channels: cfg.channels, depth: cfg.headDepth, numAnchors: nA });
-  const classification = efficientDetClassifier(features, { channels: cfg.channels, depth: cfg.headDepth, numAnchors: nA, numClasses });
+  const regression = efficientDetRegressor(features, { channels: cfg.channels, depth: cfg.headDepth, numAnchors: nA, init: o.init });
+  const classification = efficientDetClassifier(features, { channels: cfg.channels, depth: cfg.headDepth, numAnchors: nA, numClasses, init: o.init });
   const head = spec.heads[0] as AnchorDeltasHeadSpec;
   const K = efficientDetAnchorCount({ ...head, inputSize: size });
   if (regression.shape[1] !== K) throw new Error(`internal: head has ${regression.shape[1]} anchors, anchor generator ${K}`);

@@ -109,7 +109,7 @@ export async function ensureRawFiles(entry: RegistryEntry, opts: CacheOptions = 
   const out = new Map<string, string>();
   for (const file of entry.files) {
     const dest = path.join(dir, file.filename);
-    const putHint = `put ${file.filename} (from ${file.url}) at ${dest}`;
+    const putHint = `put ${file.filename} at ${dest} (its upstream URL: ${file.url})`;
     if (fs.existsSync(dest)) {
       const bad = verifyFile(file, fs.readFileSync(dest));
       if (!bad) {

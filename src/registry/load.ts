@@ -3,7 +3,8 @@
  * on first use, converted once, and loaded from the cache after.
  */
 import { Detector } from '../detector';
-import { isDetectorFolder, loadDetectorFromDir, saveDetector } from '../io/detectorFolder';
+import { isDetectorFolder, loadDetectorFromDir } from '../io/loadDetectorFromDir';
+import { saveDetector } from '../io/saveDetector';
 import { loadDarknet } from '../models/loadDarknet';
 import { loadPytorch } from '../weights/loadPytorch';
 import { CacheOptions, convertedModelDir, ensureRawFiles } from './cache';

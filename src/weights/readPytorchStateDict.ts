@@ -40,12 +40,14 @@ export function readPytorchStateDict(buffer: Uint8Array | ArrayBuffer, opts: Rea
   const bytes = toBytes(buffer);
   if (bytes.length === 0) throw new Error('not a PyTorch file: the buffer is empty');
   if (isZip(bytes)) return readZipFormat(bytes, opts);
-  if (bytes[0] === 0x80) return readLegacyFormat(bytes, opts);
+  // safetensors before legacy: its 8-byte length may start with 0x80; a legacy file's byte 8 is
+  // inside the magic number and never '{'
   if (looksLikeSafetensors(bytes)) {
     const map = readSafetensors(bytes);
     if (!opts.keepNumBatchesTracked) for (const k of [...map.keys()]) if (k.endsWith('num_batches_tracked')) map.delete(k);
     return map;
   }
+  if (bytes[0] === 0x80) return readLegacyFormat(bytes, opts);
   throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6), a legacy pickle, nor safetensors');
 }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { biFPN, biFPNLayer } from '../../src/layers/biFPN';
 import { WeightedFusion } from '../../src/layers/weightedFusion';
 
-const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0);
 
 function backboneInputs(size: number, ch: [number, number, number]) {
   return [8, 16, 32].map((s, i) => tf.input({ shape: [size / s, size / s, ch[i]] }));

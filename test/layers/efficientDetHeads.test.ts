@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { efficientDetClassifier, efficientDetRegressor } from '../../src/layers/efficientDetHeads';
 
-const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0);
 const pyramid = (size: number, c: number) => [8, 16, 32, 64, 128].map((s) => tf.input({ shape: [size / s, size / s, c] }));
 
 describe('EfficientDet heads', () => {
@@ -39,7 +39,7 @@ describe('EfficientDet heads', () => {
     expect(m.getLayer('regressor.bn_list.0.0')).not.toBe(m.getLayer('regressor.bn_list.1.0'));
     // ordering probe: zero all kernels, header bias = [0..7] (channel a*4 + k) -> each row of the
     // [K, 4] output is [0,1,2,3] (anchor 0) or [4,5,6,7] (anchor 1), alternating, over 4 + 1 cells
-    m.setWeights(m.weights.map((w) => (w.name.includes('moving_variance') || w.name.includes('gamma') ? tf.ones(w.shape) : tf.zeros(w.shape))));
+    m.setWeights(m.weights.map((w) => (w.name.includes('moving_variance') || w.name.includes('gamma') ? tf.ones(w.shape as number[]) : tf.zeros(w.shape as number[]))));
     const header = m.getLayer('regressor.header');
     const hw = header.getWeights();
     header.setWeights([hw[0], hw[1], tf.range(0, 8)]);
@@ -54,7 +54,7 @@ describe('EfficientDet heads', () => {
   it('classifier output is a sigmoid', () => {
     const f = [tf.input({ shape: [2, 2, 4] })];
     const m = tf.model({ inputs: f, outputs: efficientDetClassifier(f, { channels: 4, depth: 1, numClasses: 3, numAnchors: 1 }) });
-    m.setWeights(m.weights.map((w) => (w.name.includes('moving_variance') ? tf.ones(w.shape) : tf.zeros(w.shape))));
+    m.setWeights(m.weights.map((w) => (w.name.includes('moving_variance') ? tf.ones(w.shape as number[]) : tf.zeros(w.shape as number[]))));
     const y = m.predict(tf.ones([1, 2, 2, 4])) as tf.Tensor;
     expect(Array.from(y.dataSync())).toEqual(Array(12).fill(0.5));
     y.dispose();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { efficientNet, efficientNetBlocks, roundFilters } from '../../src/layers/efficientNet';
 
-const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0);
 
 describe('efficientNet', () => {
   it('B0 at 512: 16 blocks, taps p3/p4/p5 and 3,595,388 parameters (upstream backbone count)', () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mbConvBlock } from '../../src/layers/mbConvBlock';
 
-const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0);
 
 /** Trainable parameters of an MBConv block by upstream's module list (PyTorch parameters()). */
 function expectedParams(inF: number, outF: number, k: number, e: number): number {
@@ -33,7 +33,7 @@ describe('mbConvBlock', () => {
     const out = mbConvBlock(inp, { name: 'b', inputFilters: C, outputFilters: C, kernelSize: 3, stride: 1, expandRatio: E, seRatio: 0.25 });
     const m = tf.model({ inputs: inp, outputs: out });
     // random weights everywhere, including BN statistics (variance positive)
-    m.setWeights(m.weights.map((w) => (w.name.includes('moving_variance') ? tf.randomUniform(w.shape, 0.5, 1.5) : tf.randomNormal(w.shape, 0, 0.5))));
+    m.setWeights(m.weights.map((w) => (w.name.includes('moving_variance') ? tf.randomUniform(w.shape as number[], 0.5, 1.5) : tf.randomNormal(w.shape as number[], 0, 0.5))));
     const W = (layer: string) => m.getLayer(layer).getWeights();
     const bn = (x: tf.Tensor, l: string) => {
       const [g, b, mu, v] = W(l);

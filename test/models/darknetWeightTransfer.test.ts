@@ -11,6 +11,7 @@ import { tinyYoloV3 } from '../../src/models/tinyYoloV3';
 import { yoloV4Tiny } from '../../src/models/yoloV4Tiny';
 import { copyLayerWeights } from '../../src/models/copyLayerWeights';
 import { Detector } from '../../src/detector';
+import { darknetConv2D } from '../../src/layers/darknetConv2D';
 
 const SIZE = 160;
 
@@ -63,13 +64,21 @@ describeFixtures('darknet/weights', 'weights move between the hand-written model
   });
 
   it('copyLayerWeights names the layer when the architectures differ', () => {
-    const a = tinyYoloV3({ inputSize: 64, numClasses: 1 });
-    const b = tinyYoloV3({ inputSize: 64, numClasses: 2 });
+    const small = (filters: number, extra: boolean) => {
+      const inp = tf.input({ shape: [8, 8, 3] });
+      let y = darknetConv2D({ filters, size: 3, batchNormalize: true, activation: 'leaky', name: 'conv_0' })(inp);
+      if (extra) y = darknetConv2D({ filters: 2, size: 1, name: 'conv_1' })(y);
+      return tf.model({ inputs: inp, outputs: y, name: `m${filters}${extra}` });
+    };
+    const a = small(4, false);
+    const b = small(5, false);
+    const c = small(4, true);
     try {
-      expect(() => copyLayerWeights(a.model, b.model)).toThrow(/layer 'conv_15_conv' weight shapes differ/);
+      expect(() => copyLayerWeights(a, b)).toThrow(/layer 'conv_0_conv' weight shapes differ/);
+      expect(() => copyLayerWeights(a, c)).toThrow(/layer 'conv_1_conv' of 'm4true' has no counterpart/);
+      expect(() => copyLayerWeights(c, a)).toThrow(/layer 'conv_1_conv' of 'm4true' has no weighted counterpart/);
     } finally {
-      a.dispose();
-      b.dispose();
+      [a, b, c].forEach((m) => m.dispose());
     }
   });
 });

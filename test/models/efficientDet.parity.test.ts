@@ -12,6 +12,7 @@ import { assignEfficientDetStateDict } from '../../src/weights/keymaps/efficient
 import { readPytorchStateDict } from '../../src/weights/readPytorchStateDict';
 import { AnchorDeltasHeadSpec } from '../../src/spec';
 import { Detector, Detection } from '../../src/detector';
+import { generateAnchors } from '../../src/decode/anchors';
 
 interface RefDetection {
   box: [number, number, number, number];
@@ -137,6 +138,8 @@ describeFixtures(DIR, 'EfficientDet-D0 parity with zylo117 (random weights, test
     expect(got.length).toBe(ref.length);
     report.anchors = maxAbsDiff(got, ref);
     expect(report.anchors).toBe(0);
+    // the shared decode's own generator agrees
+    expect(maxAbsDiff(generateAnchors(head, g.spec.input.size), ref)).toBe(0);
   });
 
   // Upstream postprocess on the full network outputs (the classification fixture is subsampled,

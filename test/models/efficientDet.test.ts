@@ -10,7 +10,7 @@ import { efficientDetAnchorCount, efficientDetAnchors } from '../../src/models/e
 import { efficientNetBlocks, roundFilters } from '../../src/layers/efficientNet';
 import { AnchorDeltasHeadSpec } from '../../src/spec';
 
-const trainable = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+const trainable = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0);
 
 /** Parameter count derived from upstream's module list, independent of the tfjs graph. */
 function expectedParams(phi: number, numClasses: number): number {
@@ -39,7 +39,7 @@ const PAPER_PARAMS_M = [3.9, 6.6, 8.1, 12.0, 20.7, 33.7, 51.9, 51.9];
 
 describe('EfficientDet D0-D7 shapes and parameter counts', () => {
   it.each([0, 1, 2, 3, 4, 5, 6, 7])('D%i: outputs, anchors and parameters', (phi) => {
-    const g = efficientDetGraph({ phi });
+    const g = efficientDetGraph({ phi, init: 'zeros' }); // counts and shapes do not depend on the init
     try {
       const s = g.config.inputSize;
       expect(s).toBe([512, 640, 768, 896, 1024, 1280, 1280, 1536][phi]);
@@ -112,7 +112,19 @@ describe('efficientDet detector', () => {
     expect(efficientDetSpec({ phi: 0, classNames: ['a', 'b', 'c'] }).classNames.length).toBe(3);
   });
 
+  it("init 'random' (default) gives random kernels, 'zeros' zero kernels (BN stays identity-initialised)", () => {
+    for (const init of ['random', 'zeros'] as const) {
+      const g = efficientDetGraph({ phi: 0, inputSize: 128, init });
+      const k = g.model.getLayer('bifpn.0.conv6_up').getWeights()[1]; // pointwise kernel
+      const gamma = g.model.getLayer('bifpn.0.conv6_up.bn').getWeights()[0];
+      expect(tf.any(tf.notEqual(k, 0)).dataSync()[0]).toBe(init === 'random' ? 1 : 0);
+      expect(Array.from(gamma.dataSync()).every((v) => v === 1)).toBe(true);
+      g.model.dispose();
+    }
+  });
+
   it('names the problem on bad options', () => {
+    expect(() => efficientDet({ phi: 0, inputSize: 128, init: 'ones' as 'zeros' })).toThrow(/weight init must be 'random' or 'zeros', got 'ones'/);
     expect(() => efficientDet({ phi: 8 })).toThrow(/phi must be an integer 0..7, got 8/);
     expect(() => efficientDet({ phi: 0.5 })).toThrow(/phi must be an integer/);
     expect(() => efficientDet({ phi: 0, inputSize: 500 })).toThrow(/multiple of 128.*500/);

@@ -73,7 +73,7 @@ describe('cache and downloads (no network)', () => {
     const where = path.join(cache, 'yolo-fastest-1.1', 'yolo-fastest-1.1.cfg');
     const url = REGISTRY['yolo-fastest-1.1'].files[0].url;
     await expect(load('yolo-fastest-1.1', { cacheDir: cache, offline: true })).rejects.toThrow(
-      `put yolo-fastest-1.1.cfg (from ${url}) at ${where}`,
+      `put yolo-fastest-1.1.cfg at ${where} (its upstream URL: ${url})`,
     );
   });
 
@@ -84,7 +84,7 @@ describe('cache and downloads (no network)', () => {
     const p = load('yolo-fastestv2-coco', { cacheDir: cache, fetch: noNetwork, progress: false });
     await expect(p).rejects.toThrow(`could not download ${url} (network is off (tried ${url}))`);
     await expect(load('yolo-fastestv2-coco', { cacheDir: cache, fetch: noNetwork, progress: false })).rejects.toThrow(
-      `put coco2017-0.241078ap-model.pth (from ${url}) at ${where}`,
+      `put coco2017-0.241078ap-model.pth at ${where} (its upstream URL: ${url})`,
     );
     const http404 = async (): Promise<Response> => new Response('not found', { status: 404, statusText: 'Not Found' });
     await expect(load('yolo-fastestv2-coco', { cacheDir: cache, fetch: http404, progress: false })).rejects.toThrow(
@@ -166,19 +166,37 @@ describeFixtures('darknet', 'load(registry name) from a seeded cache', () => {
 });
 
 describeFixtures('yolo-fastestv2', 'load(yolo-fastestv2-coco) from a cache seeded by scripts/seed-cache.js', () => {
-  test('converts the real .pth once and gives upstream head outputs', async () => {
+  test('converts the real .pth once; the cached folder gives upstream head outputs on 000139', async () => {
     const cache = tempCache();
     const lines = seed.seedCache(cache, fixturePath());
     expect(lines.filter((l) => l.startsWith('copied')).length).toBe(seed.SEEDS.length);
     const det = await load('yolo-fastestv2-coco', { cacheDir: cache, offline: true, progress: false });
-    expect(fs.existsSync(path.join(convertedModelDir('yolo-fastestv2-coco', { cacheDir: cache }), 'model.json'))).toBe(true);
+    const modelJson = path.join(convertedModelDir('yolo-fastestv2-coco', { cacheDir: cache }), 'model.json');
+    const mtime = fs.statSync(modelJson).mtimeMs;
+    fs.rmSync(path.join(cache, 'yolo-fastestv2-coco', 'coco2017-0.241078ap-model.pth'));
     const again = await load('yolo-fastestv2-coco', { cacheDir: cache, offline: true, progress: false });
+    expect(fs.statSync(modelJson).mtimeMs).toBe(mtime);
     expect(again.spec).toEqual(det.spec);
-    const x = tf.randomUniform([1, 352, 352, 3], 0, 1, 'float32', 3);
+
+    const x = tf.tensor4d(readF32('yolo-fastestv2', 'tensors', '000139_input_nhwc.bin'), [1, 352, 352, 3]);
     const a = det.predict(x);
     const b = again.predict(x);
-    expect(a.length).toBe(b.length);
-    for (let i = 0; i < a.length; i++) expect(maxAbsDiff(a[i].dataSync(), b[i].dataSync())).toBe(0);
+    const errs: number[] = [];
+    for (const [i, g] of [[0, 22], [1, 11]] as const) {
+      // upstream heads are NCHW reg (12) / obj (3) / cls (80): our output is NHWC in that channel order
+      const parts = (['reg', 'obj', 'cls'] as const).map((h) => readF32('yolo-fastestv2', 'tensors', `000139_head_${h}_${g}.bin`));
+      const c = [12, 3, 80];
+      const ref = new Float32Array(g * g * 95);
+      for (let p = 0; p < g * g; p++) {
+        let o = 0;
+        for (let k = 0; k < 3; k++) for (let ch = 0; ch < c[k]; ch++) ref[p * 95 + o++] = parts[k][ch * g * g + p];
+      }
+      errs.push(maxAbsDiff(b[i].dataSync(), ref));
+      expect(maxAbsDiff(a[i].dataSync(), b[i].dataSync())).toBe(0);
+    }
+    // eslint-disable-next-line no-console
+    console.log(`yolo-fastestv2-coco via registry cache vs upstream heads: max abs err ${errs.map((e) => e.toExponential(2)).join(', ')}`);
+    expect(Math.max(...errs)).toBeLessThan(1e-3);
     tf.dispose([x, ...a, ...b]);
     det.dispose();
     again.dispose();

@@ -20,6 +20,7 @@ const EXPECTED = JSON.parse(fs.readFileSync(path.join(DATA, 'expected.json'), 'u
   state_dict: Record<string, Expected>;
   checkpoint_model: Record<string, Expected>;
   safetensors: Record<string, Expected>;
+  legacy_view: Record<string, Expected>;
 };
 
 /** Compare a read tensor with torch's values: shape, dtype, and max abs error. */
@@ -57,6 +58,10 @@ describe('readPytorchStateDict on files written by torch 1.13', () => {
       expect(Array.from(map.get('transposed')!.data as Float32Array).slice(0, 4)).toEqual([0, 2, 4, 0.5]);
     },
   );
+
+  test('legacy storage views (view_metadata offset/size) are honoured as torch.load does', () => {
+    expectMap(readPytorchStateDict(data('legacy_view.pth')), EXPECTED.legacy_view);
+  });
 
   test('num_batches_tracked is skipped by default', () => {
     for (const f of ['legacy_small.pth', 'zip_small.pth']) {

@@ -138,7 +138,7 @@ export function assignEfficientDetStateDict(model: tf.LayersModel, sd: TensorMap
  */
 export function efficientDetFromStateDict(sd: TensorMap, o: EfficientDetLoadOptions): Detector {
   const numClasses = o.numClasses ?? o.classNames?.length ?? efficientDetNumClasses(sd);
-  const g = efficientDetGraph({ phi: o.phi, numClasses, classNames: o.classNames, inputSize: o.inputSize });
+  const g = efficientDetGraph({ phi: o.phi, numClasses, classNames: o.classNames, inputSize: o.inputSize, init: 'zeros' });
   try {
     assignEfficientDetStateDict(g.model, sd, o.phi);
   } catch (e) {

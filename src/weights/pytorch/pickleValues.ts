@@ -36,9 +36,6 @@ export class PyDict {
   }
 }
 
-/** A Python tuple (kept distinct from a list only for clearer error messages). */
-export type PyTuple = unknown[];
-
 /** A marker for a torch dtype object (`torch.float32` ...) met in a pickle. */
 export class PyDtype {
   constructor(readonly name: string) {}

@@ -420,4 +420,3 @@ function latin1(b: Uint8Array): string {
   return s;
 }
 
-export { PyGlobal };

@@ -13,12 +13,16 @@ Writes (all tiny, committed as our own test data):
   ambiguous.pth         {'model': sd, 'ema': sd} (zip): must need an explicit key
   malicious_zip.pth     a zip .pth whose pickle calls os.system (never loaded by us in Python)
   malicious_legacy.pth  the same in the legacy format
+  legacy_view.pth       a hand-written legacy file whose storage reference is a VIEW of a root storage
+                        (view_metadata, written by PyTorch < 1.? for storage slices); torch.load reads it
   small.safetensors     F32, F16, BF16, I64, I32, U8, BOOL tensors (written by hand, per the spec)
   expected.json         every tensor's shape, dtype and C-order values (int64 as strings)
 """
 import collections
+import io
 import json
 import os
+import pickle
 import struct
 
 import torch
@@ -89,6 +93,35 @@ torch.save({'x': torch.ones(2), 'evil': Evil()}, os.path.join(OUT, 'malicious_zi
 torch.save({'x': torch.ones(2), 'evil': Evil()}, os.path.join(OUT, 'malicious_legacy.pth'),
            _use_new_zipfile_serialization=False)
 
+# legacy file with a storage view (view_metadata = (view_key, offset, size)), written by hand with
+# the same layout torch's _legacy_save uses; the expected values come from torch.load of it.
+class _ViewStorage:
+    pass
+
+
+class _ViewTensor:
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, (_ViewStorage(), 1, (2, 2), (2, 1), False, collections.OrderedDict()))
+
+
+class _LegacyPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        if isinstance(obj, _ViewStorage):
+            return ('storage', torch.FloatStorage, 'root', 'cpu', 10, ('view1', 2, 5))
+        return None
+
+
+buf = io.BytesIO()
+for header in (0x1950a86a20f9469cfc6c, 1001, {'protocol_version': 1001, 'little_endian': True,
+                                              'type_sizes': {'short': 2, 'int': 4, 'long': 4}}):
+    pickle.dump(header, buf, protocol=2)
+_LegacyPickler(buf, protocol=2).dump(collections.OrderedDict([('v', _ViewTensor())]))
+pickle.dump(['root'], buf, protocol=2)
+buf.write(struct.pack('<q', 10) + struct.pack('<10f', *[float(i) for i in range(10)]))
+with open(os.path.join(OUT, 'legacy_view.pth'), 'wb') as f:
+    f.write(buf.getvalue())
+view_sd = torch.load(os.path.join(OUT, 'legacy_view.pth'))
+
 # safetensors, written by hand from the format's definition
 st = collections.OrderedDict()
 st['f32'] = torch.randn(2, 3)
@@ -116,6 +149,7 @@ expected = {
     'state_dict': describe(sd),
     'checkpoint_model': describe(small),
     'safetensors': describe(st),
+    'legacy_view': describe(view_sd),
 }
 with open(os.path.join(OUT, 'expected.json'), 'w') as f:
     json.dump(expected, f, indent=1)

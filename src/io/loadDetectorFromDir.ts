@@ -1,31 +1,12 @@
 /**
- * NODE-ONLY: save a Detector to a folder (model.json + weights.bin + spec.json) and load it
- * back, with no tfjs-node. See `modelFolder.ts` for the layout.
+ * NODE-ONLY: load a Detector saved by `saveDetector` (model.json + weights.bin + spec.json) with
+ * no tfjs-node. See `modelFolder.ts` for the layout.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
-import { ModelSpec } from '../spec';
 import { fsFolderHandler } from './fsFolderHandler';
 import { MODEL_JSON, SPEC_JSON, validateSpec } from './modelFolder';
 import '../layers'; // registers every custom layer for deserialisation
-
-/** Anything with a LayersModel and a spec (a Detector, or `{model, spec}`). */
-export interface DetectorLike {
-  model: tf.LayersModel;
-  spec: ModelSpec;
-}
-
-/**
- * Save a Detector as a tfjs layers-model folder: `model.json`, `weights.bin` and our
- * `spec.json`. The folder is created if needed; existing files are overwritten.
- */
-export async function saveDetector(detector: DetectorLike, dir: string): Promise<void> {
-  const fs = require('fs') as typeof import('fs');
-  const path = require('path') as typeof import('path');
-  fs.mkdirSync(dir, { recursive: true });
-  await detector.model.save(fsFolderHandler(dir));
-  fs.writeFileSync(path.join(dir, SPEC_JSON), JSON.stringify(detector.spec, null, 1));
-}
 
 /** True when `dir` looks like a saved Detector folder (has model.json). */
 export function isDetectorFolder(dir: string): boolean {

@@ -4,7 +4,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { loadDetectorFromDir, saveDetector, isDetectorFolder } from '../../src/io/detectorFolder';
+import { loadDetectorFromDir, isDetectorFolder } from '../../src/io/loadDetectorFromDir';
+import { saveDetector } from '../../src/io/saveDetector';
 import { loadDetectorFromUrl } from '../../src/io/loadDetectorFromUrl';
 import { Detector } from '../../src/detector';
 import { ModelSpec } from '../../src/spec';
@@ -53,10 +54,13 @@ describe('saveDetector / loadDetectorFromDir', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('a saved detector loads back with identical weights, spec and predict outputs', async () => {
+    const before = tf.memory().numTensors;
     const model = smallModel();
     // non-trivial BN statistics so they must survive the round trip
     const bn = model.getLayer('bn1');
-    bn.setWeights(bn.getWeights().map((w, i) => tf.randomUniform(w.shape, i === 3 ? 0.5 : -1, i === 3 ? 2 : 1, 'float32', 7 + i)));
+    const stats = bn.getWeights().map((w, i) => tf.randomUniform(w.shape, i === 3 ? 0.5 : -1, i === 3 ? 2 : 1, 'float32', 7 + i));
+    bn.setWeights(stats);
+    tf.dispose(stats);
     const det = new Detector(model, smallSpec());
     const out = path.join(dir, 'model');
     await saveDetector(det, out);
@@ -80,9 +84,10 @@ describe('saveDetector / loadDetectorFromDir', () => {
     const wb = back.model.getWeights();
     expect(wb.length).toBe(wa.length);
     for (let i = 0; i < wa.length; i++) expect(maxAbsDiff(wa[i].dataSync(), wb[i].dataSync())).toBe(0);
-    tf.dispose([x, ...a, ...b]);
+    tf.dispose([x, ...a, ...b]); // getWeights() returns the variables' own tensors: not disposed here
     det.dispose();
     back.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   test('missing or damaged files give errors naming them', async () => {

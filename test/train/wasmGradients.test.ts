@@ -1,0 +1,224 @@
+// Gradient kernels for the wasm backend, checked against the cpu backend's own kernels.
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../src/train/wasmGradients';
+import { setBackend } from '../../src/backend';
+
+type Pad = 'valid' | 'same' | number[][];
+
+function rand(shape: number[], seed: number): Float32Array {
+  // Small LCG: deterministic data independent of the backend.
+  let s = seed * 7919 + 17;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    out[i] = s / 1073741824 - 1;
+  }
+  return out;
+}
+
+/** Runs `f` on the given backend and returns the values of its outputs. */
+async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await setBackend(backend);
+  return tf.tidy(f).map((t) => {
+    const v = t.dataSync() as Float32Array;
+    t.dispose();
+    return v;
+  });
+}
+
+/** max |a-b| / max(1, max |b|). */
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let e = 0;
+  let m = 1;
+  for (let i = 0; i < a.length; i++) {
+    e = Math.max(e, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return e / m;
+}
+
+const errors: Record<string, number> = {};
+
+async function compare(name: string, f: () => tf.Tensor[]): Promise<void> {
+  const ref = await on('cpu', f);
+  const got = await on('wasm', f);
+  let worst = 0;
+  ref.forEach((r, i) => {
+    worst = Math.max(worst, relErr(got[i], r));
+  });
+  errors[name] = worst;
+  expect(worst).toBeLessThan(1e-4);
+}
+
+beforeAll(() => registerWasmTrainingKernels());
+afterAll(async () => {
+  // eslint-disable-next-line no-console
+  console.log('wasm vs cpu gradient rel. errors:', JSON.stringify(errors, (_, v) => (typeof v === 'number' ? +v.toExponential(2) : v)));
+  await setBackend('wasm');
+});
+
+describe('registerWasmTrainingKernels', () => {
+  it('registers every kernel for wasm, idempotently', () => {
+    registerWasmTrainingKernels();
+    registerWasmTrainingKernels();
+    const names = new Set(tf.getKernelsForBackend('wasm').map((k) => k.kernelName));
+    for (const k of WASM_TRAINING_KERNELS) expect(names.has(k)).toBe(true);
+  });
+
+  it('rejects NCHW with a clear error', async () => {
+    await setBackend('wasm');
+    const x = tf.ones([1, 2, 4, 4]);
+    const dy = tf.ones([1, 3, 4, 4]);
+    expect(() =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] }),
+    ).toThrow(/only dataFormat NHWC/);
+    tf.dispose([x, dy]);
+  });
+});
+
+describe('conv2d gradients on wasm equal cpu', () => {
+  const cases: [string, number[], number, number, number, Pad][] = [
+    // [name, x shape, kernel, cout, stride, pad]
+    ['k3 s1 same', [2, 9, 11, 5], 3, 7, 1, 'same'],
+    ['k3 s2 same even', [2, 10, 12, 4], 3, 6, 2, 'same'],
+    ['k3 s2 same odd', [1, 11, 9, 3], 3, 5, 2, 'same'],
+    ['k3 s2 explicit top-left pad (darknet/keras downsample)', [2, 10, 10, 4], 3, 6, 2, [[0, 0], [1, 0], [1, 0], [0, 0]]],
+    ['k3 s1 explicit pad 1', [1, 8, 7, 3], 3, 4, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]],
+    ['k3 s2 valid with leftover rows', [1, 10, 9, 3], 3, 4, 2, 'valid'],
+    ['k1 s1 valid', [2, 6, 7, 8], 1, 5, 1, 'valid'],
+    ['k1 s2 same', [1, 7, 8, 4], 1, 3, 2, 'same'],
+    ['k5 s1 same', [1, 9, 9, 3], 5, 4, 1, 'same'],
+    ['k2 s2 valid', [1, 8, 8, 3], 2, 4, 2, 'valid'],
+  ];
+  it.each(cases)('%s', async (name, xs, k, co, s, pad) => {
+    const ci = xs[3];
+    const xv = rand(xs, 1);
+    const wv = rand([k, k, ci, co], 2);
+    await compare(`conv ${name}`, () => {
+      const x = tf.tensor4d(xv, xs as [number, number, number, number]);
+      const w = tf.tensor4d(wv, [k, k, ci, co]);
+      const y = tf.conv2d(x, w, s, pad as 'same');
+      const dy = tf.tensor(rand(y.shape, 3), y.shape);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad as 'same'), dy)));
+      return g([x, w]);
+    });
+  });
+
+  it('conv2dTranspose (forward use of Conv2DBackpropInput) still matches', async () => {
+    const dyv = rand([1, 5, 5, 6], 4);
+    const wv = rand([3, 3, 4, 6], 5);
+    await compare('conv2dTranspose s2 same', () => [
+      tf.conv2dTranspose(tf.tensor4d(dyv, [1, 5, 5, 6]), tf.tensor4d(wv, [3, 3, 4, 6]), [1, 10, 10, 4], 2, 'same'),
+    ]);
+  });
+});
+
+describe('depthwise conv2d gradients on wasm equal cpu', () => {
+  const cases: [string, number[], number, number, number, number, Pad][] = [
+    // [name, x shape, kernel, multiplier, stride, dilation, pad]
+    ['k3 s1 same', [2, 9, 10, 6], 3, 1, 1, 1, 'same'],
+    ['k3 s2 same', [2, 10, 10, 5], 3, 1, 2, 1, 'same'],
+    ['k5 s1 same', [2, 8, 8, 4], 5, 1, 1, 1, 'same'],
+    ['k5 s2 same odd', [1, 11, 9, 3], 5, 1, 2, 1, 'same'],
+    ['k3 s2 explicit pad (TF-same as zero pad + valid)', [1, 10, 10, 4], 3, 1, 2, 1, [[0, 0], [0, 1], [0, 1], [0, 0]]],
+    ['k3 s1 multiplier 2', [1, 7, 8, 3], 3, 2, 1, 1, 'same'],
+    ['k3 s2 multiplier 2 valid', [1, 9, 9, 2], 3, 2, 2, 1, 'valid'],
+    ['k3 s1 dilation 2', [1, 10, 10, 3], 3, 1, 1, 2, 'same'],
+  ];
+  it.each(cases)('%s', async (name, xs, k, m, s, d, pad) => {
+    const c = xs[3];
+    const xv = rand(xs, 6);
+    const wv = rand([k, k, c, m], 7);
+    await compare(`depthwise ${name}`, () => {
+      const x = tf.tensor4d(xv, xs as [number, number, number, number]);
+      const w = tf.tensor4d(wv, [k, k, c, m]);
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad as 'same', 'NHWC', d);
+      const y = f(x, w);
+      const dy = tf.tensor(rand(y.shape, 8), y.shape);
+      return tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([x, w]);
+    });
+  });
+
+  it('stride and dilation > 1 together (per-offset path) via the kernel directly', async () => {
+    const xv = rand([1, 11, 11, 3], 9);
+    const dyv = rand([1, 4, 4, 3], 10);
+    await compare('depthwise filter s2 d2 (kernel)', () => {
+      const x = tf.tensor4d(xv, [1, 11, 11, 3]);
+      const dy = tf.tensor4d(dyv, [1, 4, 4, 3]);
+      return [tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy },
+        { strides: [2, 2], dilations: [2, 2], pad: 'valid', filterShape: [3, 3, 3, 1] }) as tf.Tensor];
+    });
+  });
+});
+
+describe('gather gradient (UnsortedSegmentSum) on wasm equal cpu', () => {
+  it('sums rows gathered several times', async () => {
+    const xv = rand([5, 3], 11);
+    await compare('gather grad', () => {
+      const x = tf.tensor2d(xv, [5, 3]);
+      const idx = tf.tensor1d([4, 0, 4, 2, 4], 'int32');
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.gather(a, idx), tf.range(1, 16).reshape([5, 3]))))(x)];
+    });
+  });
+});
+
+describe('end-to-end: gradients of a small detector-like model', () => {
+  function buildModel(): tf.LayersModel {
+    const inp = tf.input({ shape: [16, 16, 3] });
+    const conv = (x: tf.SymbolicTensor, filters: number, k: number, s: number, name: string): tf.SymbolicTensor => {
+      let y = tf.layers.conv2d({ filters, kernelSize: k, strides: s, padding: 'same', useBias: false, name: `${name}_conv` }).apply(x) as tf.SymbolicTensor;
+      y = tf.layers.batchNormalization({ name: `${name}_bn` }).apply(y) as tf.SymbolicTensor;
+      return tf.layers.leakyReLU({ alpha: 0.1, name: `${name}_leaky` }).apply(y) as tf.SymbolicTensor;
+    };
+    const a = conv(inp, 8, 3, 1, 'c1'); // 16x16x8
+    const p = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'pool' }).apply(a) as tf.SymbolicTensor; // 8x8
+    let dw = tf.layers.depthwiseConv2d({ kernelSize: 5, strides: 1, padding: 'same', name: 'dw' }).apply(p) as tf.SymbolicTensor;
+    dw = tf.layers.batchNormalization({ name: 'dw_bn' }).apply(dw) as tf.SymbolicTensor;
+    const b = conv(dw, 12, 3, 2, 'c2'); // 4x4x12
+    const dw2 = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', name: 'dw2' }).apply(a) as tf.SymbolicTensor; // 8x8x8
+    const up = tf.layers.upSampling2d({ size: [2, 2], name: 'up' }).apply(conv(b, 6, 1, 1, 'c3')) as tf.SymbolicTensor; // 8x8x6
+    const cat = tf.layers.concatenate({ name: 'cat' }).apply([up, dw2, p]) as tf.SymbolicTensor; // 8x8x22
+    const head = tf.layers.conv2d({ filters: 7, kernelSize: 1, useBias: true, name: 'head' }).apply(cat) as tf.SymbolicTensor;
+    return tf.model({ inputs: inp, outputs: head });
+  }
+
+  it('every trainable weight gradient matches cpu, and no tensors leak', async () => {
+    await setBackend('wasm');
+    const model = buildModel();
+    const xv = rand([2, 16, 16, 3], 12);
+    const tv = rand([2, 8, 8, 7], 13);
+    const step = (): tf.Tensor[] => {
+      const x = tf.tensor4d(xv, [2, 16, 16, 3]);
+      const t = tf.tensor4d(tv, [2, 8, 8, 7]);
+      const { value, grads } = tf.variableGrads(() => {
+        const y = model.apply(x, { training: true }) as tf.Tensor;
+        return tf.mean(tf.square(tf.sub(tf.sigmoid(y), t))) as tf.Scalar;
+      });
+      return [value, ...model.trainableWeights.map((w) => grads[w.val.name])];
+    };
+    const ref = await on('cpu', step);
+    const got = await on('wasm', step);
+    expect(got.length).toBe(model.trainableWeights.length + 1);
+    let worst = 0;
+    got.forEach((g, i) => {
+      let e = 0;
+      let m = 1e-12;
+      for (let j = 0; j < g.length; j++) {
+        e = Math.max(e, Math.abs(g[j] - ref[i][j]));
+        m = Math.max(m, Math.abs(ref[i][j]));
+      }
+      worst = Math.max(worst, e / m);
+    });
+    // Relative to each gradient's own scale (these gradients are small numbers).
+    errors['end-to-end (per-weight relative)'] = worst;
+    expect(worst).toBeLessThan(1e-3);
+
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 2; i++) tf.dispose(step());
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
