@@ -40,13 +40,16 @@ export { efficientDet, efficientDetConfig, EFFICIENTDET_COCO_CLASSES } from './m
 export type { EfficientDetOptions, EfficientDetConfig } from './models/efficientDet';
 export { loadDarknet } from './models/loadDarknet';
 export type { LoadDarknetOptions } from './models/loadDarknet';
-export { buildDarknetModel } from './models/darknetCfg';
+export { buildDarknetModel, setDarknetWeights } from './models/darknetCfg';
+export { darknetModelSpec } from './models/darknetSpec';
+export { copyLayerWeights } from './models/copyLayerWeights';
 
 // Weights
 export { parseDarknetCfg } from './weights/parseDarknetCfg';
 export type { DarknetCfg } from './weights/parseDarknetCfg';
-export { readDarknetWeights } from './weights/readDarknetWeights';
+export { readDarknetWeights, darknetWeightsFloatCount } from './weights/readDarknetWeights';
 export { readPytorchStateDict } from './weights/readPytorchStateDict';
+export type { ReadPytorchOptions } from './weights/readPytorchStateDict';
 export { readSafetensors } from './weights/readSafetensors';
 export { writeSafetensors } from './weights/writeSafetensors';
 export { writePytorchStateDict } from './weights/writePytorchStateDict';
@@ -54,6 +57,17 @@ export { loadPytorch, PYTORCH_ARCHS } from './weights/loadPytorch';
 export type { LoadPytorchOptions } from './weights/loadPytorch';
 export { assignStateDict, exportStateDict } from './weights/assignStateDict';
 export type { TensorMap, NamedTensor } from './weights/tensorMap';
+
+// Saving, loading, registry
+export { saveDetector } from './io/saveDetector';
+export type { DetectorLike } from './io/saveDetector';
+export { loadDetectorFromDir, isDetectorFolder } from './io/loadDetectorFromDir';
+export { loadDetectorFromUrl } from './io/loadDetectorFromUrl';
+export { load } from './registry/load';
+export type { LoadOptions } from './registry/load';
+export { REGISTRY, registryNames, getRegistryEntry } from './registry/registry';
+export type { RegistryEntry, RegistryFile } from './registry/registry';
+export { cacheRoot } from './registry/cache';
 
 // Evaluation
 export { cocoEvaluate, vocEvaluate, vocAveragePrecision, formatApTable } from './eval';

@@ -19,6 +19,8 @@ export function detectionsSvg(dets: Detection[], width: number, height: number):
   const stroke = Math.max(2, Math.round(Math.min(width, height) / 200));
   const font = Math.max(12, Math.round(Math.min(width, height) / 40));
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">`];
+  // Boxes first, then all labels on top so no box hides a label.
+  const labels: string[] = [];
   for (const d of dets) {
     const [x1, y1, x2, y2] = d.box.map((v) => Math.round(v * 10) / 10);
     const c = classColor(d.classId);
@@ -27,10 +29,13 @@ export function detectionsSvg(dets: Detection[], width: number, height: number):
     const ty = Math.max(0, y1 - font - 4);
     parts.push(
       `<rect x="${x1}" y="${y1}" width="${Math.max(0, x2 - x1)}" height="${Math.max(0, y2 - y1)}" fill="none" stroke="${c}" stroke-width="${stroke}"/>`,
+    );
+    labels.push(
       `<rect x="${x1}" y="${ty}" width="${tw}" height="${font + 4}" fill="${c}"/>`,
       `<text x="${x1 + 3}" y="${ty + font}" font-family="sans-serif" font-size="${font}" fill="white">${escapeXml(text)}</text>`,
     );
   }
+  parts.push(...labels);
   parts.push('</svg>');
   return parts.join('');
 }

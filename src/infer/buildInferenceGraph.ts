@@ -107,7 +107,7 @@ const CONVERTERS: Record<string, Converter> = {
     const w = layer.getWeights();
     const dw = convFromConfig(layer, { ...cfg, activation: 'linear' }, true, f32(w[0]), w[0].shape, null);
     const [h, wd] = outShapes[0];
-    const mid = b.emit(dw, inputs, [[h, wd, w[0].shape[2] * w[0].shape[3]]]);
+    const mid = b.emit(dw, inputs, [[h, wd, (w[0].shape as number[])[2] * (w[0].shape as number[])[3]]]);
     const pw = convFromConfig(layer, { ...cfg, strides: 1, dilationRate: 1, padding: 'valid' }, false, f32(w[1]), w[1].shape, cfg.useBias ? f32(w[2]) : null);
     return b.emit(pw, mid, outShapes);
   },
@@ -117,8 +117,8 @@ const CONVERTERS: Record<string, Converter> = {
     if (axis !== -1 && axis !== rank - 1) throw new Error(`compileInference: BatchNormalization '${layer.name}' normalises axis ${axis}; only the last axis is supported`);
     const w = weightsOf(layer);
     let k = 0;
-    const gamma = cfg.scale !== false ? w[k++] : null;
-    const beta = cfg.center !== false ? w[k++] : null;
+    const gamma: Float32Array | null = cfg.scale !== false ? w[k++] : null;
+    const beta: Float32Array | null = cfg.center !== false ? w[k++] : null;
     const mean = w[k++];
     const variance = w[k++];
     const eps = Number(cfg.epsilon ?? 1e-3);

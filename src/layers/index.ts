@@ -26,3 +26,21 @@ export type { DarknetActivation, DarknetConvOptions, DarknetConvBNLeakyOptions }
 export { compose } from './compose';
 export { cspOSABlock } from './cspOSA';
 export type { CspOSAOptions, CspOSAResult } from './cspOSA';
+// EfficientDet / EfficientNet
+export { DropConnect } from './dropConnect';
+export type { DropConnectConfig } from './dropConnect';
+export { WeightedFusion } from './weightedFusion';
+export type { WeightedFusionConfig } from './weightedFusion';
+export { tfSamePadding } from './tfSamePadding';
+export { staticSameMaxPool } from './staticSameMaxPool';
+export type { StaticSameMaxPoolOptions } from './staticSameMaxPool';
+export { mbConvBlock, EFFICIENT_BN_EPSILON, EFFICIENT_BN_MOMENTUM } from './mbConvBlock';
+export type { MBConvBlockOptions } from './mbConvBlock';
+export { efficientNet, efficientNetBlocks, roundFilters, roundRepeats, EFFICIENTNET_B0_STAGES, EFFICIENTNET_COEFFICIENTS } from './efficientNet';
+export type { EfficientNetOptions, EfficientNetFeatures, EfficientNetBlockArgs, EfficientNetStage } from './efficientNet';
+export { separableConvLayer, separableConvBlock, efficientBatchNorm } from './separableConvBlock';
+export { biFPN, biFPNLayer } from './biFPN';
+export type { BiFPNOptions, BiFPNLayerOptions } from './biFPN';
+export { efficientDetHead, efficientDetRegressor, efficientDetClassifier } from './efficientDetHeads';
+export type { EfficientDetHeadOptions } from './efficientDetHeads';
+export type { WeightInit } from './weightInit';

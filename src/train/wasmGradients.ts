@@ -4,7 +4,9 @@
  * tfjs-backend-wasm registers no `Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropFilter`,
  * `DepthwiseConv2dNativeBackpropInput` or `UnsortedSegmentSum` (the gradient of `gather`), so
  * `tf.variableGrads` of any conv net throws there. Its `Conv2DBackpropInput` exists but is a
- * plain loop about 10x slower than the forward convolution. This module registers wasm kernels
+ * plain loop about 10x slower than the forward convolution, and its `MaxPoolGrad` and
+ * `ResizeNearestNeighborGrad` give wrong values (max abs errors of 0.3 and 4 against cpu on
+ * a 2x4x4x3 case). This module registers wasm kernels
  * for all of them, composed of ops that run inside the wasm backend (XNNPACK convolutions,
  * pads, transposes, slices); no tensor data goes through JavaScript arrays.
  *
@@ -36,6 +38,8 @@ export const WASM_TRAINING_KERNELS = [
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
+  'MaxPoolGrad',
+  'ResizeNearestNeighborGrad',
 ] as const;
 
 /** Property set on our kernel functions, to recognise them in the registry. */
@@ -66,7 +70,7 @@ function checkNHWC(kernel: string, dataFormat: string | undefined): void {
 /**
  * Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC tensor.
  */
-function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number, value = 0): tf.Tensor4D {
   let y = x;
   const [n, h, w, c] = y.shape;
   const cropT = Math.max(0, -top), cropB = Math.max(0, -bottom), cropL = Math.max(0, -left), cropR = Math.max(0, -right);
@@ -75,7 +79,7 @@ function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, ri
   }
   const pt = Math.max(0, top), pb = Math.max(0, bottom), pl = Math.max(0, left), pr = Math.max(0, right);
   if (pt || pb || pl || pr) {
-    y = tf.pad(y, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+    y = tf.pad(y, [[0, 0], [pt, pb], [pl, pr], [0, 0]], value);
   }
   return y;
 }
@@ -251,10 +255,97 @@ export function unsortedSegmentSumWasm(x: tf.Tensor, segmentIds: tf.Tensor, numS
     const rows = ids.shape[0];
     const rest = x.shape.slice(segmentIds.shape.length);
     const inner = rest.reduce((a, b) => a * b, 1);
-    const oneHot = tf.oneHot(ids, numSegments, 1, 0, 'float32'); // [rows, S]; -1 / >=S -> zeros
+    // [rows, S]; -1 / >=S -> zeros. (wasm's OneHot writes garbage for dtype float32: cast instead.)
+    const oneHot = tf.cast(tf.oneHot(ids, numSegments), 'float32');
     const x2 = tf.reshape(tf.cast(x, 'float32'), [rows, inner]);
     const out = tf.reshape(tf.matMul(tf.transpose(oneHot), x2), [numSegments, ...rest]);
     return x.dtype === 'float32' ? out : tf.cast(out, x.dtype);
+  });
+}
+
+/**
+ * Gradient of maxPool w.r.t. its input. As tfjs' cpu kernel, each window passes its gradient
+ * to the FIRST maximal element in row-major window order. One pass per window offset: the
+ * input slice seen at that offset is compared with the pooled output, positions already
+ * claimed by an earlier offset are masked out, and `dy` is scattered back by zero insertion
+ * and padding.
+ */
+export function maxPoolInputGrad(
+  dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, filterSize: number | [number, number],
+  strides: number | [number, number], pad: Pad, rounding?: Rounding,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad as 'valid', rounding);
+    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = info;
+    const { top, left } = info.padInfo;
+    const [n, h, w, c] = x.shape;
+    const needH = (ho - 1) * sh + kh;
+    const needW = (wo - 1) * sw + kw;
+    const xp = padOrCrop(x, top, needH - top - h, left, needW - left - w, -3.4e38);
+    const spanH = (ho - 1) * sh + 1;
+    const spanW = (wo - 1) * sw + 1;
+    let taken: tf.Tensor = tf.zeros(dy.shape, 'bool');
+    const parts: tf.Tensor4D[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const xs = tf.stridedSlice(xp, [0, i, j, 0], [n, i + spanH, j + spanW, c], [1, sh, sw, 1]);
+        const eq = tf.equal(xs, y);
+        const mine = tf.logicalAnd(eq, tf.logicalNot(taken));
+        taken = tf.logicalOr(taken, eq);
+        const contrib = tf.mul(dy, tf.cast(mine, 'float32')) as tf.Tensor4D;
+        parts.push(padOrCrop(dilateSpatial(contrib, sh, sw), i, needH - i - spanH, j, needW - j - spanW));
+      }
+    }
+    const dxp = parts.length === 1 ? parts[0] : (tf.addN(parts) as tf.Tensor4D);
+    return padOrCrop(dxp, -top, h + top - needH, -left, w + left - needW);
+  });
+}
+
+/**
+ * Source index of every output row (or column) of tfjs' nearest-neighbour resize, as its
+ * forward kernels compute it.
+ */
+function nearestSources(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): number[] {
+  const effIn = alignCorners && outSize > 1 ? inSize - 1 : inSize;
+  const effOut = alignCorners && outSize > 1 ? outSize - 1 : outSize;
+  const scale = effIn / effOut;
+  return Array.from({ length: outSize }, (_, r) => {
+    const frac = halfPixelCenters ? scale * (r + 0.5) : scale * r;
+    let src = Math.min(inSize - 1, alignCorners ? Math.round(frac) : Math.floor(frac));
+    if (halfPixelCenters) src = Math.max(0, src);
+    return src;
+  });
+}
+
+/** Sums `t` along `axis` into `inSize` bins given each position's bin. */
+function binAxis(t: tf.Tensor4D, axis: 1 | 2, sources: number[], inSize: number): tf.Tensor4D {
+  const out = sources.length;
+  const f = out / inSize;
+  if (Number.isInteger(f) && sources.every((s, r) => s === Math.floor(r / f))) {
+    if (f === 1) return t;
+    const sh = t.shape.slice() as number[];
+    const split = axis === 1 ? [sh[0], inSize, f, sh[2], sh[3]] : [sh[0], sh[1], inSize, f, sh[3]];
+    return tf.sum(tf.reshape(t, split), axis + 1) as tf.Tensor4D;
+  }
+  // General mapping: a product with the [out, in] one-hot matrix of the sources.
+  const perm = axis === 1 ? [0, 2, 3, 1] : [0, 1, 3, 2];
+  const moved = tf.transpose(t, perm); // axis last
+  const ms = moved.shape;
+  // wasm's OneHot is wrong for float32 output: build int32 and cast.
+  const sel = tf.cast(tf.oneHot(tf.tensor1d(sources, 'int32'), inSize), 'float32');
+  const r = tf.reshape(tf.matMul(tf.reshape(moved, [-1, out]), sel), [ms[0], ms[1], ms[2], inSize]);
+  return tf.transpose(r, axis === 1 ? [0, 3, 1, 2] : [0, 1, 3, 2]) as tf.Tensor4D;
+}
+
+/** Gradient of resizeNearestNeighbor w.r.t. its input (of shape `imagesShape`). */
+export function resizeNearestInputGrad(
+  dy: tf.Tensor4D, imagesShape: number[], alignCorners: boolean, halfPixelCenters: boolean,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = imagesShape;
+    const [, oh, ow] = dy.shape;
+    const rows = binAxis(dy, 1, nearestSources(h, oh, alignCorners, halfPixelCenters), h);
+    return binAxis(rows, 2, nearestSources(w, ow, alignCorners, halfPixelCenters), w);
   });
 }
 
@@ -311,14 +402,37 @@ function kernels(): tf.KernelConfig[] {
       kernelFunc: ({ inputs, attrs }) =>
         unsortedSegmentSumWasm(asTensor(inputs.x), asTensor(inputs.segmentIds), (attrs as any).numSegments),
     },
+    {
+      // wasm has this kernel, but it returns wrong values (checked against cpu).
+      kernelName: 'MaxPoolGrad',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs }) => {
+        const a = attrs as any;
+        return maxPoolInputGrad(
+          asTensor<tf.Rank.R4>(inputs.dy), asTensor<tf.Rank.R4>(inputs.input), asTensor<tf.Rank.R4>(inputs.output),
+          a.filterSize, a.strides, a.pad, a.dimRoundingMode,
+        );
+      },
+    },
+    {
+      // wasm has this kernel, but it returns wrong values (checked against cpu).
+      kernelName: 'ResizeNearestNeighborGrad',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs }) => {
+        const a = attrs as any;
+        return resizeNearestInputGrad(asTensor<tf.Rank.R4>(inputs.dy), inputs.images.shape, !!a.alignCorners, !!a.halfPixelCenters);
+      },
+    },
   ];
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * Registers the wasm kernels listed in {@link WASM_TRAINING_KERNELS} so that gradients of conv,
- * depthwise-conv and gather ops work (and conv input gradients run through XNNPACK) on the
- * wasm backend. Idempotent; replaces wasm's own slow `Conv2DBackpropInput`.
+ * depthwise-conv, gather, max-pool and nearest-upsample ops work and are right on the wasm
+ * backend (and conv input gradients run through XNNPACK). Idempotent. Replaces three kernels
+ * wasm has: `Conv2DBackpropInput` (slow), `MaxPoolGrad` and `ResizeNearestNeighborGrad`
+ * (wrong results in tfjs-backend-wasm 4.22).
  * Call it after `@tensorflow/tfjs-backend-wasm` is loaded (e.g. after `setBackend('wasm')`):
  * loading that package afterwards would put its own `Conv2DBackpropInput` back (calling this
  * again restores ours). Harmless when the wasm backend is not used.

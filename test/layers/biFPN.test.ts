@@ -11,7 +11,7 @@ function backboneInputs(size: number, ch: [number, number, number]) {
 describe('biFPN', () => {
   it('D0 stack (64 ch, 3 layers) on B0 taps: P3-P7 shapes and 196,281 parameters (upstream BiFPN count)', () => {
     const ins = backboneInputs(512, [40, 112, 320]);
-    const layers = biFPN({ channels: 64, repeats: 3 })(ins);
+    const layers = biFPN({ channels: 64, repeats: 3, init: 'zeros' })(ins);
     expect(layers.length).toBe(3);
     for (const outs of layers) expect(outs.map((t) => t.shape)).toEqual([64, 32, 16, 8, 4].map((h) => [null, h, h, 64]));
     const m = tf.model({ inputs: ins, outputs: layers[2] });
@@ -30,7 +30,7 @@ describe('biFPN', () => {
 
   it('D1 stack (88 ch, 4 layers): 390,972 parameters', () => {
     const ins = backboneInputs(640, [40, 112, 320]);
-    const layers = biFPN({ channels: 88, repeats: 4 })(ins);
+    const layers = biFPN({ channels: 88, repeats: 4, init: 'zeros' })(ins);
     expect(layers[3].map((t) => t.shape[1])).toEqual([80, 40, 20, 10, 5]);
     const m = tf.model({ inputs: ins, outputs: layers[3] });
     expect(count(m)).toBe(390972);

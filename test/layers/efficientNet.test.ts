@@ -6,7 +6,7 @@ const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + (w.
 describe('efficientNet', () => {
   it('B0 at 512: 16 blocks, taps p3/p4/p5 and 3,595,388 parameters (upstream backbone count)', () => {
     const inp = tf.input({ shape: [512, 512, 3] });
-    const f = efficientNet(inp, { variant: 0 });
+    const f = efficientNet(inp, { variant: 0, init: 'zeros' });
     expect(f.blocks.length).toBe(16);
     expect(f.p3.shape).toEqual([null, 64, 64, 40]);
     expect(f.p4.shape).toEqual([null, 32, 32, 112]);
@@ -20,7 +20,7 @@ describe('efficientNet', () => {
 
   it('B1 at 640: 23 blocks, taps at blocks 7/15/22, 6,101,024 parameters', () => {
     const inp = tf.input({ shape: [640, 640, 3] });
-    const f = efficientNet(inp, { variant: 1 });
+    const f = efficientNet(inp, { variant: 1, init: 'zeros' });
     expect(f.blocks.length).toBe(23);
     expect([f.p3, f.p4, f.p5]).toEqual([f.blocks[7], f.blocks[15], f.blocks[22]]);
     expect(f.p5.shape).toEqual([null, 20, 20, 320]);

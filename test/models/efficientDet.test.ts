@@ -5,6 +5,7 @@
  * (= PyTorch `parameters()`, i.e. without BN running statistics).
  */
 import * as tf from '@tensorflow/tfjs';
+import { disposeLayersModel } from '../../src/models/disposeLayersModel';
 import { efficientDet, efficientDetConfig, efficientDetGraph, efficientDetSpec, EFFICIENTDET_COCO_CLASSES } from '../../src/models/efficientDet';
 import { efficientDetAnchorCount, efficientDetAnchors } from '../../src/models/efficientDetAnchors';
 import { efficientNetBlocks, roundFilters } from '../../src/layers/efficientNet';
@@ -56,7 +57,7 @@ describe('EfficientDet D0-D7 shapes and parameter counts', () => {
       expect(n).toBe(expectedParams(phi, 90));
       expect(Math.abs(n / 1e6 - PAPER_PARAMS_M[phi])).toBeLessThanOrEqual(0.05);
     } finally {
-      g.model.dispose();
+      disposeLayersModel(g.model);
     }
   });
 
@@ -91,6 +92,14 @@ describe('efficientDet detector', () => {
     det.dispose();
   });
 
+  it('build + dispose frees every weight, shared head convs included', () => {
+    const before = tf.memory().numTensors;
+    const det = efficientDet({ phi: 0, inputSize: 128, init: 'zeros' });
+    expect(tf.memory().numTensors).toBeGreaterThan(before);
+    det.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('spec: letterbox top-left, ImageNet normalisation, per-class IoU 0.2 NMS, single label', () => {
     const spec = efficientDetSpec({ phi: 2 });
     expect(spec.name).toBe('efficientdet-d2');
@@ -119,7 +128,7 @@ describe('efficientDet detector', () => {
       const gamma = g.model.getLayer('bifpn.0.conv6_up.bn').getWeights()[0];
       expect(tf.any(tf.notEqual(k, 0)).dataSync()[0]).toBe(init === 'random' ? 1 : 0);
       expect(Array.from(gamma.dataSync()).every((v) => v === 1)).toBe(true);
-      g.model.dispose();
+      disposeLayersModel(g.model);
     }
   });
 

@@ -125,7 +125,6 @@ describe('depthwise conv2d gradients on wasm equal cpu', () => {
     ['k3 s2 explicit pad (TF-same as zero pad + valid)', [1, 10, 10, 4], 3, 1, 2, 1, [[0, 0], [0, 1], [0, 1], [0, 0]]],
     ['k3 s1 multiplier 2', [1, 7, 8, 3], 3, 2, 1, 1, 'same'],
     ['k3 s2 multiplier 2 valid', [1, 9, 9, 2], 3, 2, 2, 1, 'valid'],
-    ['k3 s1 dilation 2', [1, 10, 10, 3], 3, 1, 1, 2, 'same'],
   ];
   it.each(cases)('%s', async (name, xs, k, m, s, d, pad) => {
     const c = xs[3];
@@ -142,14 +141,77 @@ describe('depthwise conv2d gradients on wasm equal cpu', () => {
     });
   });
 
-  it('stride and dilation > 1 together (per-offset path) via the kernel directly', async () => {
-    const xv = rand([1, 11, 11, 3], 9);
-    const dyv = rand([1, 4, 4, 3], 10);
-    await compare('depthwise filter s2 d2 (kernel)', () => {
-      const x = tf.tensor4d(xv, [1, 11, 11, 3]);
-      const dy = tf.tensor4d(dyv, [1, 4, 4, 3]);
-      return [tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy },
-        { strides: [2, 2], dilations: [2, 2], pad: 'valid', filterShape: [3, 3, 3, 1] }) as tf.Tensor];
+  // tfjs refuses gradients of dilated depthwise convs and its cpu kernels ignore the dilation,
+  // so the dilated paths are checked against a direct loop instead.
+  it.each([
+    ['s1 d2 same (depthwise-conv path)', [1, 9, 10, 2], 1, 2, 'same'],
+    ['s2 d2 valid (per-offset path)', [1, 11, 11, 3], 2, 2, 'valid'],
+  ] as [string, number[], number, number, Pad][])('dilated filter gradient %s equals a direct loop', async (name, xs, s, d, pad) => {
+    await setBackend('wasm');
+    const [n, h, w, c] = xs;
+    const k = 3;
+    const xv = rand(xs, 9);
+    const info = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], [k, k, c, 1], s, d, pad as 'same', undefined, true);
+    const { outHeight: ho, outWidth: wo } = info;
+    const { top, left } = info.padInfo;
+    const dyv = rand([n, ho, wo, c], 10);
+    const got = tf.tidy(() => (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter',
+      { x: tf.tensor4d(xv, xs as [number, number, number, number]), dy: tf.tensor4d(dyv, [n, ho, wo, c]) },
+      { strides: [s, s], dilations: [d, d], pad, filterShape: [k, k, c, 1] }) as tf.Tensor).dataSync() as Float32Array);
+    const ref = new Float32Array(k * k * c);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let ch = 0; ch < c; ch++) {
+      let acc = 0;
+      for (let b = 0; b < n; b++) for (let y = 0; y < ho; y++) for (let x = 0; x < wo; x++) {
+        const r = y * s + i * d - top;
+        const q = x * s + j * d - left;
+        if (r < 0 || r >= h || q < 0 || q >= w) continue;
+        acc += xv[((b * h + r) * w + q) * c + ch] * dyv[((b * ho + y) * wo + x) * c + ch];
+      }
+      ref[(i * k + j) * c + ch] = acc;
+    }
+    const e = relErr(got, ref);
+    errors[`depthwise dilated ${name} vs loop`] = e;
+    expect(e).toBeLessThan(1e-5);
+  });
+});
+
+describe('pooling and upsampling gradients on wasm equal cpu (wasm\'s own kernels are wrong)', () => {
+  const pools: [string, number[], number, number, 'same' | 'valid', boolean][] = [
+    // [name, x shape, window, stride, pad, with ties]
+    ['2x2 s2 valid', [2, 8, 8, 3], 2, 2, 'valid', false],
+    ['2x2 s1 same (tiny YOLO last pool)', [1, 7, 7, 4], 2, 1, 'same', false],
+    ['3x3 s2 same (ShuffleNet stem)', [2, 9, 10, 3], 3, 2, 'same', false],
+    ['3x3 s2 valid', [1, 9, 9, 2], 3, 2, 'valid', false],
+    ['5x5 s1 same (SPP)', [1, 6, 6, 2], 5, 1, 'same', false],
+    ['2x2 s2 valid with ties (relu zeros, first max wins)', [2, 8, 8, 3], 2, 2, 'valid', true],
+    ['3x3 s1 same with ties', [1, 6, 6, 2], 3, 1, 'same', true],
+  ];
+  it.each(pools)('maxPool %s', async (name, xs, k, s, pad, ties) => {
+    const xv = rand(xs, 14).map((v) => (ties ? Math.max(0, Math.round(v * 2) / 2) : v));
+    await compare(`maxPool ${name}`, () => {
+      const x = tf.tensor4d(xv, xs as [number, number, number, number]);
+      const y = tf.maxPool(x, k, s, pad);
+      const dy = tf.tensor(rand(y.shape, 15), y.shape);
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, s, pad), dy)))(x)];
+    });
+  });
+
+  const resizes: [string, number[], [number, number], boolean, boolean][] = [
+    // [name, x shape, size, alignCorners, halfPixelCenters]
+    ['x2 (UpSampling2D)', [2, 4, 5, 3], [8, 10], false, false],
+    ['x2 half-pixel', [1, 4, 4, 2], [8, 8], false, true],
+    ['5x5 -> 8x7', [1, 5, 5, 2], [8, 7], false, false],
+    ['5x5 -> 8x7 align corners', [1, 5, 5, 2], [8, 7], true, false],
+    ['6x6 -> 4x3 (down)', [1, 6, 6, 2], [4, 3], false, false],
+  ];
+  it.each(resizes)('resizeNearestNeighbor %s', async (name, xs, size, ac, hp) => {
+    const xv = rand(xs, 16);
+    await compare(`resizeNN ${name}`, () => {
+      const x = tf.tensor4d(xv, xs as [number, number, number, number]);
+      const f = (a: tf.Tensor) => tf.image.resizeNearestNeighbor(a as tf.Tensor4D, size, ac, hp);
+      const y = f(x);
+      const dy = tf.tensor(rand(y.shape, 17), y.shape);
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), dy)))(x)];
     });
   });
 });

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
+import { disposeLayersModel } from '../../src/models/disposeLayersModel';
 import { describeFixtures, fixturePath } from '../helpers/fixtures';
 import { efficientDetGraph } from '../../src/models/efficientDet';
 import {
@@ -78,13 +79,13 @@ describe('EfficientDet state dict round trip', () => {
     for (let i = 0; i < 2; i++) expect(tf.max(tf.abs(tf.sub(a[i], b[i]))).dataSync()[0]).toBe(0);
     tf.dispose([x, ...a, ...b]);
     det.dispose();
-    src.model.dispose();
+    disposeLayersModel(src.model);
 
     const d6 = efficientDetGraph({ phi: 6, inputSize: 128, init: 'zeros' });
     const table = efficientDetKeyTable(6);
     expect(table.length).toBe(d6.model.weights.length);
     expect(() => assignEfficientDetStateDict(d6.model, exportStateDict(d6.model, table), 6)).not.toThrow();
-    d6.model.dispose();
+    disposeLayersModel(d6.model);
   });
 
   it('rejects a state dict without a classifier header', () => {

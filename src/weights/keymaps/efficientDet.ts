@@ -20,6 +20,7 @@ import { readPytorchStateDict } from '../readPytorchStateDict';
 import { Detector } from '../../detector';
 import { efficientDetConfig, efficientDetGraph, EFFICIENTDET_RATIOS, EFFICIENTDET_SCALES } from '../../models/efficientDet';
 import { efficientNetBlocks } from '../../layers/efficientNet';
+import { disposeLayersModel } from '../../models/disposeLayersModel';
 
 /** Kind of an upstream module with parameters. */
 export type EfficientDetModuleKind = 'conv' | 'convBias' | 'dw' | 'sep' | 'bn' | 'fusion';
@@ -142,7 +143,7 @@ export function efficientDetFromStateDict(sd: TensorMap, o: EfficientDetLoadOpti
   try {
     assignEfficientDetStateDict(g.model, sd, o.phi);
   } catch (e) {
-    g.model.dispose();
+    disposeLayersModel(g.model);
     throw e;
   }
   return new Detector(g.model, g.spec);

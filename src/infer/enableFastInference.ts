@@ -1,0 +1,36 @@
+/**
+ * Switch a `Detector` to the compiled inference path (`detector.inference`), so `predict` and
+ * `detect` use fused convs with BatchNorm folded in. The returned handle undoes it and frees the
+ * folded weights; `detector.dispose()` does not know about them, so call `handle.dispose()`
+ * (or `disposeFastInference(detector)`) before or after disposing the detector.
+ */
+import { Detector } from '../detector';
+import { compileInference, CompileOptions, CompiledInference } from './compileInference';
+
+const compiledOf = new WeakMap<Detector, CompiledInference>();
+
+/**
+ * Compile `detector.model` and set `detector.inference` to it. Calling it again recompiles
+ * (e.g. after training changed the weights) and frees the previous compilation.
+ */
+export function enableFastInference(detector: Detector, opts: CompileOptions = {}): CompiledInference {
+  const compiled = compileInference(detector.model, opts);
+  disposeFastInference(detector);
+  compiledOf.set(detector, compiled);
+  detector.inference = (x) => compiled.run(x);
+  const dispose = compiled.dispose.bind(compiled);
+  compiled.dispose = () => {
+    if (compiledOf.get(detector) === compiled) {
+      compiledOf.delete(detector);
+      detector.inference = undefined;
+    }
+    dispose();
+  };
+  return compiled;
+}
+
+/** Undo {@link enableFastInference}: back to `model.predict`, folded weights freed. */
+export function disposeFastInference(detector: Detector): void {
+  const c = compiledOf.get(detector);
+  if (c) c.dispose();
+}
