@@ -113,8 +113,13 @@ export function autoSelectBackend(opts: AutoSelectOptions = {}): Promise<string>
  * @returns the tfjs backend name now active.
  */
 export function setBackend(name: string, opts: BackendOptions = {}): Promise<string> {
-  const request = parseBackendName(name);
-  if (opts.threads !== undefined) parseThreadCount(opts.threads, 'setBackend option threads');
+  let request: BackendRequest;
+  try {
+    request = parseBackendName(name);
+    if (opts.threads !== undefined) parseThreadCount(opts.threads, 'setBackend option threads');
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const p = enqueue(() =>
     request.kind === 'auto' ? selectNow({ ...opts }) : applyRequest(request, opts, 'explicit', processEnv()),
   );

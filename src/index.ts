@@ -25,7 +25,8 @@ export { resizeGeometry, unmapBoxes } from './decode/letterbox';
 export type { ResizeGeometry } from './decode/letterbox';
 export { preprocessImage, loadImage } from './decode/preprocess';
 export type { PreprocessResult, ImageInput } from './decode/preprocess';
-export { generateAnchors, anchorCount } from './decode/anchors';
+export { generateAnchors, gridAnchors, anchorCount } from './decode/anchors';
+export type { AnchorGridOptions } from './decode/anchors';
 
 // Layers
 export * from './layers';
@@ -36,8 +37,18 @@ export { yoloV4Tiny, yoloV4TinyBody, YOLOV4_TINY_ANCHORS } from './models/yoloV4
 export { yoloFastestV2, yoloFastestV2Spec, YOLO_FASTESTV2_COCO_ANCHORS } from './models/yoloFastestV2';
 export { yoloFastestV2FromStateDict, exportYoloFastestV2StateDict } from './models/yoloFastestV2FromStateDict';
 export type { YoloFastestV2Options } from './models/yoloFastestV2';
-export { efficientDet, efficientDetConfig, EFFICIENTDET_COCO_CLASSES } from './models/efficientDet';
-export type { EfficientDetOptions, EfficientDetConfig } from './models/efficientDet';
+export {
+  efficientDet,
+  efficientDetSpec,
+  efficientDetGraph,
+  efficientDetConfig,
+  EFFICIENTDET_COCO_CLASSES,
+  EFFICIENTDET_LEVELS,
+  EFFICIENTDET_SCALES,
+  EFFICIENTDET_RATIOS,
+} from './models/efficientDet';
+export type { EfficientDetOptions, EfficientDetConfig, EfficientDetGraph } from './models/efficientDet';
+export { efficientDetFromStateDict, efficientDetFromPytorch, efficientDetKeyTable } from './weights/keymaps/efficientDet';
 export { loadDarknet } from './models/loadDarknet';
 export type { LoadDarknetOptions } from './models/loadDarknet';
 export { buildDarknetModel, setDarknetWeights } from './models/darknetCfg';

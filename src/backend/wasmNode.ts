@@ -59,7 +59,6 @@ let wasmPackage: WasmPackage | null = null;
 let originalFactory: BackendFactory | null = null;
 let pendingInstance: tf.KernelBackend | null = null;
 let lastInit: WasmNodeInit | null = null;
-let lastSession: PthreadWorkerSession | null = null;
 
 function loadWasmPackage(): WasmPackage {
   if (!wasmPackage) {
@@ -142,7 +141,7 @@ async function createThreaded(
   pkg: WasmPackage,
   threads: number,
   opts: WasmNodeOptions,
-): Promise<tf.KernelBackend> {
+): Promise<{ backend: tf.KernelBackend; session: PthreadWorkerSession }> {
   const dir = wasmPackageDir();
   const factoryPath =
     opts.factoryPathOverride ?? path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
@@ -172,8 +171,7 @@ async function createThreaded(
       throw new Error(`the thread pool has ${got} thread(s), ${threads} were asked for`);
     }
     session.markInitialised();
-    lastSession = session;
-    return backend;
+    return { backend, session };
   } catch (e) {
     if (backend) {
       try {
@@ -202,10 +200,12 @@ export async function initWasmBackendNode(opts: WasmNodeOptions): Promise<WasmNo
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   let backend: tf.KernelBackend | null = null;
   let fallbackReason: string | undefined;
-  lastSession = null;
+  let workerThreads = 0;
   if (opts.threads > 1) {
     try {
-      backend = await createThreaded(pkg, opts.threads, opts);
+      const threaded = await createThreaded(pkg, opts.threads, opts);
+      backend = threaded.backend;
+      workerThreads = threaded.session.spawned;
     } catch (e) {
       fallbackReason = (e as Error)?.message ?? String(e);
       warn(`yolo-tfjs: multi-threaded wasm unavailable (${fallbackReason}); using 1 thread`);
@@ -228,7 +228,7 @@ export async function initWasmBackendNode(opts: WasmNodeOptions): Promise<WasmNo
     threads,
     multithread: threads > 1,
     simd,
-    workerThreads: lastSession?.spawned ?? 0,
+    workerThreads,
     ...(fallbackReason ? { fallbackReason } : {}),
   };
   return lastInit;

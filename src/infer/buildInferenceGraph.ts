@@ -180,6 +180,7 @@ const CONVERTERS: Record<string, Converter> = {
   YoloTfjsDropConnect: single({ op: 'identity' }),
   YoloTfjsMish: single({ op: 'activation', fn: 'mish' }),
   YoloTfjsSwish: single({ op: 'activation', fn: 'swish' }),
+  YoloTfjsSpatialMean: single({ op: 'globalAvgPool', keepDims: true }),
   YoloTfjsChannelSlice: (_layer, cfg, inputs, outShapes, b) => {
     const c = b.shape(inputs[0]);
     const size = c[c.length - 1] / Number(cfg.groups);

@@ -180,7 +180,9 @@ function stepOf(n: IRNode, g: IRGraph, leaky: LeakyMode, owned: tf.Tensor[]): St
     case 'reshape':
       return ([x]) => [tf.reshape(x, [x.shape[0], ...n.shape])];
     case 'globalAvgPool':
-      return ([x]) => [tf.mean(x, [1, 2], n.keepDims)];
+      // Two stages (W, then H): wasm sums a reduction sequentially in float32, and one mean over
+      // H*W positions loses ~4e-4 on large maps (see src/layers/spatialMean.ts).
+      return ([x]) => [tf.tidy(() => tf.mean(tf.mean(x, 2, true), 1, n.keepDims))];
     case 'identity':
       return ([x]) => [tf.clone(x)];
     case 'custom':

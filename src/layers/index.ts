@@ -44,3 +44,4 @@ export type { BiFPNOptions, BiFPNLayerOptions } from './biFPN';
 export { efficientDetHead, efficientDetRegressor, efficientDetClassifier } from './efficientDetHeads';
 export type { EfficientDetHeadOptions } from './efficientDetHeads';
 export type { WeightInit } from './weightInit';
+export { spatialMean } from './spatialMean';

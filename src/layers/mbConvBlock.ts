@@ -5,7 +5,7 @@
  * ```
  * [expand 1x1 (no bias) -> BN -> swish]        only when expandRatio != 1
  * depthwise kxk, stride s, TF 'same' (no bias) -> BN -> swish
- * SE: mean over H,W -> 1x1 conv (bias) -> swish -> 1x1 conv (bias) -> sigmoid -> x * se
+ * SE: mean over H,W (two-stage, see `spatialMean`) -> 1x1 conv (bias) -> swish -> 1x1 conv (bias) -> sigmoid -> x * se
  * project 1x1 (no bias) -> BN                  (no activation)
  * [drop-connect (training only) -> + input]    when skip
  * ```
@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Swish } from './mish';
 import { DropConnect } from './dropConnect';
+import { spatialMean } from './spatialMean';
 import { WeightInit, kernelInitializer } from './weightInit';
 
 /** BN epsilon used everywhere in EfficientNet / EfficientDet. */
@@ -79,8 +80,7 @@ export function mbConvBlock(x: tf.SymbolicTensor, o: MBConvBlockOptions): tf.Sym
   const se = o.seRatio ?? 0;
   if (se > 0 && se <= 1) {
     const squeezed = Math.max(1, Math.trunc(o.inputFilters * se));
-    let s = tf.layers.globalAveragePooling2d({ name: `${n}.se_pool` }).apply(y) as tf.SymbolicTensor;
-    s = tf.layers.reshape({ targetShape: [1, 1, oup], name: `${n}.se_reshape` }).apply(s) as tf.SymbolicTensor;
+    let s = spatialMean(y, `${n}.se_pool`);
     s = tf.layers.conv2d({ filters: squeezed, kernelSize: 1, useBias: true, kernelInitializer: ki, name: `${n}._se_reduce` }).apply(s) as tf.SymbolicTensor;
     s = new Swish({ name: `${n}.se_swish` }).apply(s) as tf.SymbolicTensor;
     s = tf.layers.conv2d({ filters: oup, kernelSize: 1, useBias: true, activation: 'sigmoid', kernelInitializer: ki, name: `${n}._se_expand` }).apply(s) as tf.SymbolicTensor;

@@ -54,7 +54,8 @@ function strideOrDilation(v: number | number[] | undefined): [number, number] {
   throw new Error(`wasm training kernels: bad strides/dilations ${JSON.stringify(v)}`);
 }
 
-function asTensor<R extends tf.Rank>(t: tf.TensorInfo): tf.Tensor<R> {
+function asTensor<R extends tf.Rank>(t: tf.TensorInfo | undefined): tf.Tensor<R> {
+  if (t == null) throw new Error('wasm training kernels: a required kernel input is missing');
   if (!(t instanceof tf.Tensor)) {
     throw new Error('wasm training kernels expect tf.Tensor inputs (called from a tf op), got a bare TensorInfo');
   }
@@ -246,20 +247,19 @@ export function depthwiseFilterGrad(
 
 /**
  * `UnsortedSegmentSum` (the gradient of `gather`): `out[s, ...] = sum over i with ids[i] = s of
- * x[i, ...]`; negative or out-of-range ids are dropped as in TensorFlow. Built as a one-hot
- * matrix product, which is fine for the segment counts a gather gradient produces here.
+ * x[i, ...]`; negative or out-of-range ids are dropped as in TensorFlow. A `scatterND` (which
+ * accumulates duplicate indices) of the rows with valid ids.
  */
 export function unsortedSegmentSumWasm(x: tf.Tensor, segmentIds: tf.Tensor, numSegments: number): tf.Tensor {
   return tf.tidy(() => {
     const ids = tf.reshape(tf.cast(segmentIds, 'int32'), [-1]);
     const rows = ids.shape[0];
     const rest = x.shape.slice(segmentIds.shape.length);
-    const inner = rest.reduce((a, b) => a * b, 1);
-    // [rows, S]; -1 / >=S -> zeros. (wasm's OneHot writes garbage for dtype float32: cast instead.)
-    const oneHot = tf.cast(tf.oneHot(ids, numSegments), 'float32');
-    const x2 = tf.reshape(tf.cast(x, 'float32'), [rows, inner]);
-    const out = tf.reshape(tf.matMul(tf.transpose(oneHot), x2), [numSegments, ...rest]);
-    return x.dtype === 'float32' ? out : tf.cast(out, x.dtype);
+    const valid = tf.logicalAnd(tf.greaterEqual(ids, 0), tf.less(ids, numSegments));
+    const safeIds = tf.reshape(tf.clipByValue(ids, 0, numSegments - 1), [rows, 1]);
+    const x2 = tf.reshape(x, [rows, ...rest]);
+    const keep = tf.reshape(tf.cast(valid, x.dtype), [rows, ...rest.map(() => 1)]);
+    return tf.scatterND(safeIds, tf.mul(x2, keep), [numSegments, ...rest]);
   });
 }
 
@@ -420,7 +420,7 @@ function kernels(): tf.KernelConfig[] {
       backendName: 'wasm',
       kernelFunc: ({ inputs, attrs }) => {
         const a = attrs as any;
-        return resizeNearestInputGrad(asTensor<tf.Rank.R4>(inputs.dy), inputs.images.shape, !!a.alignCorners, !!a.halfPixelCenters);
+        return resizeNearestInputGrad(asTensor<tf.Rank.R4>(inputs.dy), asTensor(inputs.images).shape, !!a.alignCorners, !!a.halfPixelCenters);
       },
     },
   ];
@@ -447,4 +447,22 @@ export function registerWasmTrainingKernels(): void {
     (k.kernelFunc as unknown as Record<string, boolean>)[MARK] = true;
     tf.registerKernel(k);
   }
+}
+
+/**
+ * tfjs' cpu `ResizeNearestNeighborGrad` (4.22) reads `dy` with the input image's batch stride,
+ * so the gradient of an upsampling layer is wrong on cpu for batch sizes above 1 (and it
+ * ignores `halfPixelCenters`). This replaces it on the cpu backend with the composed kernel
+ * used for wasm. Idempotent.
+ */
+export function registerCpuTrainingFixes(): void {
+  const existing = tf.getKernel('ResizeNearestNeighborGrad', 'cpu');
+  if (existing != null && (existing.kernelFunc as unknown as Record<string, boolean>)[MARK]) return;
+  if (existing != null) tf.unregisterKernel('ResizeNearestNeighborGrad', 'cpu');
+  const kernelFunc: tf.KernelFunc = ({ inputs, attrs }) => {
+    const a = attrs as { alignCorners?: boolean; halfPixelCenters?: boolean };
+    return resizeNearestInputGrad(asTensor<tf.Rank.R4>(inputs.dy), asTensor(inputs.images).shape, !!a.alignCorners, !!a.halfPixelCenters);
+  };
+  (kernelFunc as unknown as Record<string, boolean>)[MARK] = true;
+  tf.registerKernel({ kernelName: 'ResizeNearestNeighborGrad', backendName: 'cpu', kernelFunc });
 }

@@ -29,9 +29,9 @@ export function randomizeWeights(model: tf.LayersModel, seed = 1): void {
     if (ws.length === 0) continue;
     const vals = ws.map((w) => {
       const name = w.originalName ?? w.name;
-      const n = w.shape.reduce((a, b) => a * (b as number), 1);
-      const d = new Float32Array(n);
       const shape = w.shape as number[];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const d = new Float32Array(n);
       let lo = -0.2;
       let hi = 0.2;
       if (/kernel$/.test(name)) {

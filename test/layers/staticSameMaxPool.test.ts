@@ -12,6 +12,24 @@ describe('tfSamePadding', () => {
     expect(tfSamePadding(5, 3, 2)).toEqual([1, 1]);
     expect(tfSamePadding(1, 3, 2)).toEqual([1, 1]);
   });
+  it.each([
+    [3, 2, 8],
+    [5, 2, 8],
+    [3, 2, 7],
+    [5, 1, 6],
+  ])("tfjs 'same' conv / depthwise (k%i s%i, n=%i) pads exactly as upstream's Conv2dStaticSamePadding", (k, s, n) => {
+    const x = tf.randomNormal([1, n, n, 2]) as tf.Tensor4D;
+    const [b, a] = tfSamePadding(n, k, s);
+    const padded = tf.pad(x, [[0, 0], [b, a], [b, a], [0, 0]]);
+    const w = tf.randomNormal([k, k, 2, 3]) as tf.Tensor4D;
+    const dw = tf.randomNormal([k, k, 2, 1]) as tf.Tensor4D;
+    const d1 = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.conv2d(x, w, s, 'same'), tf.conv2d(padded, w, s, 'valid')))).dataSync()[0]);
+    const d2 = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.depthwiseConv2d(x, dw, s, 'same'), tf.depthwiseConv2d(padded, dw, s, 'valid')))).dataSync()[0]);
+    expect(d1).toBeLessThan(1e-5);
+    expect(d2).toBeLessThan(1e-5);
+    tf.dispose([x, padded, w, dw]);
+  });
+
   it('rejects bad sizes', () => {
     expect(() => tfSamePadding(0, 3, 2)).toThrow(/n must be an integer >= 1/);
     expect(() => tfSamePadding(4, 3, 1.5)).toThrow(/stride must be/);

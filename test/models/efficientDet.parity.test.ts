@@ -52,7 +52,8 @@ function matchDetections(ours: Detection[], ref: RefDetection[], px: number): { 
 }
 
 const DIR = 'efficientdet';
-const ABS_TOL = 1e-3;
+// The contract is 1e-3; the port reaches ~2e-5 (see spatialMean), so guard at 1e-4.
+const ABS_TOL = 1e-4;
 
 /** Max of |a-b| / max(1, |b|): absolute error for values <= 1, relative above. */
 function maxScaledDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -92,6 +92,24 @@ describe('efficientDet detector', () => {
     det.dispose();
   });
 
+  it('survives a save / load round trip (custom layers registered, shared head layers kept)', async () => {
+    const g = efficientDetGraph({ phi: 0, numClasses: 4, inputSize: 128 });
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await g.model.save(tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+    expect(loaded.getLayer('regressor.conv_list.0').inboundNodes.length).toBe(5);
+    const x = tf.randomNormal([1, 128, 128, 3]);
+    const a = g.model.predict(x) as tf.Tensor[];
+    const b = loaded.predict(x) as tf.Tensor[];
+    for (let i = 0; i < 2; i++) expect(Array.from(b[i].dataSync())).toEqual(Array.from(a[i].dataSync()));
+    tf.dispose([x, ...a, ...b]);
+    disposeLayersModel(loaded);
+    disposeLayersModel(g.model);
+  });
+
   it('build + dispose frees every weight, shared head convs included', () => {
     const before = tf.memory().numTensors;
     const det = efficientDet({ phi: 0, inputSize: 128, init: 'zeros' });

@@ -86,7 +86,7 @@ const outDir = path.join(os.tmpdir(), 'yolo-tfjs-augment-test');
 
 async function drawSample(name: string, px: Float32Array, h: number, w: number, boxes: TrainBox[]): Promise<string> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const sharp = require('sharp') as typeof import('sharp');
+  const sharp = require('sharp') as (input: Buffer, o?: import('sharp').SharpOptions) => import('sharp').Sharp;
   fs.mkdirSync(outDir, { recursive: true });
   const u8 = Uint8Array.from(px, (v) => Math.max(0, Math.min(255, Math.round(v))));
   const png = await sharp(Buffer.from(u8), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();

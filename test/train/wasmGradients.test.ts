@@ -1,6 +1,6 @@
 // Gradient kernels for the wasm backend, checked against the cpu backend's own kernels.
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../src/train/wasmGradients';
+import { registerCpuTrainingFixes, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../src/train/wasmGradients';
 import { setBackend } from '../../src/backend';
 
 type Pad = 'valid' | 'same' | number[][];
@@ -204,15 +204,31 @@ describe('pooling and upsampling gradients on wasm equal cpu (wasm\'s own kernel
     ['5x5 -> 8x7 align corners', [1, 5, 5, 2], [8, 7], true, false],
     ['6x6 -> 4x3 (down)', [1, 6, 6, 2], [4, 3], false, false],
   ];
-  it.each(resizes)('resizeNearestNeighbor %s', async (name, xs, size, ac, hp) => {
-    const xv = rand(xs, 16);
-    await compare(`resizeNN ${name}`, () => {
-      const x = tf.tensor4d(xv, xs as [number, number, number, number]);
-      const f = (a: tf.Tensor) => tf.image.resizeNearestNeighbor(a as tf.Tensor4D, size, ac, hp);
-      const y = f(x);
-      const dy = tf.tensor(rand(y.shape, 17), y.shape);
-      return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), dy)))(x)];
+  // tfjs' cpu ResizeNearestNeighborGrad offsets dy by the IMAGE batch stride (wrong for batch > 1)
+  // and ignores halfPixelCenters, so these are checked against a direct loop over the forward's
+  // own index mapping (read back from a forward pass on a ramp).
+  const resizeCases = resizes.flatMap(([name, ...rest]) =>
+    ['wasm', 'cpu'].map((b) => [`${name} on ${b}`, ...rest, b] as [string, number[], [number, number], boolean, boolean, string]));
+  it.each(resizeCases)('resizeNearestNeighbor %s equals a direct loop', async (name, xs, size, ac, hp, backend) => {
+    await setBackend(backend);
+    if (backend === 'cpu') registerCpuTrainingFixes();
+    const [n, h, w, c] = xs;
+    const [oh, ow] = size;
+    const dyv = rand([n, oh, ow, c], 17);
+    // Which input pixel feeds each output pixel, from the forward kernel itself.
+    const src = tf.tidy(() => tf.image.resizeNearestNeighbor(tf.range(0, h * w).reshape([1, h, w, 1]) as tf.Tensor4D, size, ac, hp).dataSync());
+    const ref = new Float32Array(n * h * w * c);
+    for (let b = 0; b < n; b++) for (let p = 0; p < oh * ow; p++) for (let ch = 0; ch < c; ch++) {
+      ref[(b * h * w + src[p]) * c + ch] += dyv[(b * oh * ow + p) * c + ch];
+    }
+    const got = tf.tidy(() => {
+      const x = tf.zeros(xs);
+      const dy = tf.tensor4d(dyv, [n, oh, ow, c]);
+      return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(a as tf.Tensor4D, size, ac, hp), dy)))(x).dataSync() as Float32Array;
     });
+    const e = relErr(got, ref);
+    errors[`resizeNN ${name} vs loop`] = e;
+    expect(e).toBeLessThan(1e-5);
   });
 });
 
@@ -224,6 +240,14 @@ describe('gather gradient (UnsortedSegmentSum) on wasm equal cpu', () => {
       const idx = tf.tensor1d([4, 0, 4, 2, 4], 'int32');
       return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.gather(a, idx), tf.range(1, 16).reshape([5, 3]))))(x)];
     });
+  });
+
+  it('drops negative and out-of-range segment ids (as TensorFlow)', async () => {
+    await setBackend('wasm');
+    const out = tf.tidy(() => (tf.engine().runKernel('UnsortedSegmentSum',
+      { x: tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]), segmentIds: tf.tensor1d([1, -1, 1, 3], 'int32') },
+      { numSegments: 3 }) as tf.Tensor).arraySync());
+    expect(out).toEqual([[0, 0], [6, 8], [0, 0]]);
   });
 });
 
@@ -247,40 +271,46 @@ describe('end-to-end: gradients of a small detector-like model', () => {
     return tf.model({ inputs: inp, outputs: head });
   }
 
+  // Batch 1: the cpu backend's ResizeNearestNeighborGrad is wrong for batch > 1 (see above).
   it('every trainable weight gradient matches cpu, and no tensors leak', async () => {
     await setBackend('wasm');
     const model = buildModel();
-    const xv = rand([2, 16, 16, 3], 12);
-    const tv = rand([2, 8, 8, 7], 13);
+    const xv = rand([1, 16, 16, 3], 12);
+    const tv = rand([1, 8, 8, 7], 13);
     const step = (): tf.Tensor[] => {
-      const x = tf.tensor4d(xv, [2, 16, 16, 3]);
-      const t = tf.tensor4d(tv, [2, 8, 8, 7]);
+      const x = tf.tensor4d(xv, [1, 16, 16, 3]);
+      const t = tf.tensor4d(tv, [1, 8, 8, 7]);
       const { value, grads } = tf.variableGrads(() => {
         const y = model.apply(x, { training: true }) as tf.Tensor;
         return tf.mean(tf.square(tf.sub(tf.sigmoid(y), t))) as tf.Scalar;
       });
-      return [value, ...model.trainableWeights.map((w) => grads[w.val.name])];
+      return [value, ...model.trainableWeights.map((w) => grads[(w as unknown as { val: tf.Variable }).val.name])];
     };
     const ref = await on('cpu', step);
     const got = await on('wasm', step);
     expect(got.length).toBe(model.trainableWeights.length + 1);
-    let worst = 0;
+    // Each weight's error relative to its own gradient scale; a floor of 1e-3 x the largest
+    // gradient, since a conv bias followed by batch norm has an analytically zero gradient.
+    const scales = ref.map((r) => Math.max(...Array.from(r).map(Math.abs)));
+    const floor = 1e-3 * Math.max(...scales);
+    const perWeight: Record<string, number> = {};
     got.forEach((g, i) => {
       let e = 0;
-      let m = 1e-12;
-      for (let j = 0; j < g.length; j++) {
-        e = Math.max(e, Math.abs(g[j] - ref[i][j]));
-        m = Math.max(m, Math.abs(ref[i][j]));
-      }
-      worst = Math.max(worst, e / m);
+      for (let j = 0; j < g.length; j++) e = Math.max(e, Math.abs(g[j] - ref[i][j]));
+      perWeight[i === 0 ? 'loss' : model.trainableWeights[i - 1].name] = e / Math.max(scales[i], floor);
     });
-    // Relative to each gradient's own scale (these gradients are small numbers).
-    errors['end-to-end (per-weight relative)'] = worst;
-    expect(worst).toBeLessThan(1e-3);
+    const worst = Math.max(...Object.values(perWeight));
+    errors['end-to-end (worst per-weight relative)'] = worst;
+    if (worst >= 1e-4) console.log(perWeight); // eslint-disable-line no-console
+    expect(worst).toBeLessThan(1e-4);
 
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 2; i++) tf.dispose(step());
-    expect(tf.memory().numTensors).toBe(before);
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      tf.dispose(tf.tidy(step));
+      counts.push(tf.memory().numTensors - before);
+    }
+    expect(counts).toEqual([0, 0, 0]);
     model.dispose();
   });
 });

@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: speed of every model on tfjs-wasm (1 and 2 threads, layers and fused
+ * paths), tfjs-cpu for one model, and onnxruntime-node / onnxruntime-web (wasm) on an ONNX
+ * file of the same weights where there is one. Each configuration runs in its own child
+ * process (bench/child.ts), one after the other. Writes bench/results/<date>.json and prints a
+ * markdown table.
+ *
+ * Options: --models <substr,...>  --runs N (20)  --warmup N (3)  --memory-calls N (100)
+ *          --threads 1,2  --variants layers,fused  --no-onnx  --no-cpu
+ * The figures are wall-clock medians on whatever else the machine is doing: compare columns
+ * of the same run, and read single numbers as noisy.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { ChildJob } from './child';
+import { MODELS } from './models';
+import { BenchResult, markdownTable } from './stats';
+
+interface Args {
+  models: string[];
+  runs: number;
+  warmup: number;
+  memoryCalls: number;
+  threads: number[];
+  variants: string[];
+  onnx: boolean;
+  cpu: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    models: [],
+    runs: 20,
+    warmup: 3,
+    memoryCalls: 100,
+    threads: [1, 2],
+    variants: ['layers', 'fused'],
+    onnx: true,
+    cpu: true,
+  };
+  const int = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} needs an integer >= ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i];
+    const next = () => argv[++i];
+    if (f === '--models') a.models = next().split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    else if (f === '--runs') a.runs = int(f, next(), 1);
+    else if (f === '--warmup') a.warmup = int(f, next(), 0);
+    else if (f === '--memory-calls') a.memoryCalls = int(f, next(), 0);
+    else if (f === '--threads') a.threads = next().split(',').map((s) => int(f, s, 1));
+    else if (f === '--variants') a.variants = next().split(',').map((s) => s.trim());
+    else if (f === '--no-onnx') a.onnx = false;
+    else if (f === '--no-cpu') a.cpu = false;
+    else throw new Error(`unknown option ${f} (see the header of bench/run.ts)`);
+  }
+  return a;
+}
+
+function jobsFor(args: Args): ChildJob[] {
+  const jobs: ChildJob[] = [];
+  const common = { warmup: args.warmup, runs: args.runs, memoryCalls: args.memoryCalls };
+  for (const m of MODELS) {
+    if (args.models.length && !args.models.some((s) => m.name.toLowerCase().includes(s))) continue;
+    if (args.onnx && m.onnx) {
+      for (const backend of ['onnxruntime-node', 'onnxruntime-web']) {
+        for (const threads of args.threads) jobs.push({ model: m.name, backend, variant: 'onnx', threads, ...common });
+      }
+    }
+    for (const variant of args.variants) {
+      for (const threads of args.threads) jobs.push({ model: m.name, backend: 'tfjs-wasm', variant, threads, ...common });
+    }
+    if (args.cpu && m.cpu) {
+      // The plain-JS backend is slow: a few runs are enough.
+      jobs.push({
+        model: m.name,
+        backend: 'tfjs-cpu',
+        variant: 'layers',
+        threads: 1,
+        warmup: 0,
+        runs: Math.min(args.runs, 3),
+        memoryCalls: Math.min(args.memoryCalls, 3),
+      });
+    }
+  }
+  return jobs;
+}
+
+function runChild(job: ChildJob): BenchResult {
+  const env = { ...process.env };
+  delete env.YOLO_TFJS_BACKEND;
+  delete env.YOLO_TFJS_THREADS;
+  const r = spawnSync(
+    process.execPath,
+    ['--max-old-space-size=8192', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'child.ts'), JSON.stringify(job)],
+    { cwd: path.resolve(__dirname, '..'), env, encoding: 'utf8', timeout: 30 * 60 * 1000, maxBuffer: 64 << 20 },
+  );
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+  const base = { model: job.model, backend: job.backend, variant: job.variant, threads: job.threads, inputSize: [0, 0] as [number, number] };
+  if (r.error || !line) {
+    const why = r.error ? r.error.message : (r.stderr ?? '').trim().split('\n').slice(-3).join(' / ');
+    return { ...base, skipped: `failed: ${why || `exit code ${r.status}`}` };
+  }
+  return JSON.parse(line.slice('BENCH_RESULT '.length)) as BenchResult;
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().slice(0, 16).replace(':', '-');
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const jobs = jobsFor(args);
+  if (jobs.length === 0) throw new Error(`no model matches --models ${args.models.join(',')}`);
+  const started = new Date();
+  const loadBefore = os.loadavg();
+  const results: BenchResult[] = [];
+  for (const [i, job] of jobs.entries()) {
+    process.stderr.write(`[${i + 1}/${jobs.length}] ${job.model} | ${job.backend} ${job.variant} | ${job.threads} thread(s) ... `);
+    const r = runChild(job);
+    results.push(r);
+    process.stderr.write(r.skipped ? `skipped: ${r.skipped}\n` : `median ${r.medianMs!.toFixed(1)} ms\n`);
+  }
+  const report = {
+    date: started.toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      node: process.version,
+      loadavgBefore: loadBefore,
+      loadavgAfter: os.loadavg(),
+    },
+    settings: args,
+    note: 'Wall-clock figures on a shared machine: noisy. Each row ran in its own process, one after another.',
+    results,
+  };
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${stamp(started)}.json`);
+  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(`${markdownTable(results)}\n\nload average before/after: ${loadBefore.map((v) => v.toFixed(1)).join(' ')} / ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}\nwritten: ${path.relative(process.cwd(), file)}\n`);
+}
+
+try {
+  main();
+} catch (e) {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(1);
+}
