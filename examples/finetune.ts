@@ -3,7 +3,8 @@
  * held-out mAP@0.5 before and after, and the time per training step.
  *
  *   npx ts-node --transpile-only examples/finetune.ts [--epochs 12] [--batch 8] [--lr 0.01]
- *       [--backend wasm|cpu] [--threads N] [--train 200] [--val 50] [--out tmp/finetune]
+ *       [--optimizer sgd|adam] [--size 352] [--backend wasm|cpu] [--threads N] [--train 200]
+ *       [--val 50] [--steps N] [--evalEvery 4] [--out tmp/finetune]
  *
  * Needs the fixture weights (../shared/fixtures/yolo-fastestv2/coco2017-0.241078ap-model.pth,
  * or YOLO_TFJS_FIXTURES) - no download.
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
 
   const fixtures = process.env.YOLO_TFJS_FIXTURES ?? path.join(__dirname, '..', '..', 'shared', 'fixtures');
   const pth = fs.readFileSync(path.join(fixtures, 'yolo-fastestv2', 'coco2017-0.241078ap-model.pth'));
-  const coco = loadPytorch('yolo-fastestv2', pth);
+  const coco = loadPytorch('yolo-fastestv2', pth, { inputSize: Number(arg('size', '352')) });
   const detector = await withClasses(coco, trainSet.classNames);
   coco.dispose();
 
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     epochs: Number(arg('epochs', '12')),
     batchSize: Number(arg('batch', '8')),
     lr: Number(arg('lr', '0.01')),
+    optimizer: arg('optimizer', 'sgd') as 'sgd' | 'adam',
     maxSteps: arg('steps', '') ? Number(arg('steps', '')) : undefined,
     ema: true,
     valDataset: valSet,

@@ -128,11 +128,12 @@ export function setBackend(name: string, opts: BackendOptions = {}): Promise<str
 }
 
 /**
- * What runs now: backend name, threads, SIMD, multi-threading. Before any choice was made
- * this reports tfjs's current backend (initialising tfjs's default if needed).
+ * What runs now: backend name, threads, SIMD, multi-threading. Before any backend has been
+ * initialised (await `ready()` first) the name is `none` and threads 0.
  */
 export function backendInfo(): BackendInfo {
-  const name = tf.getBackend();
+  const name = tf.getBackend() as string | null;
+  if (!name) return { name: 'none', threads: 0, simd: false, multithread: false, source: 'existing' };
   if (info && info.name === name) return { ...info };
   return describe(name, 'existing');
 }
@@ -147,8 +148,10 @@ export function disposeBackend(): Promise<void> {
     info = null;
     if (isNode() && tf.findBackendFactory('wasm')) {
       wasmNode().disposeWasmBackendNode();
-    } else if (tf.findBackendFactory('wasm') && tf.engine().registry.wasm) {
+    } else if (tf.engine().registry.wasm) {
+      const factory = tf.findBackendFactory('wasm');
       tf.removeBackend('wasm');
+      if (factory) tf.registerBackend('wasm', factory, 2); // so that wasm can start again
     }
   });
 }
@@ -211,7 +214,8 @@ async function applyRequest(
       if (tf.engine().registry.tensorflow || tf.findBackendFactory('tensorflow')) {
         // already loaded (by us or by the application)
         if (await trySetTf('tensorflow')) {
-          info = { ...describe('tensorflow', source), package: info?.package ?? request.packages[0] };
+          const pkg = info?.name === 'tensorflow' ? info.package : undefined;
+          info = { ...describe('tensorflow', source), ...(pkg ? { package: pkg } : {}) };
           return 'tensorflow';
         }
       }
@@ -249,7 +253,7 @@ async function setWasm(
   const threads =
     opts.threads !== undefined
       ? parseThreadCount(opts.threads, 'threads')
-      : readBackendEnv(env).threads ?? defaultThreadCount();
+      : readBackendEnv(env).threads ?? defaultThreadCount(processEnv());
   if (!isNode()) {
     // Browser: tfjs decides about threads (cross-origin isolation); we only pass the count.
     // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -302,8 +306,15 @@ function currentWasmThreads(): number {
   }
 }
 
-/** Logical cores (Node: `os.availableParallelism()`; browser: `navigator.hardwareConcurrency`), 1-8. */
-export function defaultThreadCount(): number {
+/**
+ * Default wasm thread count: the logical cores (Node: `os.availableParallelism()`; browser:
+ * `navigator.hardwareConcurrency`), capped at 8. Under jest (`JEST_WORKER_ID` set) it is 1:
+ * jest already runs test files in parallel processes, extra pool threads only compete with
+ * them, and each test file would start (and keep) its own pool. Explicit `threads` or
+ * `YOLO_TFJS_THREADS` still apply there.
+ */
+export function defaultThreadCount(env: Record<string, string | undefined> | undefined = processEnv()): number {
+  if (env && env.JEST_WORKER_ID !== undefined) return 1;
   let n = 1;
   if (isNode()) {
     try {

@@ -10,6 +10,7 @@ import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
 import { ready } from './backend';
 import { disposeLayersModel } from './models/disposeLayersModel';
+import { compileInference, CompiledInference } from './infer/compileInference';
 
 export type { Detection } from './decode/nms';
 export type { PostprocessOptions } from './decode/postprocess';
@@ -23,10 +24,20 @@ export class Detector {
   /** Input, head, class and NMS description (plain data). */
   readonly spec: ModelSpec;
   /**
-   * Optional fast inference function (BN folded, fused convs). When set, `predict` uses it;
-   * it must return the same tensors as `model.predict` (checked by tests to 1e-4).
+   * A custom inference function. When set, `predict` uses it instead of the built-in paths; it
+   * must return the same tensors as `model.predict`. `disposeInference` is called by `dispose`.
    */
   inference?: (x: tf.Tensor4D) => tf.Tensor[];
+  disposeInference?: () => void;
+  /**
+   * Run `predict`/`detect` on the compiled inference graph (BatchNorm folded into the convs, each
+   * conv + bias + activation one fused call; equal to `model.predict` within 1e-4). Default true.
+   * The graph is compiled on first use and recompiled automatically when the model's weights
+   * change (e.g. after training). Set to false to always use the LayersModel.
+   */
+  fastInference = true;
+  private compiled: { c: CompiledInference; weights: unknown[] } | null = null;
+  private compileFailed = false;
 
   constructor(model: tf.LayersModel, spec: ModelSpec) {
     this.model = model;
@@ -57,10 +68,37 @@ export class Detector {
     if (x.shape[1] !== h || x.shape[2] !== w) {
       throw new Error(`predict expects input ${h}x${w} (spec '${this.spec.name}'), got ${x.shape[1]}x${x.shape[2]}`);
     }
+    const run = this.inference ?? this.compiledRun();
     return tf.tidy(() => {
-      const out = this.inference ? this.inference(x as tf.Tensor4D) : this.model.predict(x as tf.Tensor4D);
+      const out = run ? run(x as tf.Tensor4D) : this.model.predict(x as tf.Tensor4D);
       return Array.isArray(out) ? out : [out];
     });
+  }
+
+  /** The compiled graph's run function, (re)compiled when the weights changed; null if unavailable. */
+  private compiledRun(): ((x: tf.Tensor4D) => tf.Tensor[]) | null {
+    if (!this.fastInference || this.compileFailed) return null;
+    const weights = this.model.weights.map((w) => (w.read() as unknown as { dataId: unknown }).dataId);
+    const c = this.compiled;
+    if (c && c.weights.length === weights.length && c.weights.every((id, i) => id === weights[i])) {
+      return (x) => c.c.run(x);
+    }
+    this.releaseCompiled();
+    try {
+      const compiled = compileInference(this.model);
+      this.compiled = { c: compiled, weights };
+      return (x) => compiled.run(x);
+    } catch (e) {
+      this.compileFailed = true;
+      // eslint-disable-next-line no-console
+      console.warn(`yolo-tfjs: fast inference unavailable for '${this.spec.name}' (${(e as Error).message}); using the LayersModel`);
+      return null;
+    }
+  }
+
+  private releaseCompiled(): void {
+    if (this.compiled) this.compiled.c.dispose();
+    this.compiled = null;
   }
 
   /**
@@ -117,6 +155,9 @@ export class Detector {
 
   /** Free the model's weights (shared layers included). */
   dispose(): void {
+    this.releaseCompiled();
+    if (this.disposeInference) this.disposeInference();
+    this.inference = undefined;
     disposeLayersModel(this.model);
   }
 }

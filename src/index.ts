@@ -28,6 +28,12 @@ export type { PreprocessResult, ImageInput } from './decode/preprocess';
 export { generateAnchors, gridAnchors, anchorCount } from './decode/anchors';
 export type { AnchorGridOptions } from './decode/anchors';
 
+// Fast inference (BN folded, fused convs) and ONNX export
+export { compileInference, enableFastInference, disposeFastInference, registerInferenceOp, unregisterInferenceOp } from './infer';
+export type { CompileOptions, CompiledInference, InferenceOpFn } from './infer';
+export { exportOnnx, ONNX_OPSET } from './export/onnx';
+export type { ExportOnnxOptions } from './export/onnx';
+
 // Layers
 export * from './layers';
 

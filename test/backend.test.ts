@@ -3,6 +3,7 @@ import {
   autoSelectBackend,
   backendInfo,
   defaultThreadCount,
+  disposeBackend,
   ready,
   setBackend,
 } from '../src/backend';
@@ -50,9 +51,11 @@ describe('backend selection', () => {
     expect(info.multithread).toBe(info.threads > 1);
   });
 
-  it('defaults to every logical core (2 on this machine, capped at 8)', () => {
+  it('defaults to every logical core (2 on this machine, capped at 8), but 1 under jest', () => {
     const cores = require('os').availableParallelism?.() ?? require('os').cpus().length;
-    expect(defaultThreadCount()).toBe(Math.min(cores, 8));
+    expect(defaultThreadCount({})).toBe(Math.min(cores, 8));
+    expect(defaultThreadCount({ JEST_WORKER_ID: '1' })).toBe(1);
+    expect(defaultThreadCount()).toBe(1); // this test runs under jest
   });
 
   it('runs wasm on 2 threads and gives results identical to 1 thread', async () => {
@@ -119,6 +122,21 @@ describe('backend selection', () => {
     expect(backendInfo()).toMatchObject({ name: 'cpu', threads: 1, source: 'env' });
     expect(await autoSelectBackend({ env: { YOLO_TFJS_BACKEND: 'wasm', YOLO_TFJS_THREADS: '1' } })).toBe('wasm');
     expect(backendInfo()).toMatchObject({ name: 'wasm', threads: 1, source: 'env' });
+  });
+
+  it('disposeBackend frees the wasm module and the next ready() starts a new one', async () => {
+    await setBackend('wasm', { threads: 2 });
+    const before = tf.engine().registry.wasm;
+    await disposeBackend();
+    expect(tf.engine().registry.wasm).toBeUndefined();
+    expect(await autoSelectBackend({ load: mockNativeLoader([]).load, env: { YOLO_TFJS_THREADS: '2' } })).toBe('wasm');
+    expect(tf.engine().registry.wasm).toBeDefined();
+    expect(tf.engine().registry.wasm).not.toBe(before);
+    expect(backendInfo().threads).toBe(2);
+    // ready() after a choice returns that choice; it does not select (re-create) again
+    const current = tf.engine().registry.wasm;
+    expect(await ready()).toBe('wasm');
+    expect(tf.engine().registry.wasm).toBe(current);
   });
 
   it('explains bad requests', async () => {

@@ -89,6 +89,22 @@ describe('Detector', () => {
     img.dispose();
   });
 
+  test('the compiled fast path equals model.predict and follows weight changes', () => {
+    const x = tf.randomUniform([1, 96, 96, 3], 0, 1, 'float32', 3);
+    const viaLayers = det.model.predict(x) as tf.Tensor[];
+    const fast = det.predict(x);
+    fast.forEach((t, i) => expect(tf.max(tf.abs(tf.sub(t, viaLayers[i]))).dataSync()[0]).toBeLessThan(1e-4));
+    // change a weight: the next predict must see it (recompiled), not the stale folded copy
+    const head = det.model.getLayer('conv_15_conv');
+    const [k, b] = head.getWeights();
+    head.setWeights([k, tf.add(b, 1)]);
+    const after = det.predict(x);
+    const diff = tf.max(tf.abs(tf.sub(after[0], fast[0]))).dataSync()[0];
+    expect(diff).toBeCloseTo(1, 4);
+    head.setWeights([k, b]);
+    tf.dispose([x, ...viaLayers, ...fast, ...after]);
+  });
+
   test('spec referring to a missing output is rejected at construction', () => {
     expect(() => new Detector(det.model, { ...det.spec, heads: [{ ...det.spec.heads[0], output: 5 } as never] })).toThrow(
       /refers to output 5 but the model has 2 outputs/,

@@ -72,7 +72,7 @@ export function applyActivation(x: tf.Tensor, fn: IRActivation, alpha = 0.1): tf
   }
 }
 
-function convStep(n: ConvNode & IRNode, inShape: number[], leaky: LeakyMode, owned: tf.Tensor[]): Step {
+function convStep(n: ConvNode & IRNode, leaky: LeakyMode, owned: tf.Tensor[]): Step {
   const filter = tf.tensor4d(n.filter, n.filterShape, 'float32');
   const bias = n.bias ? tf.tensor1d(n.bias, 'float32') : undefined;
   owned.push(filter);
@@ -101,7 +101,6 @@ function convStep(n: ConvNode & IRNode, inShape: number[], leaky: LeakyMode, own
       pad = 'valid';
     }
   }
-  void inShape;
   const common = { strides: n.strides, dilations: n.dilations, bias, activation, preluActivationWeights: prelu, leakyreluAlpha: alpha };
   return ([x]) => {
     const xin = (prePad ? tf.pad(x, prePad) : x) as tf.Tensor4D;
@@ -120,7 +119,7 @@ function stepOf(n: IRNode, g: IRGraph, leaky: LeakyMode, owned: tf.Tensor[]): St
   const inShape = g.shapes[n.inputs[0]];
   switch (n.op) {
     case 'conv':
-      return convStep(n, inShape, leaky, owned);
+      return convStep(n, leaky, owned);
     case 'affine': {
       const s = tf.tensor1d(n.scale);
       const t = tf.tensor1d(n.shift);

@@ -1,8 +1,8 @@
 /**
- * Switch a `Detector` to the compiled inference path (`detector.inference`), so `predict` and
- * `detect` use fused convs with BatchNorm folded in. The returned handle undoes it and frees the
- * folded weights; `detector.dispose()` does not know about them, so call `handle.dispose()`
- * (or `disposeFastInference(detector)`) before or after disposing the detector.
+ * Install an explicitly compiled inference function (`detector.inference`) with custom
+ * `CompileOptions` (e.g. the leaky-ReLU form). Detectors already use a compiled graph by default
+ * (`detector.fastInference`); this is for choosing the options. The returned handle undoes it and
+ * frees the folded weights; `detector.dispose()` frees them too.
  */
 import { Detector } from '../detector';
 import { compileInference, CompileOptions, CompiledInference } from './compileInference';
@@ -18,11 +18,13 @@ export function enableFastInference(detector: Detector, opts: CompileOptions = {
   disposeFastInference(detector);
   compiledOf.set(detector, compiled);
   detector.inference = (x) => compiled.run(x);
+  detector.disposeInference = () => compiled.dispose();
   const dispose = compiled.dispose.bind(compiled);
   compiled.dispose = () => {
     if (compiledOf.get(detector) === compiled) {
       compiledOf.delete(detector);
       detector.inference = undefined;
+      detector.disposeInference = undefined;
     }
     dispose();
   };

@@ -148,8 +148,10 @@ function checkOptions(o: TrainOptions): void {
 }
 
 function setLr(opt: tf.Optimizer, lr: number): void {
-  if (opt instanceof tf.SGDOptimizer) opt.setLearningRate(lr); // MomentumOptimizer extends it
-  else (opt as unknown as { learningRate: number }).learningRate = lr;
+  const o = opt as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+  // SGD / Momentum keep a -lr scalar that setLearningRate refreshes; Adam reads the field
+  if (typeof o.setLearningRate === 'function' && opt.getClassName() !== 'Adam') o.setLearningRate(lr);
+  else o.learningRate = lr;
 }
 
 /**
