@@ -14,7 +14,8 @@ import './layers'; // registers every custom layer for (de)serialisation
 export { Detector } from './detector';
 export type { Detection, DetectOptions, PostprocessOptions } from './detector';
 export * from './spec';
-export { ready, setBackend } from './backend';
+export { ready, setBackend, backendInfo, autoSelectBackend, disposeBackend, defaultThreadCount } from './backend';
+export type { BackendInfo, BackendOptions, AutoSelectOptions, ModuleLoader } from './backend';
 
 // Decode, NMS, preprocessing (shared by every model)
 export { postprocessOutputs } from './decode/postprocess';
@@ -119,6 +120,25 @@ export {
 export type { DatasetBox, DatasetImage, DetectionDataset, DatasetWarning, DatasetFormat } from './train/data';
 export { kmeansAnchors } from './train/kmeansAnchors';
 export type { KmeansAnchorsOptions, KmeansAnchorsResult } from './train/kmeansAnchors';
+
+// Training
+export { train, trainStep } from './train/train';
+export type { TrainOptions, TrainResult, StepLog, EpochLog } from './train/train';
+export { evaluate } from './train/evaluate';
+export type { EvaluateOptions, EvaluateResult } from './train/evaluate';
+export { augment, augmentWithParams, mosaic, DEFAULT_AUGMENT } from './train/augment';
+export type { AugmentOptions, TrainBox, AugmentedSample } from './train/augment';
+export { batches, epochOrder, batchCount } from './train/batches';
+export type { TrainBatch, BatchOptions } from './train/batches';
+export { withClasses } from './train/withClasses';
+export type { WithClassesOptions } from './train/withClasses';
+export { applyFreeze } from './train/modelParts';
+export type { FreezeSpec } from './train/modelParts';
+export { renderSyntheticImage, writeSyntheticDataset, SYNTHETIC_CLASSES } from './train/syntheticDataset';
+export { learningRateAt } from './train/schedule';
+export { WeightEma } from './train/ema';
+export { renderPlot, writeCurvesPng } from './train/plotCurves';
+export { saveCheckpoint, loadCheckpoint } from './train/checkpoint';
 
 // Utilities
 export { drawDetections, detectionsSvg, classColor } from './draw/drawDetections';

@@ -29,6 +29,11 @@ interface Terms {
 
 const EPS = 1e-7;
 
+/** A constant copy of `x` (read back, so the gradient tape does not reach its inputs). */
+function detach<T extends tf.Tensor>(x: T): T {
+  return tf.tensor(x.dataSync(), x.shape, x.dtype) as T;
+}
+
 /** The value of `x` with a zero gradient (tfjs has no stop_gradient op). */
 function stopGradient<T extends tf.Tensor>(x: T): T {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -213,15 +218,17 @@ export function darknetYoloLoss(outputs: tf.Tensor[], boxes: TrainBox[][], spec:
     lwh = tf.add(lwh, tf.sum(tf.mul(tf.mul(m, sc), tf.mul(0.5, tf.square(tf.sub(rwh, tf.tensor(twh, [N, H, W, A, 2])))))));
     lcls = tf.add(lcls, tf.sum(tf.mul(m, bceWithLogits(rcls, tf.tensor(tcls, [N, H, W, A, nC])))));
     // ignore mask: best IoU of each predicted box with any gt of its image > 0.5
+    const rxyC = detach(rxy);
+    const rwhC = detach(rwh);
     const ignore = tf.tidy(() => {
       const gx = tf.tile(tf.reshape(tf.range(0, W, 1), [1, 1, W, 1, 1]), [1, H, 1, 1, 1]);
       const gy = tf.tile(tf.reshape(tf.range(0, H, 1), [1, H, 1, 1, 1]), [1, 1, W, 1, 1]);
-      const sxy = tf.sub(tf.mul(tf.sigmoid(rxy), s), (s - 1) / 2);
+      const sxy = tf.sub(tf.mul(tf.sigmoid(rxyC), s), (s - 1) / 2);
       const [sx, sy] = tf.split(sxy, 2, 4);
       const pcx = tf.div(tf.add(sx, gx), W);
       const pcy = tf.div(tf.add(sy, gy), H);
       const anch = tf.tensor(h.anchors.flat(), [1, 1, 1, A, 2]);
-      const pwh = tf.div(tf.mul(tf.exp(tf.clipByValue(rwh, -10, 10)), anch), [netW, netH]);
+      const pwh = tf.div(tf.mul(tf.exp(tf.clipByValue(rwhC, -10, 10)), anch), [netW, netH]);
       const [pw, ph] = tf.split(pwh, 2, 4);
       const p = tf.reshape(tf.concat([tf.sub(pcx, tf.div(pw, 2)), tf.sub(pcy, tf.div(ph, 2)), tf.add(pcx, tf.div(pw, 2)), tf.add(pcy, tf.div(ph, 2))], 4), [N, H * W * A, 1, 4]);
       const gt = tf.reshape(tf.tensor(gtFlat), [N, 1, maxG, 4]);
@@ -232,7 +239,7 @@ export function darknetYoloLoss(outputs: tf.Tensor[], boxes: TrainBox[][], spec:
       const inter = tf.mul(iw, ih);
       const ua = tf.sub(tf.add(tf.mul(tf.sub(a2, a1), tf.sub(b2, b1)), tf.mul(tf.sub(c2, c1), tf.sub(d2, d1))), inter);
       const best = tf.max(tf.div(inter, tf.maximum(ua, 1e-9)), [2, 3]);
-      return stopGradient(tf.reshape(tf.cast(tf.lessEqual(best, 0.5), 'float32'), [N, H, W, A, 1]));
+      return tf.reshape(tf.cast(tf.lessEqual(best, 0.5), 'float32'), [N, H, W, A, 1]);
     });
     const objBce = bceWithLogits(robj, m);
     lobj = tf.add(lobj, tf.sum(tf.add(tf.mul(m, objBce), tf.mul(tf.mul(tf.sub(1, m), ignore), objBce))));
@@ -301,7 +308,7 @@ export function efficientDetFocalLoss(outputs: tf.Tensor[], boxes: TrainBox[][],
   const cls = tf.mean(tf.div(perImageCls, tf.tensor1d(numPos.map((n) => Math.max(n, 1))))) as tf.Scalar;
   const diff = tf.abs(tf.sub(tf.tensor3d(regT, [N, K, 4]), reg));
   const beta = 1 / 9;
-  const sl1 = tf.where(tf.lessEqual(diff, beta), tf.div(tf.mul(0.5, tf.square(diff)), beta), tf.sub(diff, 0.5 * beta));
+  const sl1 = tf.where(tf.lessEqual(detach(diff), beta), tf.div(tf.mul(0.5, tf.square(diff)), beta), tf.sub(diff, 0.5 * beta));
   const perImageReg = tf.div(tf.sum(tf.mul(sl1, tf.tensor3d(pos, [N, K, 1])), [1, 2]), tf.tensor1d(numPos.map((n) => Math.max(n * 4, 1))));
   const box = tf.mul(tf.mean(perImageReg), 50) as tf.Scalar;
   const obj = tf.scalar(0);

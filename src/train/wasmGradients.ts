@@ -183,7 +183,8 @@ export function conv2dInputGrad(
         g.outH === g.inH && g.outW === g.inW) {
       const [n, h, w, co] = dy.shape;
       const ci = filter.shape[2];
-      const r = tf.matMul(tf.reshape(dy, [n * h * w, co]), tf.reshape(filter, [ci, co]), false, true);
+      // (wasm's matMul is slow with transposed operands: transpose the small filter instead.)
+      const r = tf.matMul(tf.reshape(dy, [n * h * w, co]), tf.transpose(tf.reshape(filter, [ci, co])));
       return tf.reshape(r, inputShape);
     }
     const d = dyForInputGrad(dy, g);
@@ -282,18 +283,40 @@ export function maxPoolInputGrad(
     const needH = (ho - 1) * sh + kh;
     const needW = (wo - 1) * sw + kw;
     const xp = padOrCrop(x, top, needH - top - h, left, needW - left - w, -3.4e38);
+    let taken: tf.Tensor = tf.zeros(dy.shape, 'bool');
+    const contribution = (xs: tf.Tensor): tf.Tensor4D => {
+      const eq = tf.equal(xs, y);
+      const mine = tf.logicalAnd(eq, tf.logicalNot(taken));
+      taken = tf.logicalOr(taken, eq);
+      return tf.mul(dy, tf.cast(mine, 'float32')) as tf.Tensor4D;
+    };
+    if (sh === kh && sw === kw) {
+      // Windows tile the (padded) input: bring each window's kh*kw taps next to each other with
+      // one rank-4 transpose ([N*Ho, kh, Wo, kw*C] -> [N*Ho, Wo, kh, kw*C] = [M, K, C]), find the
+      // first tap equal to the max with a cumulative sum, and transpose the masked gradient
+      // back. (wasm's strided slices, slices and rank-6 transposes are slow.)
+      const m = n * ho * wo;
+      const K = kh * kw;
+      const xe = tf.reshape(tf.transpose(tf.reshape(xp, [n * ho, kh, wo, kw * c]), [0, 2, 1, 3]), [m, K, c]);
+      // x == y as (x - y) == 0 (exact for finite floats): wasm's broadcasting Equal is ~40x
+      // slower than its broadcasting Sub followed by a same-shape Equal.
+      const diff = tf.sub(xe, tf.reshape(y, [m, 1, c]));
+      const eq = tf.equal(diff, tf.zerosLike(diff));
+      const cs = tf.cumsum(tf.cast(eq, 'int32'), 1);
+      const first = tf.logicalAnd(eq, tf.equal(cs, tf.onesLike(cs)));
+      const contrib = tf.mul(tf.cast(first, 'float32'), tf.reshape(dy, [m, 1, c]));
+      const dxp = tf.reshape(tf.transpose(tf.reshape(contrib, [n * ho, wo, kh, kw * c]), [0, 2, 1, 3]), [n, needH, needW, c]) as tf.Tensor4D;
+      return padOrCrop(dxp, -top, h + top - needH, -left, w + left - needW);
+    }
     const spanH = (ho - 1) * sh + 1;
     const spanW = (wo - 1) * sw + 1;
-    let taken: tf.Tensor = tf.zeros(dy.shape, 'bool');
     const parts: tf.Tensor4D[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        const xs = tf.stridedSlice(xp, [0, i, j, 0], [n, i + spanH, j + spanW, c], [1, sh, sw, 1]);
-        const eq = tf.equal(xs, y);
-        const mine = tf.logicalAnd(eq, tf.logicalNot(taken));
-        taken = tf.logicalOr(taken, eq);
-        const contrib = tf.mul(dy, tf.cast(mine, 'float32')) as tf.Tensor4D;
-        parts.push(padOrCrop(dilateSpatial(contrib, sh, sw), i, needH - i - spanH, j, needW - j - spanW));
+        const xs = sh === 1 && sw === 1
+          ? tf.slice(xp, [0, i, j, 0], [n, spanH, spanW, c])
+          : tf.stridedSlice(xp, [0, i, j, 0], [n, i + spanH, j + spanW, c], [1, sh, sw, 1]);
+        parts.push(padOrCrop(dilateSpatial(contribution(xs), sh, sw), i, needH - i - spanH, j, needW - j - spanW));
       }
     }
     const dxp = parts.length === 1 ? parts[0] : (tf.addN(parts) as tf.Tensor4D);

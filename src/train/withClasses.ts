@@ -4,7 +4,8 @@
  * `output_cls_layers`, EfficientDet `classifier.header`); every other weight is the
  * pretrained one. Inside the rebuilt layers, class-independent channels (Darknet's x, y, w, h,
  * objectness per anchor, and EfficientDet's depthwise filter) keep their weights too, and so do
- * the channels of classes whose name is in the old list.
+ * the channels of classes whose name is in the old list. New class channels start from a
+ * small random kernel (1% of the initialiser's scale) and a bias at the class prior.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
@@ -137,7 +138,8 @@ function remapClassLayer(
     const take = src.map((s) => Math.max(s, 0));
     const keep = tf.tensor1d(src.map((s) => (s >= 0 ? 1 : 0)), 'float32');
     const gathered = tf.gather(old, take, fresh.rank - 1);
-    let base = fresh;
+    // fresh class channels start small (near the prior), not at a full random-init scale
+    let base = tf.mul(fresh, 0.01);
     if (isBias) base = tf.tensor1d(isClass.map((c) => (c ? prior : 0)), 'float32');
     return tf.add(tf.mul(gathered, keep), tf.mul(base, tf.sub(1, keep)));
   });

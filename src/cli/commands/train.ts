@@ -1,0 +1,104 @@
+/**
+ * `yolo-tfjs train --model <m> --data <dir> --format yolo|voc|coco --epochs N --batch B --lr X
+ *  --out <dir> [--val <dir>] [--optimizer sgd|adam] [--freeze backbone|headOnly|p1,p2]
+ *  [--ema] [--resume <ckpt>] [--json]`: fine-tune a model on a dataset (classes taken from the
+ * dataset; the heads are rebuilt when they differ). Writes checkpoints, train.jsonl and
+ * curves.png to --out, and the final detector to <out>/final.
+ */
+import * as path from 'path';
+import { OptionDef, parseArgs, usage, UsageError } from '../args';
+import { resolveModel } from '../resolveModel';
+import { DatasetFormat, readDataset } from '../../train/data/readDataset';
+import { formatDatasetWarning } from '../../train/data/dataset';
+import { ready } from '../../backend';
+
+export const trainOptions: OptionDef[] = [
+  { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)' },
+  { name: 'weights', type: 'string', description: 'Darknet .weights for a .cfg model' },
+  { name: 'arch', type: 'string', description: 'architecture of a .pth model (yolo-fastestv2, efficientdet-d0..)' },
+  { name: 'data', alias: 'd', type: 'string', description: 'training dataset folder (or COCO JSON)' },
+  { name: 'val', type: 'string', description: 'held-out dataset (same format) for mAP after each epoch' },
+  { name: 'format', alias: 'f', type: 'string', description: 'yolo | voc | coco', default: 'yolo' },
+  { name: 'images', type: 'string', description: 'COCO: images folder' },
+  { name: 'epochs', alias: 'e', type: 'number', description: 'epochs', default: 10 },
+  { name: 'batch', alias: 'b', type: 'number', description: 'batch size', default: 8 },
+  { name: 'lr', type: 'number', description: 'peak learning rate (default 0.01 sgd, 0.001 adam)' },
+  { name: 'optimizer', type: 'string', description: 'sgd | adam', default: 'sgd' },
+  { name: 'schedule', type: 'string', description: 'cosine | step | constant', default: 'cosine' },
+  { name: 'warmup', type: 'number', description: 'warm-up epochs' },
+  { name: 'weight-decay', type: 'number', description: 'decoupled weight decay', default: 5e-4 },
+  { name: 'freeze', type: 'string', description: 'backbone | headOnly | comma-separated layer-name prefixes' },
+  { name: 'ema', type: 'boolean', description: 'keep an EMA of the weights' },
+  { name: 'no-augment', type: 'boolean', description: 'resize only (no augmentation)' },
+  { name: 'mosaic', type: 'number', description: 'mosaic probability', default: 0 },
+  { name: 'seed', type: 'number', description: 'seed', default: 0 },
+  { name: 'size', type: 'number', description: 'input size override (square)' },
+  { name: 'out', alias: 'o', type: 'string', description: 'output folder', default: 'runs/train' },
+  { name: 'resume', type: 'string', description: 'resume from a checkpoint folder' },
+  { name: 'json', type: 'boolean', description: 'print the result as JSON' },
+  { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
+];
+
+export async function run(argv: string[]): Promise<number> {
+  const { options: o, positionals } = parseArgs(argv, trainOptions);
+  if (o.help) {
+    console.log(usage('train', '--model <m> --data <dir> [options]', trainOptions));
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (!o.data) throw new UsageError('train: --data is required');
+  const format = String(o.format) as DatasetFormat;
+  if (!['yolo', 'voc', 'coco'].includes(format)) throw new UsageError(`--format must be yolo, voc or coco, got '${format}'`);
+  const optimizer = String(o.optimizer);
+  if (optimizer !== 'sgd' && optimizer !== 'adam') throw new UsageError(`--optimizer must be sgd or adam, got '${optimizer}'`);
+  const schedule = String(o.schedule);
+  if (!['cosine', 'step', 'constant'].includes(schedule)) throw new UsageError(`--schedule must be cosine, step or constant, got '${schedule}'`);
+  await ready();
+  const read = async (loc: string) => {
+    const ds = await readDataset(loc, format, { imagesDir: o.images as string | undefined });
+    for (const w of ds.warnings) console.error(`warning: ${formatDatasetWarning(w)}`);
+    return ds;
+  };
+  const dataset = await read(String(o.data));
+  const valDataset = o.val ? await read(String(o.val)) : undefined;
+  const detector = await resolveModel(o.model as string | undefined, {
+    weights: o.weights as string | undefined,
+    arch: o.arch as string | undefined,
+    inputSize: o.size as number | undefined,
+  });
+  const freezeArg = o.freeze as string | undefined;
+  const freeze = freezeArg === undefined ? undefined : freezeArg === 'backbone' || freezeArg === 'headOnly' ? freezeArg : freezeArg.split(',').map((s) => s.trim()).filter(Boolean);
+  const out = String(o.out);
+  const { train } = await import('../../train/train');
+  const { DEFAULT_AUGMENT } = await import('../../train/augment');
+  const result = await train(detector, dataset, {
+    epochs: Number(o.epochs),
+    batchSize: Number(o.batch),
+    lr: o.lr as number | undefined,
+    optimizer,
+    schedule: schedule as 'cosine' | 'step' | 'constant',
+    warmupEpochs: o.warmup as number | undefined,
+    weightDecay: o['weight-decay'] as number,
+    freeze,
+    ema: Boolean(o.ema),
+    augment: o['no-augment'] ? false : { ...DEFAULT_AUGMENT, mosaic: Number(o.mosaic) },
+    seed: Number(o.seed),
+    valDataset,
+    outDir: out,
+    resume: o.resume as string | undefined,
+  });
+  const { saveDetector } = await import('../../io/saveDetector');
+  const finalDir = path.join(out, 'final');
+  await saveDetector(result.detector, finalDir);
+  const last = result.epochs[result.epochs.length - 1];
+  if (o.json) {
+    console.log(JSON.stringify({ out: finalDir, steps: result.steps.length, epochs: result.epochs }, null, 1));
+  } else {
+    console.log(`trained ${result.steps.length} steps; final loss ${last ? last.total.toFixed(4) : '?'}${last?.mAP50 !== undefined ? `, held-out mAP@0.5 ${last.mAP50.toFixed(4)}` : ''}`);
+    console.log(`saved ${finalDir} (log ${path.join(out, 'train.jsonl')}, curves ${path.join(out, 'curves.png')})`);
+  }
+  result.optimizer.dispose();
+  result.detector.dispose();
+  if (result.detector !== detector) detector.dispose();
+  return 0;
+}

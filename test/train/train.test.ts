@@ -1,0 +1,151 @@
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { train, StepLog } from '../../src/train/train';
+import { withClasses } from '../../src/train/withClasses';
+import { evaluate } from '../../src/train/evaluate';
+import { yoloFastestV2 } from '../../src/models/yoloFastestV2';
+import { tinyYoloV3 } from '../../src/models/tinyYoloV3';
+import { efficientDet } from '../../src/models/efficientDet';
+import { Detector } from '../../src/detector';
+import { tinyDataset } from './helpers';
+
+const quiet = { progress: false, augment: false as const, schedule: 'constant' as const, warmupEpochs: 0, weightDecay: 0 };
+
+function weightsOf(d: Detector, name: string): Float32Array[] {
+  return d.model.getLayer(name).getWeights().map((w) => w.dataSync() as Float32Array);
+}
+
+function maxDiff(a: Float32Array[], b: Float32Array[]): number {
+  let m = 0;
+  a.forEach((x, i) => x.forEach((v, j) => { m = Math.max(m, Math.abs(v - b[i][j])); }));
+  return m;
+}
+
+/** Mean loss of the first and last `k` steps. */
+function trend(steps: StepLog[], k = 2): [number, number] {
+  const mean = (s: StepLog[]): number => s.reduce((a, b) => a + b.total, 0) / s.length;
+  return [mean(steps.slice(0, k)), mean(steps.slice(-k))];
+}
+
+describe('train', () => {
+  test('YOLO-FastestV2 (64 px): loss decreases over a few steps, tensors do not leak across steps', async () => {
+    const { dataset, readImage } = tinyDataset(4);
+    const det = yoloFastestV2({ numClasses: 3, inputSize: 64, classNames: dataset.classNames });
+    const counts: number[] = [];
+    const r = await train(det, dataset, {
+      ...quiet, epochs: 8, batchSize: 4, optimizer: 'adam', lr: 0.003, readImage,
+      onStep: () => counts.push(tf.memory().numTensors),
+    });
+    const [first, last] = trend(r.steps);
+    expect(last).toBeLessThan(first * 0.8);
+    // flat from the second step on (the optimiser creates its slots at the first)
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(r.detector).toBe(det);
+    r.optimizer.dispose();
+    det.dispose();
+  });
+
+  test('tiny YOLOv3 (128 px): loss decreases', async () => {
+    const { dataset, readImage } = tinyDataset(2);
+    const det = tinyYoloV3({ numClasses: 3, inputSize: 128, classNames: dataset.classNames });
+    const r = await train(det, dataset, { ...quiet, epochs: 6, batchSize: 2, optimizer: 'adam', lr: 0.001, readImage });
+    const [first, last] = trend(r.steps);
+    expect(last).toBeLessThan(first * 0.8);
+    r.optimizer.dispose();
+    det.dispose();
+  });
+
+  test('EfficientDet-D0 (128 px): loss decreases', async () => {
+    const { dataset, readImage } = tinyDataset(2);
+    const det = efficientDet({ phi: 0, inputSize: 128, classNames: dataset.classNames });
+    const r = await train(det, dataset, { ...quiet, epochs: 4, batchSize: 2, optimizer: 'adam', lr: 0.002, readImage, freeze: 'backbone' });
+    const [first, last] = trend(r.steps, 1);
+    expect(last).toBeLessThan(first);
+    r.optimizer.dispose();
+    det.dispose();
+  });
+});
+
+describe('withClasses', () => {
+  test('rebuilds only the class layers; backbone identical; box/obj channels and same-name classes kept', async () => {
+    // YOLO-FastestV2
+    const fv = yoloFastestV2({ numClasses: 4, inputSize: 64, classNames: ['a', 'b', 'c', 'd'] });
+    const fv2 = await withClasses(fv, ['c', 'x']);
+    expect(fv2.spec.classNames).toEqual(['c', 'x']);
+    expect(fv2.model.outputs[0].shape[3]).toBe(5 * 3 + 2);
+    expect(maxDiff(weightsOf(fv, 'backbone.stage3.0.branch_main.0'), weightsOf(fv2, 'backbone.stage3.0.branch_main.0'))).toBe(0);
+    expect(maxDiff(weightsOf(fv, 'output_obj_layers'), weightsOf(fv2, 'output_obj_layers'))).toBe(0);
+    const [k0] = fv.model.getLayer('output_cls_layers').getWeights();
+    const [k1] = fv2.model.getLayer('output_cls_layers').getWeights();
+    // class 'c' (old index 2) -> new index 0
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(tf.slice(k0, [0, 0, 0, 2], [-1, -1, -1, 1]), tf.slice(k1, [0, 0, 0, 0], [-1, -1, -1, 1])))).dataSync()[0])).toBe(0);
+    // tiny YOLOv3: head convs keep x, y, w, h, obj of every anchor
+    const ty = tinyYoloV3({ numClasses: 80, inputSize: 64 });
+    const ty2 = await withClasses(ty, ['person', 'thing']);
+    expect(ty2.model.outputs[0].shape[3]).toBe(3 * 7);
+    expect(maxDiff(weightsOf(ty, 'conv_8_conv'), weightsOf(ty2, 'conv_8_conv'))).toBe(0);
+    const h0 = ty.model.getLayer('conv_15_conv').getWeights()[0];
+    const h1 = ty2.model.getLayer('conv_15_conv').getWeights()[0];
+    for (let a = 0; a < 3; a++) {
+      const d = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.slice(h0, [0, 0, 0, a * 85], [-1, -1, -1, 6]), tf.slice(h1, [0, 0, 0, a * 7], [-1, -1, -1, 6])))).dataSync()[0]);
+      expect(d).toBe(0); // x y w h obj + 'person' (old class 0)
+    }
+    // EfficientDet: classifier header rebuilt, the rest identical, prediction runs
+    const ed = efficientDet({ phi: 0, inputSize: 128 });
+    const ed2 = await withClasses(ed, ['a', 'b']);
+    expect(ed2.model.outputs[1].shape[2]).toBe(2);
+    expect(maxDiff(weightsOf(ed, 'backbone_net.model._conv_stem'), weightsOf(ed2, 'backbone_net.model._conv_stem'))).toBe(0);
+    expect(maxDiff(weightsOf(ed, 'regressor.header'), weightsOf(ed2, 'regressor.header'))).toBe(0);
+    const out = ed2.predict(tf.zeros([1, 128, 128, 3]));
+    expect(out[1].shape).toEqual([1, out[0].shape[1], 2]);
+    tf.dispose(out);
+    await expect(withClasses(ed, ['a', 'a'])).rejects.toThrow(/class name 'a' appears twice/);
+    for (const d of [fv, fv2, ty, ty2, ed, ed2]) d.dispose();
+  });
+});
+
+describe('checkpoints and errors', () => {
+  test('resume restores the weights and the optimiser step; JSONL log and curves PNG written', async () => {
+    const { dataset, readImage } = tinyDataset(4);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-tfjs-train-'));
+    const det = yoloFastestV2({ numClasses: 3, inputSize: 64, classNames: dataset.classNames });
+    const r1 = await train(det, dataset, { progress: false, epochs: 2, batchSize: 2, optimizer: 'sgd', lr: 0.01, readImage, outDir: out, valDataset: dataset });
+    expect(r1.optimizer.iterations).toBe(4);
+    const lines = fs.readFileSync(path.join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.type === 'step').length).toBe(4);
+    expect(lines.filter((l) => l.type === 'epoch').length).toBe(2);
+    expect(typeof lines[lines.length - 1].mAP50).toBe('number');
+    expect(fs.statSync(path.join(out, 'curves.png')).size).toBeGreaterThan(1000);
+    // a fresh model resumed from the checkpoint has the trained weights and the step count
+    const fresh = yoloFastestV2({ numClasses: 3, inputSize: 64, classNames: dataset.classNames });
+    const r2 = await train(fresh, dataset, { progress: false, epochs: 2, batchSize: 2, optimizer: 'sgd', lr: 0.01, readImage, resume: path.join(out, 'checkpoint') });
+    expect(r2.steps.length).toBe(0); // both epochs were done
+    expect(r2.optimizer.iterations).toBe(4);
+    expect(r2.epochs.length).toBe(2);
+    for (const name of ['backbone.first_conv.0', 'output_cls_layers', 'fpn.conv1x1_2.1']) {
+      expect(maxDiff(weightsOf(det, name), weightsOf(fresh, name))).toBe(0);
+    }
+    // one more epoch continues from step 4
+    const r3 = await train(fresh, dataset, { progress: false, epochs: 3, batchSize: 2, optimizer: 'sgd', lr: 0.01, readImage, resume: path.join(out, 'checkpoint') });
+    expect(r3.steps.map((s) => s.step)).toEqual([4, 5]);
+    expect(r3.optimizer.iterations).toBe(6);
+    for (const r of [r1, r2, r3]) r.optimizer.dispose();
+    det.dispose();
+    fresh.dispose();
+  });
+
+  test('bad options and inputs give clear errors', async () => {
+    const { dataset, readImage } = tinyDataset(2);
+    const det = yoloFastestV2({ numClasses: 3, inputSize: 64, classNames: dataset.classNames });
+    await expect(train(det, dataset, { epochs: 0, batchSize: 2 })).rejects.toThrow(/epochs must be a positive integer/);
+    await expect(train(det, dataset, { epochs: 1, batchSize: 2, optimizer: 'rmsprop' as 'sgd' })).rejects.toThrow(/optimizer must be 'sgd' or 'adam'/);
+    await expect(train(det, dataset, { epochs: 1, batchSize: 2, freeze: ['nope.'], readImage, progress: false })).rejects.toThrow(/matches no layer/);
+    await expect(train(det, dataset, { epochs: 1, batchSize: 2, classNames: ['a'], readImage })).rejects.toThrow(/1 classes requested but the dataset has 3/);
+    const other = yoloFastestV2({ numClasses: 5, inputSize: 64 });
+    await expect(evaluate(other, dataset, { readImage })).rejects.toThrow(/dataset has 3 classes but the detector 5/);
+    other.dispose();
+    det.dispose();
+  });
+});
