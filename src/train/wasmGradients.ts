@@ -6,9 +6,10 @@
  * `tf.variableGrads` of any conv net throws there. Its `Conv2DBackpropInput` exists but is a
  * plain loop about 10x slower than the forward convolution, and its `MaxPoolGrad` and
  * `ResizeNearestNeighborGrad` give wrong values (max abs errors of 0.3 and 4 against cpu on
- * a 2x4x4x3 case). This module registers wasm kernels
- * for all of them, composed of ops that run inside the wasm backend (XNNPACK convolutions,
- * pads, transposes, slices); no tensor data goes through JavaScript arrays.
+ * a 2x4x4x3 case); its `Tile` (used by batch-norm gradients) is ~25x slower than a
+ * broadcasting multiply. This module registers wasm kernels for all of them, composed of ops
+ * that run inside the wasm backend (XNNPACK convolutions, pads, rank-4 transposes, slices,
+ * scatterND); no tensor data goes through JavaScript arrays.
  *
  * The formulas (NHWC, forward `y = conv(x, W)` with stride s, dilation d, padding top/left):
  * - filter gradient of a conv: a convolution of the padded input (batch and channels swapped)
@@ -21,6 +22,10 @@
  *   (image, channel) pairs, again with `dy` as the filter, then summed over images; when both
  *   the stride and the dilation exceed 1 (which tfjs' depthwise op cannot run), a sum over the
  *   kernel offsets of strided-slice products instead.
+ * - max-pool gradient: `dy` goes to the first maximal tap of each window (as tfjs' cpu
+ *   kernel); taps are brought together by viewing the input as stride phases.
+ * - nearest-resize gradient: sums over each input pixel's output block (integer factors) or
+ *   a product with the one-hot source matrix per axis.
  *
  * Call {@link registerWasmTrainingKernels} once (it is idempotent) before computing gradients
  * on the wasm backend; it does nothing harmful on other backends (the kernels are registered
@@ -40,7 +45,11 @@ export const WASM_TRAINING_KERNELS = [
   'UnsortedSegmentSum',
   'MaxPoolGrad',
   'ResizeNearestNeighborGrad',
+  'Tile',
 ] as const;
+
+/** wasm's own Tile kernel, kept for the cases our Tile does not cover. */
+let originalWasmTile: tf.KernelConfig | undefined;
 
 /** Property set on our kernel functions, to recognise them in the registry. */
 const MARK = '__yoloTfjsWasmTraining';
@@ -308,18 +317,30 @@ export function maxPoolInputGrad(
       const dxp = tf.reshape(tf.transpose(tf.reshape(contrib, [n * ho, wo, kh, kw * c]), [0, 2, 1, 3]), [n, needH, needW, c]) as tf.Tensor4D;
       return padOrCrop(dxp, -top, h + top - needH, -left, w + left - needW);
     }
-    const spanH = (ho - 1) * sh + 1;
-    const spanW = (wo - 1) * sw + 1;
-    const parts: tf.Tensor4D[] = [];
+    // Overlapping windows: view the input, padded to a multiple of the stride, as stride
+    // phases [N, Hq, Wq, sh*sw*C] (one rank-4 transpose); tap (i, j) is phase (i % sh, j % sw)
+    // shifted by (i / sh, j / sw) cells, a plain slice. Gradients are padded back into their
+    // phase, summed, and transposed back.
+    const qh = Math.floor((kh - 1) / sh);
+    const qw = Math.floor((kw - 1) / sw);
+    const hq = ho + qh;
+    const wq = wo + qw;
+    const xq = padOrCrop(xp, 0, hq * sh - needH, 0, wq * sw - needW, -3.4e38);
+    const phases = sh * sw;
+    const view = phases === 1 ? xq : tf.reshape(tf.transpose(tf.reshape(xq, [n * hq, sh, wq, sw * c]), [0, 2, 1, 3]), [n, hq, wq, phases * c]);
+    const perPhase: tf.Tensor4D[][] = Array.from({ length: phases }, () => []);
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        const xs = sh === 1 && sw === 1
-          ? tf.slice(xp, [0, i, j, 0], [n, spanH, spanW, c])
-          : tf.stridedSlice(xp, [0, i, j, 0], [n, i + spanH, j + spanW, c], [1, sh, sw, 1]);
-        parts.push(padOrCrop(dilateSpatial(contribution(xs), sh, sw), i, needH - i - spanH, j, needW - j - spanW));
+        const qi = Math.floor(i / sh);
+        const qj = Math.floor(j / sw);
+        const p = (i % sh) * sw + (j % sw);
+        const xs = tf.slice(view, [0, qi, qj, p * c], [n, ho, wo, c]);
+        perPhase[p].push(padOrCrop(contribution(xs), qi, hq - ho - qi, qj, wq - wo - qj));
       }
     }
-    const dxp = parts.length === 1 ? parts[0] : (tf.addN(parts) as tf.Tensor4D);
+    const sums = perPhase.map((list) => (list.length === 0 ? tf.zeros([n, hq, wq, c]) : list.length === 1 ? list[0] : tf.addN(list)) as tf.Tensor4D);
+    const dxq = phases === 1 ? sums[0] : tf.reshape(tf.transpose(tf.reshape(tf.concat(sums, 3), [n * hq, wq, sh, sw * c]), [0, 2, 1, 3]), [n, hq * sh, wq * sw, c]) as tf.Tensor4D;
+    const dxp = padOrCrop(dxq, 0, needH - hq * sh, 0, needW - wq * sw);
     return padOrCrop(dxp, -top, h + top - needH, -left, w + left - needW);
   });
 }
@@ -372,8 +393,20 @@ export function resizeNearestInputGrad(
   });
 }
 
+/**
+ * `tile` where every repeated axis has size 1 (how batch-norm and reduction gradients use it):
+ * a broadcasting multiply by ones, which wasm runs ~25x faster than its Tile kernel. Returns
+ * null for other cases.
+ */
+export function tileByBroadcast(x: tf.Tensor, reps: number[]): tf.Tensor | null {
+  if (x.dtype !== 'float32' || reps.length !== x.rank) return null;
+  if (!reps.every((r, k) => r === 1 || x.shape[k] === 1)) return null;
+  if (reps.every((r) => r === 1)) return null;
+  return tf.tidy(() => tf.mul(x, tf.ones(reps)));
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
-function kernels(): tf.KernelConfig[] {
+function kernels(wasmTile: tf.KernelConfig | undefined): tf.KernelConfig[] {
   return [
     {
       kernelName: 'Conv2DBackpropFilter',
@@ -426,6 +459,19 @@ function kernels(): tf.KernelConfig[] {
         unsortedSegmentSumWasm(asTensor(inputs.x), asTensor(inputs.segmentIds), (attrs as any).numSegments),
     },
     {
+      // wasm has this kernel, but it is slow; its own implementation handles the other cases.
+      kernelName: 'Tile',
+      backendName: 'wasm',
+      // wasm's setup (binding its C++ function) must still run when a wasm module is created.
+      setupFunc: wasmTile?.setupFunc,
+      kernelFunc: (args) => {
+        const fast = tileByBroadcast(asTensor(args.inputs.x), (args.attrs as any).reps);
+        if (fast) return fast;
+        if (!wasmTile) throw new Error('Tile (wasm training kernels): the wasm backend\'s own Tile kernel was not found');
+        return wasmTile.kernelFunc(args);
+      },
+    },
+    {
       // wasm has this kernel, but it returns wrong values (checked against cpu).
       kernelName: 'MaxPoolGrad',
       backendName: 'wasm',
@@ -453,15 +499,19 @@ function kernels(): tf.KernelConfig[] {
 /**
  * Registers the wasm kernels listed in {@link WASM_TRAINING_KERNELS} so that gradients of conv,
  * depthwise-conv, gather, max-pool and nearest-upsample ops work and are right on the wasm
- * backend (and conv input gradients run through XNNPACK). Idempotent. Replaces three kernels
- * wasm has: `Conv2DBackpropInput` (slow), `MaxPoolGrad` and `ResizeNearestNeighborGrad`
- * (wrong results in tfjs-backend-wasm 4.22).
+ * backend (and conv input gradients run through XNNPACK). Idempotent. Replaces four kernels
+ * wasm has: `Conv2DBackpropInput` (slow), `Tile` (slow; only the broadcast-like case is
+ * replaced, the rest still goes to wasm's kernel), `MaxPoolGrad` and
+ * `ResizeNearestNeighborGrad` (wrong results in tfjs-backend-wasm 4.22).
  * Call it after `@tensorflow/tfjs-backend-wasm` is loaded (e.g. after `setBackend('wasm')`):
  * loading that package afterwards would put its own `Conv2DBackpropInput` back (calling this
  * again restores ours). Harmless when the wasm backend is not used.
  */
 export function registerWasmTrainingKernels(): void {
-  for (const k of kernels()) {
+  const tile = tf.getKernel('Tile', 'wasm');
+  const wasmTile = tile && !(tile.kernelFunc as unknown as Record<string, boolean>)[MARK] ? tile : originalWasmTile;
+  originalWasmTile = wasmTile;
+  for (const k of kernels(wasmTile)) {
     const existing = tf.getKernel(k.kernelName, 'wasm');
     if (existing != null) {
       if ((existing.kernelFunc as unknown as Record<string, boolean>)[MARK]) continue;

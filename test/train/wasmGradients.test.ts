@@ -185,6 +185,9 @@ describe('pooling and upsampling gradients on wasm equal cpu (wasm\'s own kernel
     ['5x5 s1 same (SPP)', [1, 6, 6, 2], 5, 1, 'same', false],
     ['2x2 s2 valid with ties (relu zeros, first max wins)', [2, 8, 8, 3], 2, 2, 'valid', true],
     ['3x3 s1 same with ties', [1, 6, 6, 2], 3, 1, 'same', true],
+    ['3x3 s2 same with ties (stem after ReLU)', [2, 11, 10, 3], 3, 2, 'same', true],
+    ['1x1 s2 valid (stride phases without taps)', [1, 7, 8, 2], 1, 2, 'valid', false],
+    ['3x3 s3 valid with ties (tiling path, leftover rows)', [1, 10, 11, 2], 3, 3, 'valid', true],
   ];
   it.each(pools)('maxPool %s', async (name, xs, k, s, pad, ties) => {
     const xv = rand(xs, 14).map((v) => (ties ? Math.max(0, Math.round(v * 2) / 2) : v));
@@ -229,6 +232,23 @@ describe('pooling and upsampling gradients on wasm equal cpu (wasm\'s own kernel
     const e = relErr(got, ref);
     errors[`resizeNN ${name} vs loop`] = e;
     expect(e).toBeLessThan(1e-5);
+  });
+});
+
+describe('Tile on wasm (broadcast fast path and fallback) equals cpu', () => {
+  it.each([
+    ['batch-norm style [1,1,1,C] x [N,H,W,1]', [1, 1, 1, 5], [2, 3, 4, 1]],
+    ['general [2,3] x [2,2] (wasm kernel)', [2, 3], [2, 2]],
+    ['mixed [1,3] x [4,2] (wasm kernel)', [1, 3], [4, 2]],
+  ] as [string, number[], number[]][])('%s', async (name, shape, reps) => {
+    const v = rand(shape, 18);
+    await compare(`tile ${name}`, () => [tf.tile(tf.tensor(v, shape), reps)]);
+  });
+
+  it('int32 tiles go to wasm\'s own kernel', async () => {
+    await setBackend('wasm');
+    const t = tf.tidy(() => tf.tile(tf.tensor2d([[1, 2]], [1, 2], 'int32'), [3, 1]).arraySync());
+    expect(t).toEqual([[1, 2], [1, 2], [1, 2]]);
   });
 });
 
