@@ -21,8 +21,6 @@ export interface BenchModel {
   /** Network input `[height, width]`. */
   inputSize: [number, number];
   build(): Promise<Network>;
-  /** ONNX file of the SAME weights, for onnxruntime; input NCHW float32 named in onnxInput. */
-  onnx?: string;
   /** When set, this model is also run on tfjs-cpu. */
   cpu?: boolean;
 }
@@ -81,7 +79,6 @@ export const MODELS: BenchModel[] = [
   {
     name: 'YOLO-FastestV2 352',
     inputSize: [352, 352],
-    onnx: path.join(FIXTURES, 'yolo-fastestv2', 'yolo-fastestv2.onnx'),
     build: async () => {
       const pth = fs.readFileSync(need(path.join(FIXTURES, 'yolo-fastestv2', 'coco2017-0.241078ap-model.pth')));
       const loadPytorch = builder<(a: string, b: Uint8Array) => Network>('src/weights/loadPytorch', 'loadPytorch');

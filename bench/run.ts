@@ -66,7 +66,7 @@ function jobsFor(args: Args): ChildJob[] {
   const common = { warmup: args.warmup, runs: args.runs, memoryCalls: args.memoryCalls };
   for (const m of MODELS) {
     if (args.models.length && !args.models.some((s) => m.name.toLowerCase().includes(s))) continue;
-    if (args.onnx && m.onnx) {
+    if (args.onnx) {
       for (const backend of ['onnxruntime-node', 'onnxruntime-web']) {
         for (const threads of args.threads) jobs.push({ model: m.name, backend, variant: 'onnx', threads, ...common });
       }

@@ -8,28 +8,30 @@ import { generateAnchors } from './anchors';
 
 /**
  * Decoded candidates of a batch: for every image the same K candidate boxes (all heads, in head
- * order, then cells row-major, then anchors), in network-input pixels.
+ * order, then cells row-major, then anchors), in network-input pixels, packed in one array that
+ * was read from the backend in a single read.
  */
 export interface DecodedOutputs {
   batch: number;
   /** Candidates per image. */
   count: number;
   numClasses: number;
-  /** `[N, K, 4]` boxes x1, y1, x2, y2 in network pixels. */
-  boxes: Float32Array;
-  /** `[N, K, C]` per-class scores (objectness x class probability). Present when the spec is multi-label. */
-  scores?: Float32Array;
-  /** `[N, K]` best score per candidate. Present when the spec is single-label. */
-  bestScore?: Float32Array;
-  /** `[N, K]` class of the best score. Present when the spec is single-label. */
-  bestClass?: Int32Array;
+  /**
+   * Multi-label: each row is `x1, y1, x2, y2, score_0 .. score_{C-1}` (score = objectness x class
+   * probability). Single-label: `x1, y1, x2, y2, bestScore, bestClass`.
+   */
+  multiLabel: boolean;
+  /** Floats per row (4 + C, or 6). */
+  stride: number;
+  /** `[N, K, stride]` rows, C order. */
+  rows: Float32Array;
 }
 
 /** Decode every head of `spec` from the raw outputs (NHWC, as `Detector.predict` returns them). */
 export function decodeOutputs(spec: ModelSpec, raw: tf.Tensor[]): DecodedOutputs {
   const numClasses = spec.classNames.length;
   const batch = raw[0].shape[0];
-  const t = tf.tidy((): { boxes: tf.Tensor; scores?: tf.Tensor; bestScore?: tf.Tensor; bestClass?: tf.Tensor } => {
+  const packed = tf.tidy(() => {
     const boxes: tf.Tensor[] = [];
     const scores: tf.Tensor[] = [];
     for (const head of spec.heads) {
@@ -39,22 +41,23 @@ export function decodeOutputs(spec: ModelSpec, raw: tf.Tensor[]): DecodedOutputs
     }
     const b = boxes.length === 1 ? boxes[0] : tf.concat(boxes, 1);
     const s = scores.length === 1 ? scores[0] : tf.concat(scores, 1);
-    if (spec.multiLabel) return { boxes: b, scores: s };
-    return { boxes: b, bestScore: tf.max(s, -1), bestClass: tf.argMax(s, -1) };
+    if (spec.multiLabel) return tf.concat([b, s], -1);
+    // Class ids are small integers: exact in float32, so one tensor (and one read) holds all.
+    const best = tf.expandDims(tf.max(s, -1), -1);
+    const cls = tf.expandDims(tf.cast(tf.argMax(s, -1), 'float32'), -1);
+    return tf.concat([b, best, cls], -1);
   });
   try {
-    const count = t.boxes.shape[1] as number;
     return {
       batch,
-      count,
+      count: packed.shape[1] as number,
       numClasses,
-      boxes: t.boxes.dataSync() as Float32Array,
-      scores: t.scores ? (t.scores.dataSync() as Float32Array) : undefined,
-      bestScore: t.bestScore ? (t.bestScore.dataSync() as Float32Array) : undefined,
-      bestClass: t.bestClass ? Int32Array.from(t.bestClass.dataSync()) : undefined,
+      multiLabel: spec.multiLabel,
+      stride: packed.shape[2] as number,
+      rows: packed.dataSync() as Float32Array,
     };
   } finally {
-    tf.dispose(Object.values(t) as tf.Tensor[]);
+    packed.dispose();
   }
 }
 

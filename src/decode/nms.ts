@@ -34,13 +34,14 @@ export function selectAndSuppress(d: DecodedOutputs, b: number, o: SelectOptions
   const boxIdx: number[] = [];
   const classes: number[] = [];
   const scores: number[] = [];
-  if (d.scores) {
-    const s = d.scores;
-    const base = b * K * C;
+  const rows = d.rows;
+  const S = d.stride;
+  const base = b * K * S;
+  if (d.multiLabel) {
     for (let k = 0; k < K; k++) {
-      const row = base + k * C;
+      const row = base + k * S + 4;
       for (let c = 0; c < C; c++) {
-        const v = s[row + c];
+        const v = rows[row + c];
         if (v > thr) {
           boxIdx.push(k);
           classes.push(c);
@@ -48,13 +49,12 @@ export function selectAndSuppress(d: DecodedOutputs, b: number, o: SelectOptions
         }
       }
     }
-  } else if (d.bestScore && d.bestClass) {
-    const s = d.bestScore;
+  } else {
     for (let k = 0; k < K; k++) {
-      const v = s[b * K + k];
+      const v = rows[base + k * S + 4];
       if (v > thr) {
         boxIdx.push(k);
-        classes.push(d.bestClass[b * K + k]);
+        classes.push(rows[base + k * S + 5]);
         scores.push(v);
       }
     }
@@ -64,8 +64,8 @@ export function selectAndSuppress(d: DecodedOutputs, b: number, o: SelectOptions
   // Boxes of the candidates, mapped to original pixels.
   const boxes = new Float64Array(n * 4);
   for (let i = 0; i < n; i++) {
-    const src = (b * K + boxIdx[i]) * 4;
-    for (let j = 0; j < 4; j++) boxes[i * 4 + j] = d.boxes[src + j];
+    const src = base + boxIdx[i] * S;
+    for (let j = 0; j < 4; j++) boxes[i * 4 + j] = rows[src + j];
   }
   unmapBoxes(boxes, resizeGeometry(o.input, o.imageSize));
   const [imgH, imgW] = o.imageSize;
