@@ -97,16 +97,24 @@ async function runTfjs(job: ChildJob, base: BenchResult): Promise<BenchResult> {
 
 async function runOnnx(job: ChildJob, base: BenchResult): Promise<BenchResult> {
   const entry = MODELS.find((m) => m.name === job.model)!;
-  // The SAME weights as the tfjs rows: our own ONNX export of the built model (NHWC input).
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const backend = require('../src/backend') as typeof import('../src/backend');
-  await backend.setBackend('cpu');
-  const net = await entry.build();
-  if (typeof net === 'function') throw new SkipError('ONNX export needs a Detector');
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { exportOnnx } = require('../src/export/onnx') as typeof import('../src/export/onnx');
-  const onnxBytes = exportOnnx(net as never);
-  if (net.dispose) net.dispose();
+  let onnxModel: Uint8Array | string;
+  let layout: 'NHWC' | 'NCHW' = 'NHWC';
+  if (job.variant === 'upstream-onnx') {
+    if (!entry.upstreamOnnx || !fs.existsSync(entry.upstreamOnnx)) throw new SkipError('no upstream ONNX file');
+    onnxModel = entry.upstreamOnnx;
+    layout = 'NCHW';
+  } else {
+    // The SAME weights as the tfjs rows: our own ONNX export of the built model (NHWC input).
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const backend = require('../src/backend') as typeof import('../src/backend');
+    await backend.setBackend('cpu');
+    const net = await entry.build();
+    if (typeof net === 'function') throw new SkipError('ONNX export needs a Detector');
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { exportOnnx } = require('../src/export/onnx') as typeof import('../src/export/onnx');
+    onnxModel = exportOnnx(net as never);
+    if (net.dispose) net.dispose();
+  }
   type Ort = typeof import('onnxruntime-node');
   let ort: Ort;
   let options: Record<string, unknown>;
@@ -120,11 +128,11 @@ async function runOnnx(job: ChildJob, base: BenchResult): Promise<BenchResult> {
     (ort.env as { wasm: { numThreads: number } }).wasm.numThreads = job.threads;
     options = { graphOptimizationLevel: 'all' };
   }
-  const session = await ort.InferenceSession.create(onnxBytes, options);
+  const session = await ort.InferenceSession.create(onnxModel as Uint8Array, options);
   const [h, w] = entry.inputSize;
   const data = new Float32Array(3 * h * w);
   for (let i = 0; i < data.length; i++) data[i] = ((i * 2654435761) % 1000) / 1000;
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [1, h, w, 3]) };
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, layout === 'NHWC' ? [1, h, w, 3] : [1, 3, h, w]) };
   const call = async () => {
     await session.run(feeds);
   };

@@ -21,6 +21,11 @@ export interface BenchModel {
   /** Network input `[height, width]`. */
   inputSize: [number, number];
   build(): Promise<Network>;
+  /**
+   * The original authors' own ONNX export of the same weights (input NCHW), run on
+   * onnxruntime-node as a second reference next to our export.
+   */
+  upstreamOnnx?: string;
   /** When set, this model is also run on tfjs-cpu. */
   cpu?: boolean;
 }
@@ -79,6 +84,7 @@ export const MODELS: BenchModel[] = [
   {
     name: 'YOLO-FastestV2 352',
     inputSize: [352, 352],
+    upstreamOnnx: path.join(FIXTURES, 'yolo-fastestv2', 'yolo-fastestv2.onnx'),
     build: async () => {
       const pth = fs.readFileSync(need(path.join(FIXTURES, 'yolo-fastestv2', 'coco2017-0.241078ap-model.pth')));
       const loadPytorch = builder<(a: string, b: Uint8Array) => Network>('src/weights/loadPytorch', 'loadPytorch');

@@ -70,6 +70,11 @@ function jobsFor(args: Args): ChildJob[] {
       for (const backend of ['onnxruntime-node', 'onnxruntime-web']) {
         for (const threads of args.threads) jobs.push({ model: m.name, backend, variant: 'onnx', threads, ...common });
       }
+      if (m.upstreamOnnx) {
+        for (const threads of args.threads) {
+          jobs.push({ model: m.name, backend: 'onnxruntime-node', variant: 'upstream-onnx', threads, ...common });
+        }
+      }
     }
     for (const variant of args.variants) {
       for (const threads of args.threads) jobs.push({ model: m.name, backend: 'tfjs-wasm', variant, threads, ...common });
@@ -119,13 +124,11 @@ function main(): void {
   const started = new Date();
   const loadBefore = os.loadavg();
   const results: BenchResult[] = [];
-  for (const [i, job] of jobs.entries()) {
-    process.stderr.write(`[${i + 1}/${jobs.length}] ${job.model} | ${job.backend} ${job.variant} | ${job.threads} thread(s) ... `);
-    const r = runChild(job);
-    results.push(r);
-    process.stderr.write(r.skipped ? `skipped: ${r.skipped}\n` : `median ${r.medianMs!.toFixed(1)} ms\n`);
-  }
-  const report = {
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${stamp(started)}.json`);
+  const write = () => fs.writeFileSync(file, JSON.stringify(report(), null, 2) + '\n');
+  const report = () => ({
     date: started.toISOString(),
     machine: {
       cpus: os.cpus().length,
@@ -137,11 +140,15 @@ function main(): void {
     settings: args,
     note: 'Wall-clock figures on a shared machine: noisy. Each row ran in its own process, one after another.',
     results,
-  };
-  const dir = path.join(__dirname, 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${stamp(started)}.json`);
-  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  });
+  // Written after every row, so an interrupted run keeps what it measured.
+  for (const [i, job] of jobs.entries()) {
+    process.stderr.write(`[${i + 1}/${jobs.length}] ${job.model} | ${job.backend} ${job.variant} | ${job.threads} thread(s) ... `);
+    const r = runChild(job);
+    results.push(r);
+    write();
+    process.stderr.write(r.skipped ? `skipped: ${r.skipped}\n` : `median ${r.medianMs!.toFixed(1)} ms\n`);
+  }
   process.stdout.write(`${markdownTable(results)}\n\nload average before/after: ${loadBefore.map((v) => v.toFixed(1)).join(' ')} / ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}\nwritten: ${path.relative(process.cwd(), file)}\n`);
 }
 

@@ -44,9 +44,10 @@ export function summarise(times: number[]): { medianMs: number; minMs: number; m
 }
 
 /** The onnxruntime-node median for the same model and thread count, if measured. */
-export function referenceFor(results: BenchResult[], r: BenchResult): BenchResult | undefined {
+export function referenceFor(results: BenchResult[], r: BenchResult, backend = 'onnxruntime-node'): BenchResult | undefined {
   return results.find(
-    (o) => o.model === r.model && o.backend === 'onnxruntime-node' && o.threads === r.threads && o.medianMs !== undefined,
+    (o) =>
+      o.model === r.model && o.backend === backend && o.variant === 'onnx' && o.threads === r.threads && o.medianMs !== undefined,
   );
 }
 
@@ -57,22 +58,24 @@ function fmt(v: number | undefined, digits = 1): string {
 /** Markdown table: model | backend | threads | first | median | min | FPS | vs onnxruntime-node. */
 export function markdownTable(results: BenchResult[]): string {
   const lines = [
-    '| model | backend | threads | first ms | median ms | min ms | FPS | vs onnxruntime-node | CPU/wall | peak RSS MB | tensors before/after |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | backend | threads | first ms | median ms | min ms | FPS | time vs onnxruntime-node | speed vs onnxruntime-web | CPU/wall | peak RSS MB | tensors before/after |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const backend = r.variant && r.variant !== 'onnx' ? `${r.backend} (${r.variant})` : r.backend;
     if (r.skipped) {
-      lines.push(`| ${r.model} | ${backend} | ${r.threads} | skipped: ${r.skipped} | | | | | | | |`);
+      lines.push(`| ${r.model} | ${backend} | ${r.threads} | skipped: ${r.skipped} | | | | | | | | |`);
       continue;
     }
     const ref = referenceFor(results, r);
-    const ratio = ref && r.medianMs !== undefined ? `${(r.medianMs / ref.medianMs!).toFixed(2)}x time` : '-';
+    const ratio = ref && r.medianMs !== undefined ? `${(r.medianMs / ref.medianMs!).toFixed(2)}x` : '-';
+    const web = referenceFor(results, r, 'onnxruntime-web');
+    const webSpeed = web && r.medianMs !== undefined && r.backend.startsWith('tfjs') ? `${(web.medianMs! / r.medianMs).toFixed(2)}x` : '-';
     const tensors = r.tensorsBefore === undefined ? '-' : `${r.tensorsBefore}/${r.tensorsAfter}`;
     const busy = r.cpuMsPerCall !== undefined && r.meanMs ? (r.cpuMsPerCall / r.meanMs).toFixed(2) : '-';
     lines.push(
       `| ${r.model} | ${backend} | ${r.threads} | ${fmt(r.firstMs)} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ` +
-        `${fmt(r.fps)} | ${ratio} | ${busy} | ${fmt(r.peakRssMB, 0)} | ${tensors} |`,
+        `${fmt(r.fps)} | ${ratio} | ${webSpeed} | ${busy} | ${fmt(r.peakRssMB, 0)} | ${tensors} |`,
     );
   }
   return lines.join('\n');
