@@ -140,6 +140,19 @@ export { WeightEma } from './train/ema';
 export { renderPlot, writeCurvesPng } from './train/plotCurves';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint';
 
+export { lossForSpec, darknetAnchorsFromSpec } from './train/lossForSpec';
+export type { LossForSpecOptions, TrainLoss } from './train/lossForSpec';
+export {
+  yoloV3Loss,
+  preprocessTrueBoxes,
+  yoloFastestV2Loss,
+  buildYoloFastestV2Targets,
+  efficientDetLoss,
+  assignEfficientDetAnchors,
+} from './train/losses';
+export type { LossTerms, GroundTruthBox } from './train/losses';
+export { registerWasmTrainingKernels, registerCpuTrainingFixes } from './train/wasmGradients';
+
 // Utilities
 export { drawDetections, detectionsSvg, classColor } from './draw/drawDetections';
 export { ProgressBar } from './util/progress';

@@ -33,7 +33,7 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
     if (!fs.existsSync(m)) throw new UsageError(`weights file not found: ${m}`);
     if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. yolo-fastestv2, efficientdet-d0)`);
     const { loadPytorch } = await import('../weights/loadPytorch');
-    return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames });
+    return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames, inputSize: o.inputSize });
   }
   const { load } = await import('../registry/load');
   return load(m);

@@ -30,9 +30,13 @@ function trend(steps: StepLog[], k = 2): [number, number] {
 }
 
 describe('train', () => {
-  test('YOLO-FastestV2 (64 px): loss decreases over a few steps, tensors do not leak across steps', async () => {
+  test('YOLO-FastestV2 (64 px): loss decreases, no tensor leak across steps, predict/evaluate see the trained weights', async () => {
     const { dataset, readImage } = tinyDataset(4);
     const det = yoloFastestV2({ numClasses: 3, inputSize: 64, classNames: dataset.classNames });
+    const x = tf.randomUniform([1, 64, 64, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    // compile the fast inference graph with the initial weights
+    const before = det.predict(x);
+    const evBefore = await evaluate(det, dataset, { readImage });
     const counts: number[] = [];
     const r = await train(det, dataset, {
       ...quiet, epochs: 8, batchSize: 4, optimizer: 'adam', lr: 0.003, readImage,
@@ -43,6 +47,23 @@ describe('train', () => {
     // flat from the second step on (the optimiser creates its slots at the first)
     expect(new Set(counts.slice(1)).size).toBe(1);
     expect(r.detector).toBe(det);
+    // the compiled graph was rebuilt from the new weights: it agrees with the LayersModel
+    // and no longer with the initial outputs
+    const fast = det.predict(x);
+    const evFast = await evaluate(det, dataset, { readImage });
+    det.fastInference = false;
+    const slow = det.predict(x);
+    const evSlow = await evaluate(det, dataset, { readImage });
+    det.fastInference = true;
+    const diff = (a: tf.Tensor[], b: tf.Tensor[]): number => Math.max(...a.map((t, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(t, b[i]))).dataSync()[0])));
+    expect(diff(fast, slow)).toBeLessThan(1e-3);
+    expect(diff(fast, before)).toBeGreaterThan(0.05);
+    expect(evFast.detections.length).toBe(evSlow.detections.length);
+    expect(Math.abs(evFast.mAP50 - evSlow.mAP50)).toBeLessThan(1e-3);
+    const scores = (e: typeof evFast): number[] => e.detections.map((d) => d.score).sort((a, b) => b - a).slice(0, 20);
+    expect(Math.max(...scores(evFast).map((v, i) => Math.abs(v - scores(evSlow)[i])))).toBeLessThan(1e-3);
+    expect(scores(evFast)).not.toEqual(scores(evBefore));
+    tf.dispose([x, ...before, ...fast, ...slow]);
     r.optimizer.dispose();
     det.dispose();
   });
@@ -62,9 +83,58 @@ describe('train', () => {
     const det = efficientDet({ phi: 0, inputSize: 128, classNames: dataset.classNames });
     const r = await train(det, dataset, { ...quiet, epochs: 4, batchSize: 2, optimizer: 'adam', lr: 0.002, readImage, freeze: 'backbone' });
     const [first, last] = trend(r.steps, 1);
-    expect(last).toBeLessThan(first);
+    expect(last).toBeLessThan(first * 0.7);
+    // focal + smooth-L1: no objectness term
+    expect(r.steps.every((s) => s.obj === 0 && s.cls > 0 && s.box > 0)).toBe(true);
     r.optimizer.dispose();
     det.dispose();
+  });
+});
+
+/** A tiny detector with a nearest-upsampling layer (YOLO-FastestV2-style head, stride 4, 32 px), seeded weights. */
+function tinyUpsampleDetector(classNames: string[]): Detector {
+  const init = (seed: number) => ({ kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.randomNormal({ stddev: 0.1, seed: seed + 100 }) });
+  const input = tf.input({ shape: [32, 32, 3] });
+  const c1 = tf.layers.conv2d({ filters: 4, kernelSize: 4, strides: 4, name: 'c1', ...init(1) }).apply(input) as tf.SymbolicTensor;
+  const c2 = tf.layers.conv2d({ filters: 4, kernelSize: 2, strides: 2, name: 'c2', ...init(2) }).apply(c1) as tf.SymbolicTensor;
+  const up = tf.layers.upSampling2d({ size: [2, 2], name: 'up' }).apply(c2) as tf.SymbolicTensor;
+  const out = tf.layers.conv2d({ filters: 5 + classNames.length, kernelSize: 1, name: 'head', ...init(3) }).apply(up) as tf.SymbolicTensor;
+  return new Detector(tf.model({ inputs: input, outputs: out }), {
+    name: 'tiny-upsample',
+    input: { size: [32, 32], resize: 'stretch', channelOrder: 'RGB', scale: 1 / 255 },
+    classNames,
+    heads: [{ kind: 'yolov5', output: 0, anchors: [[10, 10]], stride: [4, 4], classActivation: 'softmax' }],
+    multiLabel: false,
+    scoreThreshold: 0.25,
+    nms: { kind: 'iou', perClass: true, iouThreshold: 0.45 },
+    maxDetections: 100,
+  });
+}
+
+describe('train on the cpu backend', () => {
+  test('installs the fixed ResizeNearestNeighborGrad: a batch-2 step through an upsampling layer equals the wasm step', async () => {
+    const { setBackend } = await import('../../src/backend');
+    const { dataset, readImage } = tinyDataset(2);
+    const opts = { ...quiet, epochs: 1, batchSize: 2, optimizer: 'sgd' as const, lr: 0.05, readImage };
+    const stepOn = async (backend: string): Promise<Float32Array[]> => {
+      await setBackend(backend);
+      const det = tinyUpsampleDetector(dataset.classNames);
+      const r = await train(det, dataset, opts);
+      expect(r.steps.length).toBe(1);
+      const w = weightsOf(det, 'c1');
+      r.optimizer.dispose();
+      det.dispose();
+      return w;
+    };
+    try {
+      const onCpu = await stepOn('cpu');
+      const onWasm = await stepOn('wasm');
+      const initial = (() => { const d = tinyUpsampleDetector(dataset.classNames); const w = weightsOf(d, 'c1'); d.dispose(); return w; })();
+      expect(maxDiff(onWasm, initial)).toBeGreaterThan(1e-4); // the step moved the weights below the upsampling
+      expect(maxDiff(onCpu, onWasm)).toBeLessThan(1e-5);
+    } finally {
+      await setBackend(process.env.YOLO_TFJS_TEST_BACKEND || 'wasm');
+    }
   });
 });
 

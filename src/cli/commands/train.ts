@@ -5,6 +5,7 @@
  * dataset; the heads are rebuilt when they differ). Writes checkpoints, train.jsonl and
  * curves.png to --out, and the final detector to <out>/final.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
 import { resolveModel } from '../resolveModel';
@@ -23,7 +24,7 @@ export const trainOptions: OptionDef[] = [
   { name: 'epochs', alias: 'e', type: 'number', description: 'epochs', default: 10 },
   { name: 'batch', alias: 'b', type: 'number', description: 'batch size', default: 8 },
   { name: 'lr', type: 'number', description: 'peak learning rate (default 0.01 sgd, 0.001 adam)' },
-  { name: 'optimizer', type: 'string', description: 'sgd | adam', default: 'sgd' },
+  { name: 'optimizer', type: 'string', description: 'adam | sgd', default: 'adam' },
   { name: 'schedule', type: 'string', description: 'cosine | step | constant', default: 'cosine' },
   { name: 'warmup', type: 'number', description: 'warm-up epochs' },
   { name: 'weight-decay', type: 'number', description: 'decoupled weight decay', default: 5e-4 },
@@ -53,6 +54,9 @@ export async function run(argv: string[]): Promise<number> {
   if (optimizer !== 'sgd' && optimizer !== 'adam') throw new UsageError(`--optimizer must be sgd or adam, got '${optimizer}'`);
   const schedule = String(o.schedule);
   if (!['cosine', 'step', 'constant'].includes(schedule)) throw new UsageError(`--schedule must be cosine, step or constant, got '${schedule}'`);
+  for (const [flag, loc] of [['--data', o.data], ['--val', o.val]] as const) {
+    if (loc !== undefined && !fs.existsSync(String(loc))) throw new UsageError(`train: ${flag} ${String(loc)} does not exist (expected a ${format} dataset ${format === 'coco' ? 'JSON file' : 'folder'})`);
+  }
   await ready();
   const read = async (loc: string) => {
     const ds = await readDataset(loc, format, { imagesDir: o.images as string | undefined });
