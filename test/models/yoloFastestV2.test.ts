@@ -83,7 +83,7 @@ describe('yoloFastestV2 (architecture)', () => {
     disposeLayersModel(loaded);
   });
 
-  it('predict keeps tf.memory().numTensors flat; disposeLayersModel frees every weight (shared layers too)', () => {
+  it('predict keeps tf.memory().numTensors flat; dispose frees every weight (shared layers and the compiled graph too)', () => {
     const n0 = tf.memory().numTensors;
     const det = yoloFastestV2({ inputSize: 64 });
     const x = tf.randomUniform([1, 64, 64, 3]);
@@ -92,7 +92,7 @@ describe('yoloFastestV2 (architecture)', () => {
     for (let i = 0; i < 3; i++) tf.dispose(det.predict(x));
     expect(tf.memory().numTensors).toBe(n1);
     x.dispose();
-    disposeLayersModel(det.model);
+    det.dispose();
     expect(tf.memory().numTensors).toBe(n0);
   });
 });
