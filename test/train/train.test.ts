@@ -81,8 +81,8 @@ describe('train', () => {
   test('EfficientDet-D0 (128 px): loss decreases', async () => {
     const { dataset, readImage } = tinyDataset(2);
     const det = efficientDet({ phi: 0, inputSize: 128, classNames: dataset.classNames });
-    const r = await train(det, dataset, { ...quiet, epochs: 4, batchSize: 2, optimizer: 'adam', lr: 0.002, readImage, freeze: 'backbone' });
-    // 4 steps from an unseeded init: compare the first two with the last two (one step each is too noisy)
+    const r = await train(det, dataset, { ...quiet, epochs: 6, batchSize: 2, optimizer: 'adam', lr: 0.002, readImage, freeze: 'backbone' });
+    // 6 steps on one fixed batch from an unseeded init (about -8% a step): first two vs last two
     const [first, last] = trend(r.steps, 2);
     expect(last).toBeLessThan(first * 0.8);
     // focal + smooth-L1: no objectness term
