@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { darknetConv2D, darknetActivationLayer, DarknetConvOptions } from '../layers/darknetConv2D';
 import { darknetMaxPool } from '../layers/darknetMaxPool';
 import { channelSlice } from '../layers/channelSlice';
-import { darknetGroupedConv2D, groupedConvKind } from '../layers/darknetGroupedConv2D';
+import { darknetGroupedConv2D, groupedConvKind, DarknetGroupedConvOptions } from '../layers/darknetGroupedConv2D';
 import {
   DarknetCfg,
   DarknetConvSection,
@@ -67,21 +67,7 @@ type KernelInit = DarknetConvOptions['kernelInitializer'];
 function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: number, init: KernelInit): tf.SymbolicTensor {
   const name = darknetConvName(l.index);
   const kind = groupedConvKind(inChannels, l.filters, l.groups);
-  if (kind === 'plain' || (kind === 'depthwise' && l.filters === inChannels)) {
-    return darknetConv2D({
-      filters: l.filters,
-      size: l.size,
-      stride: l.stride,
-      padding: l.padding,
-      groups: l.groups,
-      batchNormalize: l.batchNormalize,
-      activation: l.activation,
-      name,
-      kernelInitializer: init,
-    })(x);
-  }
-  // Depthwise with a channel multiplier, or a general grouped conv.
-  return darknetGroupedConv2D({
+  const opts: DarknetGroupedConvOptions = {
     filters: l.filters,
     size: l.size,
     stride: l.stride,
@@ -91,7 +77,11 @@ function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: numb
     activation: l.activation,
     name,
     kernelInitializer: init,
-  })(x);
+  };
+  // Plain and true depthwise convs are darknetConv2D; depthwise with a channel multiplier or a
+  // general grouped conv is darknetGroupedConv2D.
+  const build = kind === 'plain' || (kind === 'depthwise' && l.filters === inChannels) ? darknetConv2D : darknetGroupedConv2D;
+  return build(opts)(x);
 }
 
 function buildLayer(

@@ -3,6 +3,8 @@
  * shared a corner), as Darknet's `calc_anchors` and the YOLOv2/v3 papers do. Pure, seeded.
  */
 
+import { mulberry32 } from './random';
+
 export interface KmeansAnchorsOptions {
   /** PRNG seed for the k-means++ initialisation. Default 0. */
   seed?: number;
@@ -23,18 +25,6 @@ export interface KmeansAnchorsResult {
 export function cornerIoU(w1: number, h1: number, w2: number, h2: number): number {
   const inter = Math.min(w1, w2) * Math.min(h1, h2);
   return inter / (w1 * h1 + w2 * h2 - inter);
-}
-
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function nearest(w: number, h: number, centers: [number, number][]): { index: number; iou: number } {

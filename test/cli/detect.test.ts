@@ -9,20 +9,9 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { main } from '../../src/cli/main';
 import { describeFixtures, fixturePath } from '../helpers/fixtures';
+import { captureCli } from '../helpers/captureCli';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const capture = (argv: string[]) => captureCli(main, argv);
 
 const cfg = fixturePath('darknet/weights/yolo-fastest-1.1.cfg');
 const weights = fixturePath('darknet/weights/yolo-fastest-1.1.weights');

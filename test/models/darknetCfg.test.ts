@@ -8,6 +8,18 @@ import { darknetWeightsFloatCount } from '../../src/weights/readDarknetWeights';
 import { buildDarknetModel } from '../../src/models/darknetCfg';
 import { darknetModelSpec } from '../../src/models/darknetSpec';
 import { loadDarknet } from '../../src/models/loadDarknet';
+import { expectFlatLoadPredictDispose } from '../helpers/expectFlatTensors';
+
+/** The [yolo] section shared by both heads of CFG, for the given mask. */
+const yoloHead = (mask: string): string => `[yolo]
+mask=${mask}
+anchors=1,2, 3,4, 5,6, 7,8
+classes=3
+num=4
+scale_x_y=2.0
+new_coords=1
+nms_kind=diounms
+beta_nms=0.7`;
 
 /** A small cfg using every supported section. 3 classes, 2 heads. */
 const CFG = `
@@ -71,15 +83,7 @@ filters=16
 size=1
 activation=linear
 # 10
-[yolo]
-mask=2,3
-anchors=1,2, 3,4, 5,6, 7,8
-classes=3
-num=4
-scale_x_y=2.0
-new_coords=1
-nms_kind=diounms
-beta_nms=0.7
+${yoloHead('2,3')}
 # 11
 [route]
 layers=-4
@@ -95,15 +99,7 @@ filters=16
 size=1
 activation=logistic
 # 15
-[yolo]
-mask=0,1
-anchors=1,2, 3,4, 5,6, 7,8
-classes=3
-num=4
-scale_x_y=2.0
-new_coords=1
-nms_kind=diounms
-beta_nms=0.7
+${yoloHead('0,1')}
 `;
 
 /** Deterministic pseudo-random weights file (header 0.2.5) for a cfg. */
@@ -212,15 +208,7 @@ describe('buildDarknetModel / loadDarknet on a hand-made cfg', () => {
   test('tensor count is flat across repeated loadDarknet + predict + dispose', () => {
     const w = randomWeights(CFG);
     const x = tf.zeros([1, 32, 32, 3]);
-    const run = () => {
-      const det = loadDarknet(CFG, w);
-      tf.dispose(det.predict(x));
-      det.dispose();
-    };
-    run();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) run();
-    expect(tf.memory().numTensors).toBe(before);
+    expectFlatLoadPredictDispose(() => loadDarknet(CFG, w), x);
     x.dispose();
   });
 

@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
-import { matchDetections } from '../helpers/matchDetections';
+import { matchDetections, RefDetection } from '../helpers/matchDetections';
+import { expectFlatLoadPredictDispose } from '../helpers/expectFlatTensors';
 import { loadDarknet } from '../../src/models/loadDarknet';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { darknetYoloLayers } from '../../src/models/darknetCfg';
@@ -16,14 +17,6 @@ const TOL = 1e-3;
 const BOX_TOL = 0.5;
 const SCORE_TOL = 1e-3;
 
-interface ExpectedDet {
-  class_id: number;
-  score: number;
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-}
 
 
 interface Case {
@@ -76,7 +69,7 @@ describeFixtures('darknet', 'loadDarknet parity with Darknet (yolo<L>_in, max ab
             });
             // Decode + the cfg's NMS with the spec derived from the cfg vs Darknet's detections.
             const ref = readJson('darknet', c.model, `detections_${c.model}_${img}.json`);
-            const exp = ref.expected_from_saved_tensors_cfg_nms as { count: number; detections: ExpectedDet[] };
+            const exp = ref.expected_from_saved_tensors_cfg_nms as { count: number; detections: RefDetection[] };
             const dets = det.postprocess(outs, { imageSize: [ref.image_h, ref.image_w] });
             const m = matchDetections(dets, exp.detections, { boxTol: BOX_TOL, scoreTol: SCORE_TOL });
             // eslint-disable-next-line no-console
@@ -127,15 +120,7 @@ describeFixtures('darknet', 'loadDarknet parity with Darknet (yolo<L>_in, max ab
     const cfgText = fs.readFileSync(fixturePath('darknet', 'weights', 'yolo-fastest-1.1.cfg'), 'utf8');
     const weights = fs.readFileSync(fixturePath('darknet', 'weights', 'yolo-fastest-1.1.weights'));
     const x = tf.tensor4d(readF32('darknet', 'yolo-fastest-1.1', 'input_dog_hwc.f32'), [1, 320, 320, 3]);
-    const run = () => {
-      const det = loadDarknet(cfgText, weights);
-      tf.dispose(det.predict(x));
-      det.dispose();
-    };
-    run();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) run();
-    expect(tf.memory().numTensors).toBe(before);
+    expectFlatLoadPredictDispose(() => loadDarknet(cfgText, weights), x);
     x.dispose();
   });
 

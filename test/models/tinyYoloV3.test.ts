@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { tinyYoloV3, tinyYoloBody } from '../../src/models/tinyYoloV3';
 import { darknetConvLayers } from '../../src/models/darknetConvLayers';
-import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
-import { matchDetections, RefDetection as ExpectedDetection } from '../helpers/matchDetections';
-import * as fs from 'fs';
-import { readDarknetWeights } from '../../src/weights/readDarknetWeights';
-import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { setDarknetWeights } from '../../src/models/darknetCfg';
+import { describeDarknetParity } from '../helpers/darknetParity';
 
 function trainableCount(m: tf.LayersModel): number {
   return m.trainableWeights.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
@@ -56,53 +51,10 @@ describe('tinyYoloV3 (shapes)', () => {
   });
 });
 
-describeFixtures('darknet/yolov3-tiny', 'tinyYoloV3 parity with Darknet (random weights, dog)', () => {
-  let det: ReturnType<typeof tinyYoloV3>;
-  let input: tf.Tensor4D;
-  beforeAll(() => {
-    det = tinyYoloV3();
-    // the library's reader + assignment by cfg conv index (layer names conv_<i>_conv / _bn)
-    const cfg = parseDarknetCfg(fs.readFileSync(fixturePath('darknet', 'weights', 'yolov3-tiny.cfg'), 'utf8'));
-    setDarknetWeights(det.model, cfg, readDarknetWeights(fs.readFileSync(fixturePath('darknet', 'weights', 'yolov3-tiny_random_seed1234.weights')), cfg).tensors);
-    input = tf.tensor4d(readF32('darknet', 'yolov3-tiny', 'input_dog_hwc.f32'), [1, 416, 416, 3]);
-  });
-  afterAll(() => {
-    input.dispose();
-    det.dispose();
-  });
-
-  it('raw head outputs match yolo16_in / yolo23_in to 1e-3', () => {
-    const out = det.predict(input);
-    const refs: [string, number][] = [['yolo16_in_dog.f32', 13], ['yolo23_in_dog.f32', 26]];
-    refs.forEach(([file, g], i) => {
-      expect(out[i].shape).toEqual([1, g, g, 255]);
-      const ref = chwToHwc(readF32('darknet', 'yolov3-tiny', file), 255, g, g);
-      const err = maxAbsDiff(out[i].dataSync(), ref);
-      // eslint-disable-next-line no-console
-      console.log(`yolov3-tiny ${file}: max abs err ${err.toExponential(3)}`);
-      expect(err).toBeLessThan(1e-3);
-    });
-    tf.dispose(out);
-  });
-
-  it('postprocess reproduces Darknet\'s detections (do_nms_sort) as a set', () => {
-    const raw = det.predict(input);
-    const dets = det.postprocess(raw, { imageSize: [576, 768] });
-    tf.dispose(raw);
-    const ref = readJson<{ expected_from_saved_tensors_cfg_nms: { count: number; detections: ExpectedDetection[] } }>(
-      'darknet', 'yolov3-tiny', 'detections_yolov3-tiny_dog.json',
-    ).expected_from_saved_tensors_cfg_nms;
-    // same count, every reference detection matched (class, box within 0.5 px, score within 1e-3)
-    const m = matchDetections(dets, ref.detections, { boxTol: 0.5, scoreTol: 1e-3 });
-    // eslint-disable-next-line no-console
-    console.log(`yolov3-tiny dog: ${dets.length}/${ref.count} detections matched, worst box ${m.maxBoxErr.toExponential(2)} px, worst score ${m.maxScoreErr.toExponential(2)}`);
-    expect(dets.length).toBe(ref.count);
-  });
-
-  it('keeps tf.memory().numTensors flat across predict calls', () => {
-    tf.dispose(det.predict(input));
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) tf.dispose(det.predict(input));
-    expect(tf.memory().numTensors).toBe(before);
-  });
+describeDarknetParity({
+  name: 'yolov3-tiny',
+  title: 'tinyYoloV3 parity with Darknet (random weights, dog)',
+  build: () => tinyYoloV3(),
+  heads: [['yolo16_in_dog.f32', 13], ['yolo23_in_dog.f32', 26]],
+  nmsLabel: 'do_nms_sort',
 });

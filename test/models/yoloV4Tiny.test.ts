@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { yoloV4Tiny } from '../../src/models/yoloV4Tiny';
 import { darknetConvLayers } from '../../src/models/darknetConvLayers';
-import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
-import { matchDetections, RefDetection as ExpectedDetection } from '../helpers/matchDetections';
-import * as fs from 'fs';
-import { readDarknetWeights } from '../../src/weights/readDarknetWeights';
-import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { setDarknetWeights } from '../../src/models/darknetCfg';
+import { describeDarknetParity } from '../helpers/darknetParity';
 
 function sizeOf(ws: tf.LayerVariable[]): number {
   return ws.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
@@ -52,53 +47,10 @@ describe('yoloV4Tiny (shapes)', () => {
   });
 });
 
-describeFixtures('darknet/yolov4-tiny', 'yoloV4Tiny parity with Darknet (random weights, dog)', () => {
-  let det: ReturnType<typeof yoloV4Tiny>;
-  let input: tf.Tensor4D;
-  beforeAll(() => {
-    det = yoloV4Tiny();
-    // the library's reader + assignment by cfg conv index (layer names conv_<i>_conv / _bn)
-    const cfg = parseDarknetCfg(fs.readFileSync(fixturePath('darknet', 'weights', 'yolov4-tiny.cfg'), 'utf8'));
-    setDarknetWeights(det.model, cfg, readDarknetWeights(fs.readFileSync(fixturePath('darknet', 'weights', 'yolov4-tiny_random_seed1234.weights')), cfg).tensors);
-    input = tf.tensor4d(readF32('darknet', 'yolov4-tiny', 'input_dog_hwc.f32'), [1, 416, 416, 3]);
-  });
-  afterAll(() => {
-    input.dispose();
-    det.dispose();
-  });
-
-  it('raw head outputs match yolo30_in / yolo37_in to 1e-3', () => {
-    const out = det.predict(input);
-    const refs: [string, number][] = [['yolo30_in_dog.f32', 13], ['yolo37_in_dog.f32', 26]];
-    refs.forEach(([file, g], i) => {
-      expect(out[i].shape).toEqual([1, g, g, 255]);
-      const ref = chwToHwc(readF32('darknet', 'yolov4-tiny', file), 255, g, g);
-      const err = maxAbsDiff(out[i].dataSync(), ref);
-      // eslint-disable-next-line no-console
-      console.log(`yolov4-tiny ${file}: max abs err ${err.toExponential(3)}`);
-      expect(err).toBeLessThan(1e-3);
-    });
-    tf.dispose(out);
-  });
-
-  it('postprocess reproduces Darknet\'s detections (cfg NMS (greedynms = DIoU)) as a set', () => {
-    const raw = det.predict(input);
-    const dets = det.postprocess(raw, { imageSize: [576, 768] });
-    tf.dispose(raw);
-    const ref = readJson<{ expected_from_saved_tensors_cfg_nms: { count: number; detections: ExpectedDetection[] } }>(
-      'darknet', 'yolov4-tiny', 'detections_yolov4-tiny_dog.json',
-    ).expected_from_saved_tensors_cfg_nms;
-    // same count, every reference detection matched (class, box within 0.5 px, score within 1e-3)
-    const m = matchDetections(dets, ref.detections, { boxTol: 0.5, scoreTol: 1e-3 });
-    // eslint-disable-next-line no-console
-    console.log(`yolov4-tiny dog: ${dets.length}/${ref.count} detections matched, worst box ${m.maxBoxErr.toExponential(2)} px, worst score ${m.maxScoreErr.toExponential(2)}`);
-    expect(dets.length).toBe(ref.count);
-  });
-
-  it('keeps tf.memory().numTensors flat across predict calls', () => {
-    tf.dispose(det.predict(input));
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) tf.dispose(det.predict(input));
-    expect(tf.memory().numTensors).toBe(before);
-  });
+describeDarknetParity({
+  name: 'yolov4-tiny',
+  title: 'yoloV4Tiny parity with Darknet (random weights, dog)',
+  build: () => yoloV4Tiny(),
+  heads: [['yolo30_in_dog.f32', 13], ['yolo37_in_dog.f32', 26]],
+  nmsLabel: 'cfg NMS (greedynms = DIoU)',
 });

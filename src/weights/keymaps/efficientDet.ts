@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KeyTableEntry, assignStateDict } from '../assignStateDict';
+import { torchModuleKeys } from './torchModuleKeys';
 import { TensorMap } from '../tensorMap';
 import { readPytorchStateDict } from '../readPytorchStateDict';
 import { Detector } from '../../detector';
@@ -67,32 +68,17 @@ export function expandEfficientDetModules(modules: [string, EfficientDetModuleKi
   const out: KeyTableEntry[] = [];
   for (const [mod, kind] of modules) {
     switch (kind) {
-      case 'conv':
-        out.push({ key: `${mod}.conv.weight`, layer: mod, weight: 'kernel', transform: 'conv2d' });
-        break;
-      case 'convBias':
-        out.push({ key: `${mod}.conv.weight`, layer: mod, weight: 'kernel', transform: 'conv2d' });
-        out.push({ key: `${mod}.conv.bias`, layer: mod, weight: 'bias', transform: 'identity' });
-        break;
-      case 'dw':
-        out.push({ key: `${mod}.conv.weight`, layer: mod, weight: 'depthwise_kernel', transform: 'depthwise' });
-        break;
       case 'sep':
         out.push({ key: `${mod}.depthwise_conv.conv.weight`, layer: mod, weight: 'depthwise_kernel', transform: 'depthwise' });
         out.push({ key: `${mod}.pointwise_conv.conv.weight`, layer: mod, weight: 'pointwise_kernel', transform: 'conv2d' });
         out.push({ key: `${mod}.pointwise_conv.conv.bias`, layer: mod, weight: 'bias', transform: 'identity' });
         break;
-      case 'bn':
-        out.push({ key: `${mod}.weight`, layer: mod, weight: 'gamma', transform: 'identity' });
-        out.push({ key: `${mod}.bias`, layer: mod, weight: 'beta', transform: 'identity' });
-        out.push({ key: `${mod}.running_mean`, layer: mod, weight: 'moving_mean', transform: 'identity' });
-        out.push({ key: `${mod}.running_var`, layer: mod, weight: 'moving_variance', transform: 'identity' });
-        break;
       case 'fusion':
         out.push({ key: mod, layer: mod, weight: 'weight', transform: 'identity' });
         break;
       default:
-        throw new Error(`unknown module kind '${kind as string}' for '${mod}'`);
+        // conv / convBias / dw sit in a Conv2dStaticSamePadding (`<m>.conv.*`); bn is plain `<m>.*`
+        out.push(...torchModuleKeys(mod, kind, kind === 'bn' ? mod : `${mod}.conv`));
     }
   }
   return out;

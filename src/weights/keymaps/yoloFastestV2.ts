@@ -11,11 +11,11 @@
  * Our tfjs layers carry the upstream module path as their name, so `layer` = module.
  */
 import { KeyTableEntry } from '../assignStateDict';
+import { torchModuleKeys, TorchModuleKind } from './torchModuleKeys';
 import { TensorMap } from '../tensorMap';
 import { YOLO_FASTESTV2_STAGE_REPEATS } from '../../models/yoloFastestV2';
 
-/** Kind of an upstream module with parameters. */
-export type TorchModuleKind = 'conv' | 'convBias' | 'dw' | 'bn';
+export type { TorchModuleKind };
 
 /** `[module path, kind]` for every parameterised module, in state-dict order. */
 export function yoloFastestV2Modules(): [string, TorchModuleKind][] {
@@ -53,30 +53,7 @@ export function yoloFastestV2Modules(): [string, TorchModuleKind][] {
 
 /** Expands `[module, kind]` rows into key-table entries (layer name = module path). */
 export function expandTorchModules(modules: [string, TorchModuleKind][]): KeyTableEntry[] {
-  const out: KeyTableEntry[] = [];
-  for (const [mod, kind] of modules) {
-    switch (kind) {
-      case 'conv':
-        out.push({ key: `${mod}.weight`, layer: mod, weight: 'kernel', transform: 'conv2d' });
-        break;
-      case 'convBias':
-        out.push({ key: `${mod}.weight`, layer: mod, weight: 'kernel', transform: 'conv2d' });
-        out.push({ key: `${mod}.bias`, layer: mod, weight: 'bias', transform: 'identity' });
-        break;
-      case 'dw':
-        out.push({ key: `${mod}.weight`, layer: mod, weight: 'depthwise_kernel', transform: 'depthwise' });
-        break;
-      case 'bn':
-        out.push({ key: `${mod}.weight`, layer: mod, weight: 'gamma', transform: 'identity' });
-        out.push({ key: `${mod}.bias`, layer: mod, weight: 'beta', transform: 'identity' });
-        out.push({ key: `${mod}.running_mean`, layer: mod, weight: 'moving_mean', transform: 'identity' });
-        out.push({ key: `${mod}.running_var`, layer: mod, weight: 'moving_variance', transform: 'identity' });
-        break;
-      default:
-        throw new Error(`unknown module kind '${kind as string}' for '${mod}'`);
-    }
-  }
-  return out;
+  return modules.flatMap(([mod, kind]) => torchModuleKeys(mod, kind));
 }
 
 /** The key table: 371 rows (every upstream key except `num_batches_tracked`). */

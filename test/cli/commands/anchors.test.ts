@@ -2,20 +2,9 @@ import { run, parseInputSize } from '../../../src/cli/commands/anchors';
 import { kmeansAnchors } from '../../../src/train/kmeansAnchors';
 import type { CocoGroundTruth } from '../../../src/eval/cocoFormat';
 import { describeFixtures, fixturePath, readJson } from '../../helpers/fixtures';
+import { captureCli } from '../../helpers/captureCli';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await run(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const capture = (argv: string[]) => captureCli(run, argv);
 
 describeFixtures('eval', 'yolo-tfjs anchors on fixtures/eval', () => {
   const gt = readJson<CocoGroundTruth>('eval', 'gt.json');

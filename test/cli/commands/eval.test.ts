@@ -1,16 +1,8 @@
 import { run, formatCocoSummary } from '../../../src/cli/commands/eval';
 import { describeFixtures, fixturePath, readJson } from '../../helpers/fixtures';
+import { captureCli } from '../../helpers/captureCli';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  try {
-    const code = await run(argv);
-    return { code, out: out.join('\n') };
-  } finally {
-    log.mockRestore();
-  }
-}
+const capture = (argv: string[]) => captureCli(run, argv);
 
 describeFixtures('eval', 'yolo-tfjs eval on fixtures/eval', () => {
   const gt = fixturePath('eval', 'gt.json');

@@ -11,20 +11,9 @@ import { UsageError } from '../../../src/cli/args';
 import { writeSyntheticDataset, SYNTHETIC_CLASSES } from '../../../src/train/syntheticDataset';
 import { loadDetectorFromDir } from '../../../src/io/loadDetectorFromDir';
 import { describeFixtures, fixturePath } from '../../helpers/fixtures';
+import { captureCli } from '../../helpers/captureCli';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const capture = (argv: string[]) => captureCli(main, argv);
 
 const pth = fixturePath('yolo-fastestv2/coco2017-0.241078ap-model.pth');
 
