@@ -1,7 +1,7 @@
 /**
  * Node-only image decoding with sharp (JPEG, PNG, WebP, ...). Loaded lazily by `loadImage`.
  */
-import * as fs from 'fs';
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** Decoded RGB pixels. */
 export interface DecodedImage {
@@ -12,6 +12,7 @@ export interface DecodedImage {
 
 /** Decode a file path or encoded bytes into RGB uint8 pixels (no EXIF rotation, like Darknet). */
 export async function decodeImageNode(src: string | Uint8Array | ArrayBuffer): Promise<DecodedImage> {
+  const fs = nodeRequire('fs') as typeof import('fs');
   let bytes: Uint8Array;
   const what = typeof src === 'string' ? `'${src}'` : 'image buffer';
   if (typeof src === 'string') {
@@ -23,7 +24,7 @@ export async function decodeImageNode(src: string | Uint8Array | ArrayBuffer): P
   }
   if (bytes.length === 0) throw new Error(`${what} is empty`);
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const sharp = require('sharp') as (input: Uint8Array, opts?: { failOn?: string }) => import('sharp').Sharp;
+  const sharp = nodeRequire('sharp') as (input: Uint8Array, opts?: { failOn?: string }) => import('sharp').Sharp;
   try {
     const { data, info } = await sharp(bytes, { failOn: 'error' })
       .toColourspace('srgb')

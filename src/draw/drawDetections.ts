@@ -3,6 +3,7 @@
  * labels composited onto the decoded image. Colours are stable per class.
  */
 import { Detection } from '../decode/nms';
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** A distinct, stable colour per class id. */
 export function classColor(classId: number): string {
@@ -46,9 +47,9 @@ export function detectionsSvg(dets: Detection[], width: number, height: number):
  */
 export async function drawDetections(image: string | Uint8Array, dets: Detection[], outPath: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const sharp = require('sharp') as (input: string | Uint8Array) => import('sharp').Sharp;
+  const sharp = nodeRequire('sharp') as (input: string | Uint8Array) => import('sharp').Sharp;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const fs = require('fs') as typeof import('fs');
+  const fs = nodeRequire('fs') as typeof import('fs');
   const input = typeof image === 'string' ? fs.readFileSync(image) : image;
   const meta = await sharp(input).metadata();
   if (!meta.width || !meta.height) throw new Error('cannot read the image size to draw on');

@@ -6,13 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_JSON, WEIGHTS_BIN } from './modelFolder';
 import { sanitizeLayersTopology } from './sanitizeTopology';
+import { nodeRequire } from '../backend/nodeRequire';
 
 type Fs = typeof import('fs');
 type Path = typeof import('path');
 
 function nodeModules(): { fs: Fs; path: Path } {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return { fs: require('fs') as Fs, path: require('path') as Path };
+  return { fs: nodeRequire('fs') as Fs, path: nodeRequire('path') as Path };
 }
 
 function toArrayBuffer(data: tf.io.WeightData | undefined): ArrayBuffer {

@@ -7,11 +7,12 @@ import { Detector } from '../detector';
 import { fsFolderHandler } from './fsFolderHandler';
 import { MODEL_JSON, SPEC_JSON, validateSpec } from './modelFolder';
 import '../layers'; // registers every custom layer for deserialisation
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** True when `dir` looks like a saved Detector folder (has model.json). */
 export function isDetectorFolder(dir: string): boolean {
-  const fs = require('fs') as typeof import('fs');
-  const path = require('path') as typeof import('path');
+  const fs = nodeRequire('fs') as typeof import('fs');
+  const path = nodeRequire('path') as typeof import('path');
   try {
     return fs.statSync(dir).isDirectory() && fs.existsSync(path.join(dir, MODEL_JSON));
   } catch {
@@ -24,8 +25,8 @@ export function isDetectorFolder(dir: string): boolean {
  * @throws naming the missing or malformed file.
  */
 export async function loadDetectorFromDir(dir: string): Promise<Detector> {
-  const fs = require('fs') as typeof import('fs');
-  const path = require('path') as typeof import('path');
+  const fs = nodeRequire('fs') as typeof import('fs');
+  const path = nodeRequire('path') as typeof import('path');
   const specPath = path.join(dir, SPEC_JSON);
   if (!fs.existsSync(path.join(dir, MODEL_JSON))) throw new Error(`${dir} is not a saved model folder: ${MODEL_JSON} is missing`);
   if (!fs.existsSync(specPath)) throw new Error(`${dir} is not a saved detector: ${SPEC_JSON} is missing`);

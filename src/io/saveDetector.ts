@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelSpec } from '../spec';
 import { fsFolderHandler } from './fsFolderHandler';
 import { SPEC_JSON } from './modelFolder';
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** Anything with a LayersModel and a spec (a Detector, or `{model, spec}`). */
 export interface DetectorLike {
@@ -18,8 +19,8 @@ export interface DetectorLike {
  * `spec.json`. The folder is created if needed; existing files are overwritten.
  */
 export async function saveDetector(detector: DetectorLike, dir: string): Promise<void> {
-  const fs = require('fs') as typeof import('fs');
-  const path = require('path') as typeof import('path');
+  const fs = nodeRequire('fs') as typeof import('fs');
+  const path = nodeRequire('path') as typeof import('path');
   fs.mkdirSync(dir, { recursive: true });
   // spec and weights first, model.json last: a folder with model.json is taken as complete
   fs.writeFileSync(path.join(dir, SPEC_JSON), JSON.stringify(detector.spec, null, 1));

@@ -10,12 +10,13 @@
  * break a browser bundle.
  */
 import { RegistryEntry, RegistryFile } from './registry';
+import { nodeRequire } from '../backend/nodeRequire';
 
 type Fs = typeof import('fs');
 type Path = typeof import('path');
 
-const fsMod = (): Fs => require('fs') as Fs;
-const pathMod = (): Path => require('path') as Path;
+const fsMod = (): Fs => nodeRequire('fs') as Fs;
+const pathMod = (): Path => nodeRequire('path') as Path;
 
 /** Options of the cache functions and of `load`. */
 export interface CacheOptions {
@@ -33,7 +34,7 @@ export interface CacheOptions {
 export function cacheRoot(opts: CacheOptions = {}): string {
   if (opts.cacheDir) return opts.cacheDir;
   if (process.env.YOLO_TFJS_CACHE) return process.env.YOLO_TFJS_CACHE;
-  const os = require('os') as typeof import('os');
+  const os = nodeRequire('os') as typeof import('os');
   return pathMod().join(os.homedir(), '.cache', 'yolo-tfjs');
 }
 
@@ -49,7 +50,7 @@ export function convertedModelDir(name: string, opts: CacheOptions = {}): string
 
 /** Lower-case hex sha256 of some bytes. */
 export function sha256Hex(data: Uint8Array): string {
-  const crypto = require('crypto') as typeof import('crypto');
+  const crypto = nodeRequire('crypto') as typeof import('crypto');
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 

@@ -9,6 +9,7 @@ import { loadDarknet } from '../models/loadDarknet';
 import { loadPytorch } from '../weights/loadPytorch';
 import { CacheOptions, convertedModelDir, ensureRawFiles } from './cache';
 import { getRegistryEntry, REGISTRY, RegistryEntry } from './registry';
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** Options of {@link load}. */
 export type LoadOptions = CacheOptions;
@@ -25,7 +26,7 @@ export type LoadOptions = CacheOptions;
  * and where to put the file.
  */
 export async function load(nameOrDir: string, opts: LoadOptions = {}): Promise<Detector> {
-  const fs = require('fs') as typeof import('fs');
+  const fs = nodeRequire('fs') as typeof import('fs');
   if (isDetectorFolder(nameOrDir)) return loadDetectorFromDir(nameOrDir);
   if (!Object.prototype.hasOwnProperty.call(REGISTRY, nameOrDir)) {
     if (fs.existsSync(nameOrDir) && fs.statSync(nameOrDir).isDirectory()) {

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** A named tensor (as `Optimizer.getWeights` returns). */
 export interface NamedTensor {
@@ -27,7 +28,7 @@ export interface TrainState {
 }
 
 function fsPath(): { fs: typeof import('fs'); path: typeof import('path') } {
-  return { fs: require('fs') as typeof import('fs'), path: require('path') as typeof import('path') };
+  return { fs: nodeRequire('fs') as typeof import('fs'), path: nodeRequire('path') as typeof import('path') };
 }
 
 async function writeTensors(dir: string, name: string, tensors: NamedTensor[]): Promise<void> {

@@ -3,6 +3,7 @@
  * buffer (axes, grid, anti-aliasing-free Bresenham lines), pure TypeScript. `writeCurvesPng`
  * (Node only) encodes it with sharp and adds the titles and axis numbers as an SVG overlay.
  */
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** One line. */
 export interface PlotSeries {
@@ -155,7 +156,7 @@ export function plotLabelsSvg(panels: PlotPanel[], frames: PanelFrame[], width: 
 /** Node only: render `panels` and write a PNG (lines from `renderPlot`, text by sharp's SVG). */
 export async function writeCurvesPng(file: string, panels: PlotPanel[], width = 900, height = 320): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const sharp = require('sharp') as (input: Buffer, o?: import('sharp').SharpOptions) => import('sharp').Sharp;
+  const sharp = nodeRequire('sharp') as (input: Buffer, o?: import('sharp').SharpOptions) => import('sharp').Sharp;
   const { image, frames } = renderPlot(panels, width, height);
   const svg = Buffer.from(plotLabelsSvg(panels, frames, width, height));
   await sharp(Buffer.from(image.data), { raw: { width, height, channels: 4 } })

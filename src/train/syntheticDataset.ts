@@ -5,6 +5,7 @@
  * split. Deterministic under a seed. `renderSyntheticImage` is pure; writing is Node-only (sharp).
  */
 import { Rng, hashSeed, mulberry32, uniform } from './random';
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** The classes, in label order. */
 export const SYNTHETIC_CLASSES = ['circle', 'square', 'triangle'];
@@ -138,10 +139,10 @@ export interface WriteSyntheticOptions extends SyntheticOptions {
  * `classes.txt`, `images/<split>_<i>.jpg` and `labels/<split>_<i>.txt`. Returns the split folders.
  */
 export async function writeSyntheticDataset(dir: string, o: WriteSyntheticOptions = {}): Promise<Record<string, string>> {
-  const fs = require('fs') as typeof import('fs');
-  const path = require('path') as typeof import('path');
+  const fs = nodeRequire('fs') as typeof import('fs');
+  const path = nodeRequire('path') as typeof import('path');
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const sharp = require('sharp') as (input: Buffer, o?: import('sharp').SharpOptions) => import('sharp').Sharp;
+  const sharp = nodeRequire('sharp') as (input: Buffer, o?: import('sharp').SharpOptions) => import('sharp').Sharp;
   const splits = o.splits ?? { train: 200, val: 50 };
   const seed = o.seed ?? 0;
   const out: Record<string, string> = {};

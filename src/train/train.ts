@@ -22,6 +22,7 @@ import { LossForSpecOptions, LossTerms, TrainLoss, lossForSpec } from './lossFor
 import { evaluate } from './evaluate';
 import { ProgressBar } from '../util/progress';
 import { registerCpuTrainingFixes, registerWasmTrainingKernels } from './wasmGradients';
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -202,15 +203,15 @@ export function trainStep(
 
 function jsonl(outDir: string | undefined): (rec: object) => void {
   if (!outDir) return () => undefined;
-  const fs = require('fs') as typeof import('fs');
-  const path = require('path') as typeof import('path');
+  const fs = nodeRequire('fs') as typeof import('fs');
+  const path = nodeRequire('path') as typeof import('path');
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'train.jsonl');
   return (rec) => fs.appendFileSync(file, `${JSON.stringify(rec)}\n`);
 }
 
 async function writeCurves(outDir: string, steps: StepLog[], epochs: EpochLog[]): Promise<void> {
-  const path = require('path') as typeof import('path');
+  const path = nodeRequire('path') as typeof import('path');
   const { writeCurvesPng } = require('./plotCurves') as typeof import('./plotCurves');
   const win = Math.max(1, Math.round(steps.length / 50));
   const smooth = (k: 'total' | 'box' | 'obj' | 'cls'): number[] =>
@@ -347,7 +348,7 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
           if (opts.outDir && ev.mAP50 > best) {
             best = ev.mAP50;
             const { saveDetector } = require('../io/saveDetector') as typeof import('../io/saveDetector');
-            await saveDetector(det, (require('path') as typeof import('path')).join(opts.outDir, 'best'));
+            await saveDetector(det, (nodeRequire('path') as typeof import('path')).join(opts.outDir, 'best'));
           }
         } finally {
           restore?.();
@@ -357,7 +358,7 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
       log(e);
       opts.onEpoch?.(e);
       if (opts.outDir && ((epoch + 1) % (opts.checkpointEvery ?? 1) === 0 || lastEpoch)) {
-        const path = require('path') as typeof import('path');
+        const path = nodeRequire('path') as typeof import('path');
         const { saveCheckpoint } = require('./checkpoint') as typeof import('./checkpoint');
         await saveCheckpoint(
           path.join(opts.outDir, 'checkpoint'),

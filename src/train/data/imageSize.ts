@@ -2,6 +2,7 @@
  * Image width/height from the file header (JPEG, PNG, GIF, BMP) without decoding the pixels.
  * Pure (works on bytes); `readImageSize` is the Node-only file wrapper.
  */
+import { nodeRequire } from '../../backend/nodeRequire';
 
 export interface ImageSize {
   width: number;
@@ -81,7 +82,7 @@ export function parseImageSize(bytes: Uint8Array): ImageSize {
  * file if the JPEG metadata is longer). Throws an error naming the file when it cannot.
  */
 export async function readImageSize(file: string): Promise<ImageSize> {
-  const fs = await import('fs');
+  const fs = (nodeRequire('fs') as typeof import('fs'));
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');

@@ -4,6 +4,7 @@
 import type { CocoGroundTruth } from '../../eval/cocoFormat';
 import { ReadDatasetOptions, ReadDatasetResult } from './dataset';
 import { cocoToDataset } from './cocoConvert';
+import { nodeRequire } from '../../backend/nodeRequire';
 
 export interface ReadCocoOptions extends ReadDatasetOptions {
   /** Check that each image file exists in imagesDir (reported and skipped if not). Default true when imagesDir is given. */
@@ -16,8 +17,8 @@ export interface ReadCocoOptions extends ReadDatasetOptions {
  * Bad annotations are reported (`annotations[i] (id ...)`) and skipped; see `cocoToDataset`.
  */
 export async function readCocoDataset(json: string | CocoGroundTruth, imagesDir?: string, opts: ReadCocoOptions = {}): Promise<ReadDatasetResult> {
-  const fs = await import('fs');
-  const path = await import('path');
+  const fs = (nodeRequire('fs') as typeof import('fs'));
+  const path = (nodeRequire('path') as typeof import('path'));
   let gt: CocoGroundTruth;
   let sourceName = '<coco json>';
   if (typeof json === 'string') {

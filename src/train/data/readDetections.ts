@@ -6,6 +6,7 @@ import type { CocoDetection } from '../../eval/cocoFormat';
 import { DatasetWarning, DetectionDataset, WarningSink, fileStem } from './dataset';
 import { categoryIdOf } from './cocoConvert';
 import { parseYoloText } from './yoloLabels';
+import { nodeRequire } from '../../backend/nodeRequire';
 
 export interface ReadDetectionsOptions {
   onWarning?: (w: DatasetWarning) => void;
@@ -23,8 +24,8 @@ export interface ReadDetectionsResult {
  * skipped; files that match no image of the dataset are reported.
  */
 export async function readYoloPredictions(dir: string, dataset: DetectionDataset, opts: ReadDetectionsOptions = {}): Promise<ReadDetectionsResult> {
-  const fs = await import('fs');
-  const path = await import('path');
+  const fs = (nodeRequire('fs') as typeof import('fs'));
+  const path = (nodeRequire('path') as typeof import('path'));
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`readYoloPredictions: ${dir} is not a folder`);
   const sink = new WarningSink(opts.onWarning);
   const results: CocoDetection[] = [];
@@ -67,8 +68,8 @@ export async function readYoloPredictions(dir: string, dataset: DetectionDataset
  * @param source a folder of result files, or a list of files.
  */
 export async function readVocResults(source: string | string[], dataset: DetectionDataset, opts: ReadDetectionsOptions = {}): Promise<ReadDetectionsResult> {
-  const fs = await import('fs');
-  const path = await import('path');
+  const fs = (nodeRequire('fs') as typeof import('fs'));
+  const path = (nodeRequire('path') as typeof import('path'));
   const sink = new WarningSink(opts.onWarning);
   let files: string[];
   if (Array.isArray(source)) files = source;

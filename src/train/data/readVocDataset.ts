@@ -8,6 +8,7 @@ import { DatasetImage, ReadDatasetOptions, ReadDatasetResult, WarningSink } from
 import { readImageSize } from './imageSize';
 import { parseVocAnnotation, vocObjectsToBoxes } from './vocAnnotation';
 import { parseClassNames } from './yoloLabels';
+import { nodeRequire } from '../../backend/nodeRequire';
 
 export interface ReadVocOptions extends ReadDatasetOptions {
   /** ImageSets/Main/<split>.txt to read (e.g. 'trainval', 'test'); default: all annotations. */
@@ -26,8 +27,8 @@ export interface ReadVocOptions extends ReadDatasetOptions {
  * sized are reported with file and line and skipped. Image ids are 1..N in list order.
  */
 export async function readVocDataset(dir: string, opts: ReadVocOptions = {}): Promise<ReadDatasetResult> {
-  const fs = await import('fs');
-  const path = await import('path');
+  const fs = (nodeRequire('fs') as typeof import('fs'));
+  const path = (nodeRequire('path') as typeof import('path'));
   const sink = new WarningSink(opts.onWarning);
   const root = path.resolve(dir);
   const annDir = path.join(root, 'Annotations');

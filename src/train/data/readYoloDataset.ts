@@ -13,6 +13,7 @@
 import { DatasetImage, ReadDatasetOptions, ReadDatasetResult, WarningSink, fileStem } from './dataset';
 import { readImageSize } from './imageSize';
 import { parseClassNames, parseYoloText } from './yoloLabels';
+import { nodeRequire } from '../../backend/nodeRequire';
 
 /** Explicit locations instead of a dataset folder. */
 export interface YoloDatasetSource {
@@ -56,8 +57,8 @@ interface Entry {
  * @param source a dataset folder, or explicit {images, labels, classes} locations.
  */
 export async function readYoloDataset(source: string | YoloDatasetSource, opts: ReadYoloOptions = {}): Promise<ReadDatasetResult> {
-  const fs = await import('fs');
-  const path = await import('path');
+  const fs = (nodeRequire('fs') as typeof import('fs'));
+  const path = (nodeRequire('path') as typeof import('path'));
   const sink = new WarningSink(opts.onWarning);
   const exists = (p: string): boolean => fs.existsSync(p);
   const isDir = (p: string): boolean => exists(p) && fs.statSync(p).isDirectory();
