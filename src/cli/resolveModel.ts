@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Detector } from '../detector';
-import { UsageError } from './args';
+import { OptionDef, ParsedArgs, UsageError } from './args';
 
 export const DEFAULT_MODEL = 'yolo-fastestv2-coco';
 
@@ -14,6 +14,24 @@ export interface ResolveOptions {
   arch?: string;
   classNames?: string[];
   inputSize?: number;
+}
+
+/** The options of every command that loads a model: where its weights and classes come from. */
+export const MODEL_SOURCE_OPTIONS: OptionDef[] = [
+  { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
+  { name: 'arch', type: 'string', description: 'architecture of a .pth model (yolo-fastestv2, efficientdet-d0..d7)' },
+  { name: 'names', type: 'string', description: 'class names file (one per line)' },
+  { name: 'size', type: 'number', description: 'network input size override' },
+];
+
+/** `ResolveOptions` from options parsed with {@link MODEL_SOURCE_OPTIONS}. */
+export function resolveOptionsFrom(o: ParsedArgs['options']): ResolveOptions {
+  return {
+    weights: o.weights as string | undefined,
+    arch: o.arch as string | undefined,
+    classNames: o.names ? readClassNames(String(o.names)) : undefined,
+    inputSize: o.size as number | undefined,
+  };
 }
 
 export async function resolveModel(model: string | undefined, o: ResolveOptions = {}): Promise<Detector> {

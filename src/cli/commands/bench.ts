@@ -5,13 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OptionDef, parseArgs, usage } from '../args';
-import { resolveModel, DEFAULT_MODEL } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL } from '../resolveModel';
 import { ready, setBackend, backendInfo } from '../../backend';
 
 export const benchOptions: OptionDef[] = [
   { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)', default: DEFAULT_MODEL },
-  { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
-  { name: 'arch', type: 'string', description: 'architecture of a .pth model' },
+  ...MODEL_SOURCE_OPTIONS,
   { name: 'runs', type: 'number', description: 'timed runs', default: 30 },
   { name: 'warmup', type: 'number', description: 'warm-up runs', default: 5 },
   { name: 'batch', type: 'number', description: 'batch size', default: 1 },
@@ -29,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (o.backend || o.threads) await setBackend(String(o.backend ?? 'wasm'), { threads: o.threads as number | undefined });
   else await ready();
-  const detector = await resolveModel(o.model as string, { weights: o.weights as string | undefined, arch: o.arch as string | undefined });
+  const detector = await resolveModel(o.model as string, resolveOptionsFrom(o));
   const [h, w] = detector.spec.input.size;
   const x = tf.randomUniform([o.batch as number, h, w, 3]) as tf.Tensor4D;
   const once = async () => {

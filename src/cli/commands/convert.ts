@@ -4,13 +4,11 @@
  */
 import * as fs from 'fs';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { resolveModel, readClassNames } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS } from '../resolveModel';
 import { ready } from '../../backend';
 
 export const convertOptions: OptionDef[] = [
-  { name: 'arch', type: 'string', description: 'architecture of a .pth file (yolo-fastestv2, efficientdet-d0..d7)' },
-  { name: 'names', type: 'string', description: 'class names file (one per line)' },
-  { name: 'size', type: 'number', description: 'network input size override (Darknet cfg)' },
+  ...MODEL_SOURCE_OPTIONS.filter((d) => d.name !== 'weights'), // the weights are a positional here
   { name: 'json', type: 'boolean', description: 'print a JSON summary' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ];
@@ -34,12 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   await ready();
   const t0 = Date.now();
-  const detector = await resolveModel(model, {
-    weights,
-    arch: o.arch as string | undefined,
-    classNames: o.names ? readClassNames(String(o.names)) : undefined,
-    inputSize: o.size as number | undefined,
-  });
+  const detector = await resolveModel(model, { ...resolveOptionsFrom(o), weights });
   try {
     const { saveDetector } = await import('../../io/saveDetector');
     await saveDetector(detector, outDir);

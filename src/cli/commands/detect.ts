@@ -5,17 +5,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { resolveModel, readClassNames, DEFAULT_MODEL } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL } from '../resolveModel';
 import { drawDetections } from '../../draw/drawDetections';
 import { Detection } from '../../decode/nms';
 import { ready, setBackend, backendInfo } from '../../backend';
 
 export const detectOptions: OptionDef[] = [
   { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)', default: DEFAULT_MODEL },
-  { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
-  { name: 'arch', type: 'string', description: 'architecture of a .pth model (yolo-fastestv2, efficientdet-d0..d7)' },
-  { name: 'names', type: 'string', description: 'class names file (one per line)' },
-  { name: 'size', type: 'number', description: 'network input size override (Darknet cfg models)' },
+  ...MODEL_SOURCE_OPTIONS,
   { name: 'score', type: 'number', description: 'score threshold (default: the model\'s)' },
   { name: 'iou', type: 'number', description: 'NMS IoU threshold (default: the model\'s)' },
   { name: 'nms', type: 'string', description: 'NMS kind: iou | diou | soft (default: the model\'s)' },
@@ -41,12 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (o.backend) await setBackend(String(o.backend), { threads: o.threads as number | undefined });
   else await ready();
-  const detector = await resolveModel(o.model as string, {
-    weights: o.weights as string | undefined,
-    arch: o.arch as string | undefined,
-    classNames: o.names ? readClassNames(String(o.names)) : undefined,
-    inputSize: o.size as number | undefined,
-  });
+  const detector = await resolveModel(o.model as string, resolveOptionsFrom(o));
   try {
     const results: { image: string; detections: Detection[]; ms: number }[] = [];
     for (const img of images) {

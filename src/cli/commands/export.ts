@@ -5,15 +5,12 @@
  */
 import * as fs from 'fs';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { resolveModel, readClassNames } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS } from '../resolveModel';
 import { ready } from '../../backend';
 
 export const exportOptions: OptionDef[] = [
   { name: 'onnx', type: 'string', description: 'write an ONNX model to this file' },
-  { name: 'weights', type: 'string', description: 'Darknet .weights for a .cfg model' },
-  { name: 'arch', type: 'string', description: 'architecture of a .pth file (yolo-fastestv2, efficientdet-d0..d7)' },
-  { name: 'names', type: 'string', description: 'class names file (one per line)' },
-  { name: 'size', type: 'number', description: 'network input size override' },
+  ...MODEL_SOURCE_OPTIONS,
   { name: 'json', type: 'boolean', description: 'print a JSON summary' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ];
@@ -33,12 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   const out = o.onnx;
   await ready();
   const t0 = Date.now();
-  const detector = await resolveModel(p[0], {
-    weights: o.weights as string | undefined,
-    arch: o.arch as string | undefined,
-    classNames: o.names ? readClassNames(String(o.names)) : undefined,
-    inputSize: o.size as number | undefined,
-  });
+  const detector = await resolveModel(p[0], resolveOptionsFrom(o));
   try {
     const { exportOnnx } = await import('../../export/onnx/exportOnnx');
     const bytes = exportOnnx(detector);
