@@ -13,7 +13,7 @@ export interface ChildJob {
   model: string;
   /** `tfjs-wasm`, `tfjs-cpu`, `onnxruntime-node`, `onnxruntime-web`. */
   backend: string;
-  /** `layers` | `fused` (tfjs) or `onnx`. */
+  /** `layers` | `fused` (tfjs ops) | `kernels` (our wasm kernels) or `onnx`. */
   variant: string;
   threads: number;
   warmup: number;
@@ -59,6 +59,14 @@ async function runTfjs(job: ChildJob, base: BenchResult): Promise<BenchResult> {
   const detector = typeof net === 'function' ? null : net;
   // Detectors run the compiled graph by default; the 'layers' variant measures the LayersModel.
   if (detector && 'fastInference' in detector) (detector as { fastInference: boolean }).fastInference = job.variant !== 'layers';
+  if (job.variant === 'kernels') {
+    if (!detector) throw new SkipError('kernels variant needs a Detector');
+    const d = detector as unknown as { engine: string; engineThreads?: number; inferenceInfo(): { engine: string; fallbackReason?: string } };
+    d.engine = 'wasm-kernels';
+    d.engineThreads = job.threads;
+    const used = d.inferenceInfo();
+    if (used.engine !== 'wasm-kernels') throw new SkipError(`wasm kernels not used: ${used.fallbackReason ?? used.engine}`);
+  }
   if (job.variant === 'fused') {
     if (!detector) throw new SkipError('fused variant needs a Detector');
     // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -6,7 +6,7 @@
  * markdown table.
  *
  * Options: --models <substr,...>  --runs N (20)  --warmup N (3)  --memory-calls N (100)
- *          --threads 1,2  --variants layers,fused  --no-onnx  --no-cpu
+ *          --threads 1,2  --variants layers,fused,kernels  --no-onnx  --no-cpu
  * The figures are wall-clock medians on whatever else the machine is doing: compare columns
  * of the same run, and read single numbers as noisy.
  */
@@ -36,7 +36,7 @@ function parseArgs(argv: string[]): Args {
     warmup: 3,
     memoryCalls: 100,
     threads: [1, 2],
-    variants: ['layers', 'fused'],
+    variants: ['layers', 'fused', 'kernels'],
     onnx: true,
     cpu: true,
   };

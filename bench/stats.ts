@@ -7,7 +7,7 @@ export interface BenchResult {
   model: string;
   /** `tfjs-wasm`, `tfjs-cpu`, `onnxruntime-node`, `onnxruntime-web` ... */
   backend: string;
-  /** `layers` (tf.LayersModel.predict) or `fused` (src/infer fast path); `onnx` for onnxruntime. */
+  /** `layers` (tf.LayersModel.predict), `fused` (src/infer tfjs ops), `kernels` (src/engine wasm kernels); `onnx` for onnxruntime. */
   variant: string;
   threads: number;
   inputSize: [number, number];

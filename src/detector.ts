@@ -8,9 +8,35 @@ import { ModelSpec } from './spec';
 import { Detection } from './decode/nms';
 import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
-import { ready } from './backend';
+import { backendInfo, ready } from './backend';
 import { disposeLayersModel } from './models/disposeLayersModel';
 import { compileInference, CompiledInference } from './infer/compileInference';
+import { compileWasmInference } from './engine/wasmInference';
+import { UnsupportedGraphError } from './engine/planInference';
+import { wasmSimdSupported } from './engine/kernelModule';
+
+/**
+ * Which code runs `predict`:
+ * - `'wasm-kernels'`: yolo-tfjs's own WebAssembly SIMD kernels on a precompiled plan
+ *   (src/engine), multi-threaded where shared memory exists; the fastest path without a GPU or
+ *   native TensorFlow;
+ * - `'tfjs'`: the compiled graph of fused tfjs ops on the current tfjs backend (the path for
+ *   tfjs-node, WebGL, WebGPU);
+ * - `'auto'` (default): wasm kernels when the tfjs backend is `wasm` or `cpu` and the JS engine
+ *   has WebAssembly SIMD, else tfjs. Models with layers the kernels do not cover (custom
+ *   layers) use tfjs.
+ */
+export type InferenceEngine = 'auto' | 'wasm-kernels' | 'tfjs';
+
+/** What {@link Detector.inferenceInfo} reports. */
+export interface InferenceInfo {
+  /** `'wasm-kernels'`, `'tfjs-graph'` (compiled tfjs ops), `'layers'` (model.predict) or `'custom'`. */
+  engine: 'wasm-kernels' | 'tfjs-graph' | 'layers' | 'custom';
+  /** Threads of the wasm kernels (1 otherwise). */
+  threads: number;
+  /** Why the wasm kernels are not used, when they were asked for (or chosen by `auto`). */
+  fallbackReason?: string;
+}
 
 export type { Detection } from './decode/nms';
 export type { PostprocessOptions } from './decode/postprocess';
@@ -36,8 +62,16 @@ export class Detector {
    * change (e.g. after training). Set to false to always use the LayersModel.
    */
   fastInference = true;
-  private compiled: { c: CompiledInference; weights: unknown[] } | null = null;
+  /**
+   * Engine of the compiled path (see {@link InferenceEngine}); default `'auto'`. Changing it
+   * takes effect on the next `predict`.
+   */
+  engine: InferenceEngine = 'auto';
+  /** Threads for the wasm kernels (default: the wasm backend's thread count, else all cores). */
+  engineThreads?: number;
+  private compiled: { c: CompiledInference; weights: unknown[]; engine: InferenceInfo['engine']; key: string; threads: number } | null = null;
   private compileFailed = false;
+  private fallbackReason?: string;
 
   constructor(model: tf.LayersModel, spec: ModelSpec) {
     this.model = model;
@@ -79,21 +113,57 @@ export class Detector {
   private compiledRun(): ((x: tf.Tensor4D) => tf.Tensor[]) | null {
     if (!this.fastInference || this.compileFailed) return null;
     const weights = this.model.weights.map((w) => (w.read() as unknown as { dataId: unknown }).dataId);
+    const key = `${this.engine}|${this.engineThreads ?? ''}|${tf.getBackend()}`;
     const c = this.compiled;
-    if (c && c.weights.length === weights.length && c.weights.every((id, i) => id === weights[i])) {
+    if (c && c.key === key && c.weights.length === weights.length && c.weights.every((id, i) => id === weights[i])) {
       return (x) => c.c.run(x);
     }
     this.releaseCompiled();
     try {
-      const compiled = compileInference(this.model);
-      this.compiled = { c: compiled, weights };
-      return (x) => compiled.run(x);
+      const compiled = this.compileEngine();
+      this.compiled = { ...compiled, weights, key };
+      return (x) => compiled.c.run(x);
     } catch (e) {
       this.compileFailed = true;
+      this.fallbackReason = (e as Error).message;
       // eslint-disable-next-line no-console
       console.warn(`yolo-tfjs: fast inference unavailable for '${this.spec.name}' (${(e as Error).message}); using the LayersModel`);
       return null;
     }
+  }
+
+  private compileEngine(): { c: CompiledInference; engine: InferenceInfo['engine']; threads: number } {
+    this.fallbackReason = undefined;
+    const backend = tf.getBackend();
+    const wanted = this.engine === 'wasm-kernels' || (this.engine === 'auto' && (backend === 'wasm' || backend === 'cpu'));
+    if (wanted) {
+      if (!wasmSimdSupported()) this.fallbackReason = 'this JavaScript engine has no WebAssembly SIMD';
+      else {
+        try {
+          const info = backendInfo();
+          const threads = this.engineThreads ?? (info.name === 'wasm' ? info.threads : undefined);
+          const c = compileWasmInference(this.model, { threads });
+          return { c, engine: 'wasm-kernels', threads: c.threads };
+        } catch (e) {
+          if (!(e instanceof UnsupportedGraphError)) throw e;
+          this.fallbackReason = e.message;
+          if (this.engine === 'wasm-kernels') {
+            // eslint-disable-next-line no-console
+            console.warn(`yolo-tfjs: wasm kernels unavailable for '${this.spec.name}' (${e.message}); using tfjs ops`);
+          }
+        }
+      }
+    }
+    return { c: compileInference(this.model), engine: 'tfjs-graph', threads: 1 };
+  }
+
+  /** Which engine runs `predict` (compiles the fast path if it was not yet). */
+  inferenceInfo(): InferenceInfo {
+    if (this.inference) return { engine: 'custom', threads: 1 };
+    this.compiledRun();
+    const c = this.compiled;
+    if (!c) return { engine: 'layers', threads: 1, fallbackReason: this.fallbackReason };
+    return { engine: c.engine, threads: c.threads, ...(this.fallbackReason ? { fallbackReason: this.fallbackReason } : {}) };
   }
 
   private releaseCompiled(): void {

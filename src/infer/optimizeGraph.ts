@@ -5,6 +5,8 @@
  * - BatchNorm (an `affine` node) folded into the preceding conv: w' = w * s, b' = b * s + t
  *   with s = gamma / sqrt(var + eps), t = beta - mean * s (each BN's own epsilon);
  * - an activation absorbed into the preceding conv (run fused where the backend can);
+ * - an activation of a concatenation of (reshaped) convs moved into those convs (EfficientDet's
+ *   class sigmoid over all levels: elementwise, so it commutes with reshape and concat);
  * - ShuffleNet's interleaved channel split folded into the weights of the plain convs that read
  *   it (zero weights for the channels of the other part), so those parts are never computed.
  * Each rewrite only applies when the intermediate value has no other reader.
@@ -30,7 +32,10 @@ export function optimizeGraph(g: IRGraph, opts: OptimizeOptions = {}): IRGraph {
   removeIdentities(g);
   if (opts.foldPadding ?? true) foldPadding(g);
   if (opts.foldBatchNorm ?? true) foldAffine(g);
-  if (opts.fuseActivations ?? true) fuseActivations(g);
+  if (opts.fuseActivations ?? true) {
+    fuseActivations(g);
+    pushActivationsIntoConcat(g);
+  }
   if (opts.foldChannelSplit ?? true) foldChannelSplit(g);
   removeDead(g);
   return g;
@@ -106,6 +111,32 @@ function fuseActivations(g: IRGraph): void {
     if (n.alpha !== undefined) p.alpha = n.alpha;
     p.outputs = n.outputs;
     prod.set(n.outputs[0], p);
+    g.nodes.splice(g.nodes.indexOf(n), 1);
+  }
+}
+
+function pushActivationsIntoConcat(g: IRGraph): void {
+  const uses = useCounts(g);
+  const prod = producers(g);
+  for (const n of g.nodes.slice()) {
+    if (n.op !== 'activation') continue;
+    const cat = prod.get(n.inputs[0]);
+    if (!cat || cat.op !== 'concat' || uses.get(n.inputs[0]) !== 1) continue;
+    // The linear conv behind every concat input (directly or through one reshape), each read once.
+    const convs: Conv[] = [];
+    for (const v of cat.inputs) {
+      let p = prod.get(v);
+      if (uses.get(v) !== 1) break;
+      if (p && p.op === 'reshape' && uses.get(p.inputs[0]) === 1) p = prod.get(p.inputs[0]);
+      if (!p || p.op !== 'conv' || p.activation !== 'linear' || convs.includes(p as Conv)) break;
+      convs.push(p as Conv);
+    }
+    if (convs.length !== cat.inputs.length) continue;
+    for (const c of convs) {
+      c.activation = n.fn;
+      if (n.alpha !== undefined) c.alpha = n.alpha;
+    }
+    rename(g, n.outputs[0], cat.outputs[0]);
     g.nodes.splice(g.nodes.indexOf(n), 1);
   }
 }

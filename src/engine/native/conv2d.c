@@ -1,0 +1,125 @@
+/*
+ * conv2d: a convolution as an implicit GEMM. Output pixels are taken MR at a time and output
+ * channels 8 at a time (two 4-lane accumulators per pixel); for each kernel tap the MR input
+ * pixels are located (or the zero row when the tap falls in the padding) and the C input
+ * channels are streamed against the packed weights. Output-channel blocks are the OUTER loop so
+ * a block's weights (kh*kw*C*8 floats) stay in cache across all the pixels of the range.
+ */
+#include "activation.h"
+
+#define MR 4
+
+/* acc[i][0..1] += sum_j p_i[j] * wp[j][0..8] for j < LEN; advances wp. */
+#define ACCUMULATE(P0, P1, P2, P3, LEN)                                   \
+  for (int j = 0; j < (LEN); j++) {                                       \
+    const v128_t w0 = wasm_v128_load(wp), w1 = wasm_v128_load(wp + 4);    \
+    wp += 8;                                                              \
+    v128_t x;                                                             \
+    x = wasm_v128_load32_splat((P0) + j);                                 \
+    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x, w0));                     \
+    a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x, w1));                     \
+    x = wasm_v128_load32_splat((P1) + j);                                 \
+    a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x, w0));                     \
+    a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x, w1));                     \
+    x = wasm_v128_load32_splat((P2) + j);                                 \
+    a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x, w0));                     \
+    a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x, w1));                     \
+    x = wasm_v128_load32_splat((P3) + j);                                 \
+    a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x, w0));                     \
+    a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x, w1));                     \
+  }
+
+__attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0, int r1) {
+  const ConvParams* P = (const ConvParams*)params;
+  const float* in = PTR(const float, P->in);
+  float* out = PTR(float, P->out);
+  const float* w = PTR(const float, P->weights);
+  const float* bias = PTR(const float, P->bias);
+  const float* zero = PTR(const float, P->zero);
+  const int H = P->H, W = P->W, C = P->C, inStride = P->inStride;
+  const int OW = P->OW, N = P->N, outStride = P->outStride;
+  const int kh = P->kh, kw = P->kw, sh = P->sh, sw = P->sw, dh = P->dh, dw = P->dw;
+  const int padTop = P->padTop, padLeft = P->padLeft, act = P->act;
+  const v128_t alpha = wasm_f32x4_splat(P->alpha);
+  const int K = kh * kw * C;
+  const int nb = (N + 7) >> 3;
+  /* Pixels are C contiguous floats and taps one pixel apart: a kernel row is one run. */
+  const int contiguous = inStride == C && dw == 1;
+  const int kwC = kw * C;
+  const int pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && OW == W;
+  /* Pixels are processed in chunks of MC so that a chunk's inputs and outputs stay in cache
+     while every output-channel block passes over them (a block's weights are reused across the
+     chunk). Layers whose weights do not fit in L2 take the whole range at once instead, so the
+     weights stream from memory only once. */
+  int MC = (256 * 1024) / ((K + N) * 4);
+  MC = MC < 4 * MR ? 4 * MR : MC - MC % MR;
+  if ((size_t)K * N * 4 > 1536 * 1024) MC = r1 - r0;
+  for (int mc = r0; mc < r1; mc += MC) {
+  const int me = mc + MC < r1 ? mc + MC : r1;
+  for (int b = 0; b < nb; b++) {
+    const float* wb = w + (size_t)b * K * 8;
+    const v128_t b0 = wasm_v128_load(bias + b * 8), b1 = wasm_v128_load(bias + b * 8 + 4);
+    const int nrem = N - b * 8;
+    for (int m = mc; m < me; m += MR) {
+      v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+      const float* wp = wb;
+      if (pointwise) {
+        /* 1x1, stride 1, no padding: output pixel p reads input pixel p. */
+        const float* p0 = in + (size_t)m * inStride;
+        const float* p1 = m + 1 < me ? p0 + inStride : p0;
+        const float* p2 = m + 2 < me ? p1 + inStride : p1;
+        const float* p3 = m + 3 < me ? p2 + inStride : p2;
+        ACCUMULATE(p0, p1, p2, p3, C)
+      } else {
+        int oy[MR], ox[MR];
+        for (int i = 0; i < MR; i++) {
+          int p = m + i < me ? m + i : me - 1;
+          oy[i] = p / OW;
+          ox[i] = p - oy[i] * OW;
+        }
+        const int ix0 = ox[0] * sw - padLeft;
+        const int rowTile = oy[0] == oy[MR - 1] && ox[MR - 1] - ox[0] == MR - 1;
+        if (rowTile && contiguous && ix0 >= 0 && ox[MR - 1] * sw - padLeft + kw - 1 < W) {
+          /* MR neighbours in one output row, every tap inside the row: for each kernel row the
+             kw*C inputs of a pixel are contiguous, and the MR pixels are sw*C apart. */
+          const int ps = sw * C;
+          for (int ky = 0; ky < kh; ky++) {
+            const int iy = oy[0] * sh - padTop + ky * dh;
+            if (iy < 0 || iy >= H) {
+              wp += kwC * 8;
+              continue;
+            }
+            const float* p0 = in + ((size_t)iy * W + ix0) * C;
+            ACCUMULATE(p0, p0 + ps, p0 + 2 * ps, p0 + 3 * ps, kwC)
+          }
+        } else {
+          for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+              const float* p[MR];
+              for (int i = 0; i < MR; i++) {
+                int iy = oy[i] * sh - padTop + ky * dh, ix = ox[i] * sw - padLeft + kx * dw;
+                p[i] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? in + ((size_t)iy * W + ix) * inStride : zero;
+              }
+              ACCUMULATE(p[0], p[1], p[2], p[3], C)
+            }
+          }
+        }
+      }
+      const v128_t r[MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+      for (int i = 0; i < MR && m + i < me; i++) {
+        float* o = out + (size_t)(m + i) * outStride + b * 8;
+        const v128_t y0 = act_v(r[i][0], act, alpha), y1 = act_v(r[i][1], act, alpha);
+        if (nrem >= 8) {
+          wasm_v128_store(o, y0);
+          wasm_v128_store(o + 4, y1);
+        } else {
+          float t[8];
+          wasm_v128_store(t, y0);
+          wasm_v128_store(t + 4, y1);
+          for (int j = 0; j < nrem; j++) o[j] = t[j];
+        }
+      }
+    }
+  }
+}
+}

@@ -1,0 +1,178 @@
+/**
+ * `compileWasmInference(model)`: inference on our own WebAssembly SIMD kernels
+ * (src/engine/native) instead of tfjs ops. The model's IR (BatchNorm folded, channel splits
+ * folded, as for `compileInference`) is planned once into kernel calls over one flat memory
+ * (src/engine/planInference.ts): weights packed at compile time, every parameter block written
+ * once, concatenations and slices are views. A call copies the image in, runs the kernels
+ * (split across worker threads when there are several), and copies the head outputs out into
+ * tfjs tensors. Same outputs as `model.predict` to float rounding (tests check 1e-4).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { inferenceGraph, CompiledInference } from '../infer/compileInference';
+import type { IRGraph } from '../infer/ir';
+import type { BuildGraphOptions } from '../infer/buildInferenceGraph';
+import type { OptimizeOptions } from '../infer/optimizeGraph';
+import { Arena, createKernelModule, KernelFn, KernelModule, packConvWeights, packDepthwiseWeights, wasmThreadsSupported } from './kernelModule';
+import { writeParams } from './kernelParams';
+import { planBufferOffsets } from './memoryPlan';
+import { InferencePlan, planInference, View } from './planInference';
+import type { KernelThreadPool } from './threadPool';
+
+/** Options of {@link compileWasmInference}. */
+export interface WasmInferenceOptions extends BuildGraphOptions, OptimizeOptions {
+  /**
+   * Threads (the calling thread included). Default: {@link defaultKernelThreads} (all logical
+   * cores, `YOLO_TFJS_THREADS` overrides). Threads need shared wasm memory (Node; browsers only
+   * when cross-origin isolated); without it the engine runs on one thread.
+   */
+  threads?: number;
+  /** Steps with fewer multiply-adds than this run on one thread (default 150000). */
+  minParallelCost?: number;
+}
+
+/** A compiled network on the wasm kernels. */
+export interface WasmCompiledInference extends CompiledInference {
+  /** The plan: steps, views and buffers. */
+  readonly plan: InferencePlan;
+  /** Threads in use (1 when single-threaded). */
+  readonly threads: number;
+  /** Bytes of wasm memory the network uses (weights + activations + parameter blocks). */
+  readonly memoryBytes: number;
+  /** Resolves when every worker thread can take work (before that, calls use fewer threads). */
+  ready(): Promise<void>;
+  /** Per-step wall times of one run (ms), for profiling. */
+  profile(x: tf.Tensor4D): { layer: string; kernel: string; ms: number }[];
+}
+
+interface PoolFactory {
+  createKernelThreadPool(km: KernelModule, threads: number, arena: Arena): KernelThreadPool;
+  whenPoolReady(pool: KernelThreadPool): Promise<void>;
+  defaultKernelThreads(): number;
+}
+
+function threadSupport(): PoolFactory | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require('./threadPool') as PoolFactory;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Compile a single-input LayersModel (or an already built IR graph) onto the wasm kernels.
+ * Throws `UnsupportedGraphError` when a layer has no kernel (custom layers): callers fall back
+ * to `compileInference`. Weights are read NOW; compile again after training.
+ */
+export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: WasmInferenceOptions = {}): WasmCompiledInference {
+  const graph: IRGraph = model instanceof tf.LayersModel ? inferenceGraph(model, opts) : model;
+  const plan = planInference(graph, { conv: packConvWeights, depthwise: packDepthwiseWeights });
+  const pools = threadSupport();
+  let threads = Math.max(1, Math.floor(opts.threads ?? pools?.defaultKernelThreads() ?? 1));
+  if (threads > 1 && (!pools || !wasmThreadsSupported())) threads = 1;
+  const minParallelCost = opts.minParallelCost ?? 150000;
+
+  const km = createKernelModule({ threaded: threads > 1, bytes: 1 << 20 });
+  const arena = new Arena(km);
+  // Worker stacks are carved from the arena by the pool; constants first (they never move).
+  const constAt = new Map<object, number>();
+  for (const c of plan.consts) constAt.set(c, arena.allocF32(c.data));
+
+  // Buffer lifetimes over the steps (input written before step 0, outputs read after the last).
+  const first = plan.storages.map(() => Infinity);
+  const last = plan.storages.map(() => -Infinity);
+  const touch = (v: View, i: number, write: boolean) => {
+    if (write) first[v.storage] = Math.min(first[v.storage], i);
+    else last[v.storage] = Math.max(last[v.storage], i);
+    // A view written but never read still needs its buffer at that step.
+    last[v.storage] = Math.max(last[v.storage], first[v.storage]);
+  };
+  touch(plan.input, -1, true);
+  plan.steps.forEach((s, i) => {
+    s.writes.forEach((v) => touch(v, i, true));
+    s.reads.forEach((v) => touch(v, i, false));
+  });
+  plan.outputs.forEach((o) => touch(o.view, plan.steps.length, false));
+  const { offsets, total } = planBufferOffsets(
+    plan.storages.map((s, i) => ({ bytes: s.floats * 4, first: first[i] === Infinity ? -1 : first[i], last: last[i] === -Infinity ? plan.steps.length : last[i] })),
+  );
+  const region = arena.alloc(total);
+  const addr = (v: View) => region + offsets[v.storage] + v.offset * 4;
+  const constAddr = (c: object) => {
+    const a = constAt.get(c);
+    if (a === undefined) throw new Error('compileWasmInference: unknown constant');
+    return a;
+  };
+
+  const paramPtrs = plan.steps.map((s) => {
+    const p = arena.alloc(s.layout.length * 4);
+    writeParams(km.memory, p, s.layout, s.params(addr, constAddr) as never);
+    return p;
+  });
+  const fns: KernelFn[] = plan.steps.map((s) => km.kernel(s.kernel));
+  const pool = threads > 1 && pools ? pools.createKernelThreadPool(km, threads, arena) : null;
+  const parallel = plan.steps.map((s) => !!pool && s.cost >= minParallelCost && s.total >= 2 * s.grain);
+
+  const inView = plan.input;
+  const inFloats = inView.H * inView.W * inView.C;
+  const inShape = graph.shapes[graph.input];
+  let disposed = false;
+
+  const runSteps = (timings?: number[]) => {
+    for (let i = 0; i < fns.length; i++) {
+      const t0 = timings ? performance.now() : 0;
+      const s = plan.steps[i];
+      if (parallel[i]) (pool as KernelThreadPool).run(s.kernel, paramPtrs[i], s.total, s.grain);
+      else fns[i](paramPtrs[i], 0, s.total);
+      if (timings) timings.push(performance.now() - t0);
+    }
+  };
+
+  const copyOut = (v: View, dst: Float32Array, at: number) => {
+    const mem = new Float32Array(km.memory.buffer);
+    const base = addr(v) / 4;
+    const pixels = v.H * v.W;
+    if (v.stride === v.C || pixels === 1) dst.set(mem.subarray(base, base + pixels * v.C), at);
+    else for (let p = 0; p < pixels; p++) dst.set(mem.subarray(base + p * v.stride, base + p * v.stride + v.C), at + p * v.C);
+  };
+
+  const run = (x: tf.Tensor4D, timings?: number[]): tf.Tensor[] => {
+    if (disposed) throw new Error('compileWasmInference: this compiled function was disposed');
+    if (x.rank !== 4 || inShape.some((d, i) => x.shape[i + 1] !== d)) {
+      throw new Error(`compileWasmInference: expected input [N, ${inShape.join(', ')}], got [${x.shape.join(', ')}]`);
+    }
+    const n = x.shape[0];
+    const data = x.dtype === 'float32' ? (x.dataSync() as Float32Array) : Float32Array.from(x.dataSync());
+    const outs = plan.outputs.map((o) => new Float32Array(n * o.view.H * o.view.W * o.view.C));
+    const inAddr = addr(inView) / 4;
+    for (let b = 0; b < n; b++) {
+      new Float32Array(km.memory.buffer).set(data.subarray(b * inFloats, (b + 1) * inFloats), inAddr);
+      runSteps(timings);
+      plan.outputs.forEach((o, k) => copyOut(o.view, outs[k], b * o.view.H * o.view.W * o.view.C));
+    }
+    return plan.outputs.map((o, k) => tf.tensor(outs[k], [n, ...o.shape], 'float32'));
+  };
+
+  return {
+    graph,
+    plan,
+    threads: pool ? threads : 1,
+    get memoryBytes() {
+      return arena.used;
+    },
+    run: (x) => run(x),
+    ready: () => (pool && pools ? pools.whenPoolReady(pool) : Promise.resolve()),
+    profile(x) {
+      const timings: number[] = [];
+      const one = x.shape[0] === 1 ? x : (x.slice(0, 1) as tf.Tensor4D);
+      tf.dispose(run(one, timings));
+      if (one !== x) one.dispose();
+      return plan.steps.map((s, i) => ({ layer: s.layer, kernel: s.kernel, ms: timings[i] }));
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      pool?.dispose();
+    },
+  };
+}
