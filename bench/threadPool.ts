@@ -26,7 +26,7 @@ function conv(km: KernelModule, arena: Arena, H: number, W: number, C: number, N
     out: arena.alloc(H * W * N * 4), OH: H, OW: W, N, outStride: N,
     weights: arena.allocF32(packed.weights), bias: arena.allocF32(packed.bias),
     kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: (k - 1) >> 1, padLeft: (k - 1) >> 1,
-    act: ACT.leaky, alpha: 0.1, zero: arena.allocF32(new Float32Array(C)),
+    act: ACT.leaky, alpha: 0.1, zero: arena.allocF32(new Float32Array(C)), splitBlocks: 0,
   });
   return params;
 }

@@ -19,7 +19,7 @@ export const ACT = {
 
 export type KernelActivation = keyof typeof ACT;
 
-export const CONV_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', 'N', 'outStride', 'weights', 'bias', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'act', 'alpha:f', 'zero'] as const;
+export const CONV_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', 'N', 'outStride', 'weights', 'bias', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'act', 'alpha:f', 'zero', 'splitBlocks'] as const;
 export const DEPTHWISE_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', 'outStride', 'weights', 'bias', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'act', 'alpha:f'] as const;
 export const POOL_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', 'outStride', 'kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft'] as const;
 export const BINARY_PARAMS = ['x', 'xStride', 'y', 'yStride', 'out', 'outStride', 'pixels', 'C', 'op', 'a:f', 'b:f', 'act', 'alpha:f'] as const;

@@ -17,7 +17,11 @@
  *   +STATE      WORKER_STARTING / READY / FAILED / GONE
  *   +SLEEP      1 while the worker is (about to be) blocked in Atomics.wait on SEQ
  *   +MSG_LEN    length of the message in the text area
- *   +STARTED    last job sequence number the worker began (it is running, on some core)
+ *   +CLAIM      2q when job q is posted; the worker sets 2q + 1 (compare-exchange, with the q it
+ *               read from SEQ, so a stale q can never claim a newer job) to run it, or the caller
+ *               sets -1 to run the chunk itself when the worker has not started it by the time the
+ *               caller's own chunk is done (worker asleep, queued on a busy core, or dead).
+ *               Sequence numbers wrap at 2^30 so 2q + 1 fits an int32.
  * After the int area, each worker has MSG_CHARS UTF-16 code units for an error message.
  *
  * Waking is conditional: a side notifies only when the other announced it may sleep (the
@@ -27,9 +31,10 @@
  * Spinning is only worth it while the other side is RUNNING on another core. A thread woken by
  * Atomics.notify is often queued on the waker's core (wake-affine scheduling; always on small
  * VMs), and spinning there just delays it by the whole spin. So each side spins only on evidence
- * that its partner runs: the caller spins for workers that have STARTED their chunk (or, briefly,
- * for a worker that was spinning when the job was posted); a worker that had to wake the caller
- * keeps spinning for the next job only once it sees the caller awake (MAIN_SLEEP cleared).
+ * that its partner runs: the caller takes over chunks nobody CLAIMed by the time its own chunk
+ * is done and spins only for workers that are running theirs; a worker that had to wake the
+ * caller keeps spinning for the next job only once it sees the caller awake (MAIN_SLEEP
+ * cleared).
  */
 
 export const CTL = {
@@ -51,7 +56,7 @@ export const SLOT = {
   STATE: 7,
   SLEEP: 8,
   MSG_LEN: 9,
-  STARTED: 10,
+  CLAIM: 10,
 } as const;
 
 /** Ints per worker slot (padded to 64 bytes so slots do not share a cache line). */
@@ -95,6 +100,8 @@ export interface KernelWorkerStart {
   spinMs: number;
   /** After waking the caller: how long to wait for it to show up running before sleeping, ms. */
   wakeGraceMs: number;
+  /** Testing only: sleep this long after claiming each chunk (simulates a stuck worker), ms. */
+  debugDelayMs: number;
 }
 
 /** Reads worker `i`'s error message from the control block. */
@@ -187,7 +194,9 @@ export function kernelWorkerSource(): string {
         }
         if (Atomics.load(ctl, C.STOP) !== 0) return;
         last = s;
-        Atomics.store(ctl, base + C.S_STARTED, s);
+        // The caller may have taken this chunk over already.
+        if (Atomics.compareExchange(ctl, base + C.S_CLAIM, 2 * s, 2 * s + 1) !== 2 * s) continue;
+        if (msg.debugDelayMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msg.debugDelayMs);
         var k = Atomics.load(ctl, base + C.S_KERNEL);
         try {
           var f = fns[k];

@@ -307,6 +307,9 @@ export function planInference(g: IRGraph, pack: { conv: PackFn; depthwise: PackF
           });
         } else {
           const packed = pack.conv(n.filter, n.filterShape, n.bias);
+          // Few pixels, large weights (e.g. 13x13, 512 -> 1024): threads split the output
+          // channels, so each streams only its share of the weights.
+          const splitBlocks = n.filter.length * 4 > 1536 * 1024 && pixelsOf(y) < 64 * Math.ceil(y.C / 8);
           const w = addConst(packed.weights);
           const b = addConst(packed.bias);
           zeroFloats = Math.max(zeroFloats, x.C + 16);
@@ -336,9 +339,10 @@ export function planInference(g: IRGraph, pack: { conv: PackFn; depthwise: PackF
               act,
               alpha,
               zero: ca(zero),
+              splitBlocks: splitBlocks ? 1 : 0,
             })),
-            total: pixelsOf(y),
-            grain: 4,
+            total: splitBlocks ? Math.ceil(y.C / 8) : pixelsOf(y),
+            grain: splitBlocks ? 1 : 4,
             cost: pixelsOf(y) * y.C * kh * kw * x.C,
             reads: [x],
             writes: [y],

@@ -8,8 +8,11 @@
  * reported ready through the shared control block. Dispatch costs no message: the caller writes
  * each worker's job into its slot of a SharedArrayBuffer and bumps the worker's sequence number;
  * idle workers spin briefly and then sleep in `Atomics.wait`. `run` is synchronous: the caller
- * runs its own chunk, then waits for the others (Atomics.wait where the thread may block, e.g.
- * Node's main thread; a spin on Atomics.load on a browser's main thread).
+ * runs its own chunk, takes over every chunk whose worker has not started it yet (a worker
+ * still waking up, descheduled or dead: waiting for it would cost more), then waits for the
+ * others (Atomics.wait where the thread may block, e.g. Node's main thread; a spin on
+ * Atomics.load on a browser's main thread). Every unit is computed by exactly one thread with
+ * the same code, so results do not depend on the split.
  */
 import { isNode, parseThreadCount, processEnv, MAX_WASM_THREADS } from '../backend/backendOptions';
 import { nodeRequire } from '../backend/nodeRequire';
@@ -43,8 +46,22 @@ export interface KernelThreadPool {
    * thrown here as an Error naming the kernel, the thread and the range.
    */
   run(name: KernelName, params: number, total: number, grain?: number): void;
+  /** Counters since creation (profiling, tests). */
+  readonly stats: KernelThreadPoolStats;
   /** Stop the workers. Later `run` calls throw. */
   dispose(): void;
+}
+
+/** What a pool has done so far. */
+export interface KernelThreadPoolStats {
+  /** `run` calls. */
+  runs: number;
+  /** Runs split across threads. */
+  splitRuns: number;
+  /** Chunks run by workers (errors included). */
+  workerChunks: number;
+  /** Chunks the caller took over because their worker had not started them in time. */
+  takenOver: number;
 }
 
 /** Options of {@link createKernelThreadPool}. */
@@ -53,17 +70,21 @@ export interface KernelThreadPoolOptions {
   spinUs?: number;
   /** Give up on a chunk after this long (a dead or stuck worker), ms. Default 30000. */
   timeoutMs?: number;
+  /** Testing only: each worker sleeps this long after claiming a chunk (a stuck worker), ms. */
+  debugWorkerDelayMs?: number;
+  /** Testing only: starts a worker instead of {@link spawnKernelWorker} (e.g. a browser-like one). */
+  spawnWorker?: typeof spawnKernelWorker;
 }
 
 /** Bytes of each worker's private stack (the module's own stack is 64 KiB too). */
 export const KERNEL_WORKER_STACK_BYTES = 65536;
 
 const DEFAULT_SPIN_US = 50;
-/** The caller waits this long for a worker that was spinning at dispatch to start its chunk. */
-const START_GRACE_MS = 0.005;
 /** A worker that woke the caller waits this long to see it running before it sleeps. */
 const WAKE_GRACE_MS = 0.02;
 const DEFAULT_TIMEOUT_MS = 30000;
+/** Job sequence numbers wrap here (the claim word holds 2q + 1). */
+const SEQ_MASK = 0x3fffffff;
 /** Longest single Atomics.wait of the caller, so it can notice dead workers and the timeout. */
 const WAIT_SLICE_MS = 20;
 
@@ -82,7 +103,7 @@ function threadCanBlock(): boolean {
 
 class ThreadPool implements KernelThreadPool {
   readonly size: number;
-  readonly fallbackReason?: string;
+  fallbackReason?: string;
   private readonly control: SharedArrayBuffer | null = null;
   private readonly ctl: Int32Array;
   private readonly workers: KernelWorkerHandle[] = [];
@@ -97,13 +118,10 @@ class ThreadPool implements KernelThreadPool {
   private readonly timeoutMs: number;
   private readonly canBlock: boolean;
   private disposed = false;
+  private readonly counters: KernelThreadPoolStats = { runs: 0, splitRuns: 0, workerChunks: 0, takenOver: 0 };
   // Per-run scratch (no allocation per run).
   private readonly assigned: number[] = [];
   private readonly ranges: number[] = [];
-  /** Set by run when it had to wake a sleeping worker (which may now queue on our core). */
-  private wokeSleeper = false;
-  /** Set by pending(): pending workers that have not started their chunk yet. */
-  private unstarted = 0;
 
   constructor(km: KernelModule, threads: number, arena: Arena, opts: KernelThreadPoolOptions) {
     const spinUs = opts.spinUs ?? DEFAULT_SPIN_US;
@@ -123,7 +141,7 @@ class ThreadPool implements KernelThreadPool {
     });
 
     let nWorkers = threads - 1;
-    const unavailable = nWorkers > 0 ? kernelWorkersUnavailable() : null;
+    const unavailable = nWorkers > 0 && !opts.spawnWorker ? kernelWorkersUnavailable() : null;
     if (unavailable) {
       this.fallbackReason = unavailable;
       nWorkers = 0;
@@ -141,9 +159,20 @@ class ThreadPool implements KernelThreadPool {
       this.lost.push(false);
       this.goneReason.push(null);
       this.seq.push(0);
-      const w = spawnKernelWorker(source, `yolo-tfjs-kernels-${i + 1}`, {
-        onGone: (reason) => this.markGone(i, reason),
-      });
+      let w: KernelWorkerHandle;
+      try {
+        w = (opts.spawnWorker ?? spawnKernelWorker)(source, `yolo-tfjs-kernels-${i + 1}`, {
+          onGone: (reason) => this.markGone(i, reason),
+        });
+      } catch (e) {
+        // E.g. a page whose Content-Security-Policy forbids blob: workers: run without this one.
+        const reason = `could not start a worker: ${errorText(e)}`;
+        this.fallbackReason ??= reason;
+        this.workers.push({ postMessage: () => undefined, terminate: () => undefined, ref: () => undefined, unref: () => undefined });
+        this.lost[i] = true;
+        this.markGone(i, reason);
+        continue;
+      }
       this.workers.push(w);
       w.postMessage({
         module: km.module,
@@ -155,6 +184,7 @@ class ThreadPool implements KernelThreadPool {
         names: this.names,
         spinMs: this.spinMs,
         wakeGraceMs: WAKE_GRACE_MS,
+        debugDelayMs: opts.debugWorkerDelayMs ?? 0,
       });
     }
   }
@@ -197,6 +227,7 @@ class ThreadPool implements KernelThreadPool {
     if (!Number.isInteger(total) || total < 0) throw new Error(`KernelThreadPool.run('${name}'): total must be an integer >= 0, got ${total}`);
     if (!Number.isInteger(grain) || grain < 1) throw new Error(`KernelThreadPool.run('${name}'): grain must be an integer >= 1, got ${grain}`);
     if (!Number.isInteger(params) || params < 0) throw new Error(`KernelThreadPool.run('${name}'): params must be a byte offset (integer >= 0), got ${params}`);
+    this.counters.runs++;
     if (total === 0) return;
     const fn = this.fns[k];
 
@@ -211,11 +242,11 @@ class ThreadPool implements KernelThreadPool {
     const per = Math.ceil(units / (assigned.length + 1)) * grain;
     const chunks = Math.ceil(total / per);
     assigned.length = chunks - 1;
+    this.counters.splitRuns++;
 
     const ctl = this.ctl;
     const ranges = this.ranges;
     ranges.length = 0;
-    this.wokeSleeper = false;
     for (let j = 0; j < assigned.length; j++) {
       const i = assigned[j];
       const s = this.slot(i);
@@ -226,12 +257,10 @@ class ThreadPool implements KernelThreadPool {
       Atomics.store(ctl, s + SLOT.PARAMS, params);
       Atomics.store(ctl, s + SLOT.R0, r0);
       Atomics.store(ctl, s + SLOT.R1, r1);
-      const q = (this.seq[i] = (this.seq[i] + 1) | 0);
+      const q = (this.seq[i] = (this.seq[i] + 1) & SEQ_MASK);
+      Atomics.store(ctl, s + SLOT.CLAIM, 2 * q);
       Atomics.store(ctl, s + SLOT.SEQ, q);
-      if (Atomics.load(ctl, s + SLOT.SLEEP) !== 0) {
-        Atomics.notify(ctl, s + SLOT.SEQ, 1);
-        this.wokeSleeper = true;
-      }
+      if (Atomics.load(ctl, s + SLOT.SLEEP) !== 0) Atomics.notify(ctl, s + SLOT.SEQ, 1);
     }
 
     let ownError: Error | null = null;
@@ -239,6 +268,19 @@ class ThreadPool implements KernelThreadPool {
       this.runOwn(name, fn, params, 0, Math.min(per, total));
     } catch (e) {
       ownError = e as Error;
+    }
+    // Take over the chunks no worker has started yet: a worker that has not started by now was
+    // asleep and queued behind this thread, descheduled, or dead; waiting for it costs more.
+    for (let j = 0; j < assigned.length; j++) {
+      const open = 2 * this.seq[assigned[j]];
+      if (Atomics.compareExchange(ctl, this.slot(assigned[j]) + SLOT.CLAIM, open, -1) !== open) continue;
+      assigned[j] = -1;
+      this.counters.takenOver++;
+      try {
+        this.runOwn(name, fn, params, ranges[2 * j], ranges[2 * j + 1]);
+      } catch (e) {
+        ownError ??= e as Error;
+      }
     }
     const failure = this.waitFor(name);
     if (ownError) throw ownError;
@@ -257,7 +299,6 @@ class ThreadPool implements KernelThreadPool {
   private pending(name: string, out: { error: Error | null }): number {
     const ctl = this.ctl;
     let left = 0;
-    let unstarted = 0;
     for (let j = 0; j < this.assigned.length; j++) {
       const i = this.assigned[j];
       if (i < 0) continue;
@@ -267,6 +308,7 @@ class ThreadPool implements KernelThreadPool {
       const r1 = this.ranges[2 * j + 1];
       if (Atomics.load(ctl, s + SLOT.DONE_SEQ) === q) {
         this.assigned[j] = -1;
+        this.counters.workerChunks++;
         if (Atomics.load(ctl, s + SLOT.ERR_SEQ) === q && !out.error) {
           out.error = new Error(`kernel '${name}' failed in worker ${i + 1}, units [${r0}, ${r1}): ${readWorkerMessage(this.control!, this.workers.length, i)}`);
         }
@@ -281,9 +323,7 @@ class ThreadPool implements KernelThreadPool {
         continue;
       }
       left++;
-      if (Atomics.load(ctl, s + SLOT.STARTED) !== q) unstarted++;
     }
-    this.unstarted = unstarted;
     return left;
   }
 
@@ -310,10 +350,8 @@ class ThreadPool implements KernelThreadPool {
         }
         return out.error;
       }
-      // Spin only while the pending workers demonstrably run elsewhere: all started, or (briefly)
-      // none needed waking. Otherwise block at once: a worker queued on this core needs it.
-      const spin = t < spinUntil && (this.unstarted === 0 || (!this.wokeSleeper && t - t0 < START_GRACE_MS));
-      if (!this.canBlock || spin) {
+      // Every pending worker is running its chunk (it claimed it): spin a little, then block.
+      if (!this.canBlock || t < spinUntil) {
         // Spin (a browser's main thread cannot block); look at the clock only now and then.
         const seen = Atomics.load(ctl, CTL.DONE);
         for (let s = 0; s < 64 && Atomics.load(ctl, CTL.DONE) === seen; s++);
@@ -346,8 +384,8 @@ class ThreadPool implements KernelThreadPool {
     }
   }
 
-  get isDisposed(): boolean {
-    return this.disposed;
+  get stats(): KernelThreadPoolStats {
+    return { ...this.counters };
   }
 
   /** Resolves once every worker is ready; rejects when one fails to start or on timeout. */

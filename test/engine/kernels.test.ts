@@ -473,7 +473,7 @@ describe('conv2d with transcendental activations (act_v in conv)', () => {
       const out = outView(H * W, N, N + 3, 1);
       const p = params(CONV_PARAMS, {
         in: x.ptr, H, W, C, inStride: C, out: out.ptr, OH: H, OW: W, N, outStride: out.stride, weights: wp, bias: bp,
-        kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, act: ACT[a], alpha: 0, zero,
+        kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, act: ACT[a], alpha: 0, zero, splitBlocks: 0,
       });
       return runSplit('conv2d', p, H * W, out, [5, 13]);
     };
@@ -499,5 +499,31 @@ describe('work ranges', () => {
     const b = params(BINARY_PARAMS, { x: x.ptr, xStride: C, y: x.ptr, yStride: C, out: out.ptr, outStride: C, pixels: 4, C, op: 0, a: 1, b: 1, act: 0, alpha: 0 });
     km.kernel('binary')(b, -3, 90);
     expect(readView(guard).every((v) => v === SENTINEL)).toBe(true);
+  });
+});
+
+describe('threaded build (shared memory)', () => {
+  test('depthwise2d (5x5, mish) and maxpool2d give the same bits as the single-thread build', () => {
+    const H = 9, W = 10, C = 13, k = 5;
+    const input = randomArray(H * W * C, 101, 4), filter = randomArray(k * k * C, 102), bias = randomArray(C, 103);
+    const packed = packDepthwiseWeights(filter, [k, k, C, 1], bias);
+    const results = [false, true].map((threaded) => {
+      const m = createKernelModule({ threaded, bytes: 1 << 22, maxBytes: 1 << 24 });
+      const a = new Arena(m);
+      const put = (d: Float32Array): number => a.allocF32(d);
+      const x = put(input), out = a.alloc(H * W * C * 4), pool = a.alloc(H * W * C * 4);
+      const p = a.alloc(paramBytes(DEPTHWISE_PARAMS));
+      writeParams(m.memory, p, DEPTHWISE_PARAMS, {
+        in: x, H, W, C, inStride: C, out, OH: H, OW: W, outStride: C, weights: put(packed.weights), bias: put(packed.bias),
+        kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 2, padLeft: 2, act: ACT.mish, alpha: 0,
+      });
+      m.kernel('depthwise2d')(p, 0, H);
+      const q = a.alloc(paramBytes(POOL_PARAMS));
+      writeParams(m.memory, q, POOL_PARAMS, { in: out, H, W, C, inStride: C, out: pool, OH: H, OW: W, outStride: C, kh: 5, kw: 5, sh: 1, sw: 1, padTop: 2, padLeft: 2 });
+      m.kernel('maxpool2d')(q, 0, H);
+      return Float32Array.from(new Float32Array(m.memory.buffer, out, 2 * H * W * C));
+    });
+    expect(Buffer.compare(Buffer.from(results[0].buffer), Buffer.from(results[1].buffer))).toBe(0);
+    expect(results[0].every(Number.isFinite)).toBe(true);
   });
 });

@@ -31,8 +31,10 @@ enum {
   ACT_MISH = 8,  /* x * tanh(softplus(x)) */
 };
 
-/* conv2d: units of work = output pixels. Weights packed [ceil(N/8)][kh*kw*C][8] (zero padded),
-   bias [ceil(N/8)*8]. `zero` points at >= C zeros (reads outside the image). */
+/* conv2d: units of work = output pixels, or (splitBlocks = 1) blocks of 8 output channels, all
+   pixels each: layers with few pixels and large weights split better by channels, each thread
+   then streams only its part of the weights. Weights packed [ceil(N/8)][kh*kw*C][8] (zero
+   padded), bias [ceil(N/8)*8]. `zero` points at >= C zeros (reads outside the image). */
 typedef struct {
   int32_t in, H, W, C, inStride;
   int32_t out, OH, OW, N, outStride;
@@ -41,6 +43,7 @@ typedef struct {
   int32_t act;
   float alpha;
   int32_t zero;
+  int32_t splitBlocks;
 } ConvParams;
 
 /* depthwise2d (channel multiplier 1): units = output rows. Weights packed [kh*kw][Cp] and bias

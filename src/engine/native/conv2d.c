@@ -41,6 +41,9 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
   const int kh = P->kh, kw = P->kw, sh = P->sh, sw = P->sw, dh = P->dh, dw = P->dw;
   const int padTop = P->padTop, padLeft = P->padLeft, act = P->act;
   const v128_t alpha = wasm_f32x4_splat(P->alpha);
+  /* Cheap activations (relu, leaky, ...) are applied on the accumulators; the others after. */
+  const int cheap = act_is_cheap(act);
+  const int cheapAct = cheap ? act : ACT_LINEAR;
   const int K = kh * kw * C;
   const int nb = (N + 7) >> 3;
   /* Pixels are C contiguous floats and taps one pixel apart: a kernel row is one run. */
@@ -54,9 +57,17 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
   int MC = (256 * 1024) / ((K + N) * 4);
   MC = MC < 4 * MR ? 4 * MR : MC - MC % MR;
   if ((size_t)K * N * 4 > 1536 * 1024) MC = r1 - r0;
+  int bBegin = 0, bEnd = nb;
+  if (P->splitBlocks) {
+    bBegin = r0;
+    bEnd = r1 < nb ? r1 : nb;
+    r0 = 0;
+    r1 = P->OH * OW;
+  }
+  if (P->splitBlocks && MC < r1) MC = r1;
   for (int mc = r0; mc < r1; mc += MC) {
   const int me = mc + MC < r1 ? mc + MC : r1;
-  for (int b = 0; b < nb; b++) {
+  for (int b = bBegin; b < bEnd; b++) {
     const float* wb = w + (size_t)b * K * 8;
     const v128_t b0 = wasm_v128_load(bias + b * 8), b1 = wasm_v128_load(bias + b * 8 + 4);
     const int nrem = N - b * 8;
@@ -108,7 +119,7 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
       const v128_t r[MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
       for (int i = 0; i < MR && m + i < me; i++) {
         float* o = out + (size_t)(m + i) * outStride + b * 8;
-        const v128_t y0 = act_v(r[i][0], act, alpha), y1 = act_v(r[i][1], act, alpha);
+        const v128_t y0 = act_cheap_v(r[i][0], cheapAct, alpha), y1 = act_cheap_v(r[i][1], cheapAct, alpha);
         if (nrem >= 8) {
           wasm_v128_store(o, y0);
           wasm_v128_store(o + 4, y1);
@@ -121,5 +132,12 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
       }
     }
   }
-}
+  /* Transcendental activations run once over the chunk, still in cache. */
+  if (!cheap)
+    for (int p = mc; p < me; p++) {
+      float* o = out + (size_t)p * outStride + bBegin * 8;
+      const int n = (bEnd * 8 < N ? bEnd * 8 : N) - bBegin * 8;
+      act_run(o, o, n, act, P->alpha);
+    }
+  }
 }

@@ -6,9 +6,11 @@
  * or written past channel C). Weights are packed [kh*kw][Cp] with Cp = C rounded up to 4 (zero
  * padded), so weight and bias loads are always whole vectors.
  *
- * Interior pixels (every tap inside the image) take a fast path without bounds checks, with the
- * taps unrolled for 3x3 and 5x5 and two output pixels sharing each weight load. Edge pixels
- * loop over the rectangle of valid taps (padding contributes zero).
+ * Interior pixels (every tap inside the image) take a fast path without bounds checks: for 3x3
+ * and 5x5 the taps are unrolled and the weights held in registers over a tile of output pixels
+ * (5x5 in three passes of kernel rows, the later ones adding to the stored partial sums, so the
+ * output view must not alias the input). Other sizes and the edge pixels loop over the
+ * rectangle of valid taps (padding contributes zero).
  * Cheap activations are applied on the accumulators; the transcendental ones by act_run on the
  * pixel just written.
  */
@@ -18,7 +20,7 @@
 typedef struct {
   const float* w;     /* packed weights [kh*kw][Cp] */
   const float* bias;  /* [Cp] */
-  int C, Cp, kw;      /* kw: taps per kernel row in the weight layout */
+  int C, Cp, kh, kw;  /* kw: taps per kernel row in the weight layout */
   int rowStep;        /* floats between input rows of consecutive ky (dh * W * inStride) */
   int colStep;        /* floats between input pixels of consecutive kx (dw * inStride) */
   int act;
@@ -58,31 +60,42 @@ VEC_INLINE void dw_pixel(const DwCtx* X, const float* ip, float* o, int ky0, int
    tile's pixels stream past (the tile's input stays in L1 across the channel vectors). */
 #define DW_TILE 8
 
-/* Channel vector c (tail lanes if tail > 0) of the interior pixels [t0, t1). */
+/* Channel vector c (tail lanes if tail > 0) of the interior pixels [t0, t1), kernel rows
+   [KY0, KY1): starts from the bias when KY0 == 0, else from the partial sums already stored
+   (the addition order is the same as in one pass). */
 VEC_INLINE void dw_tile_block(const DwCtx* X, const float* rowBase, int ipStep, float* orow, int outStride, int t0, int t1,
-                              int c, const int tail, const int KH, const int KW) {
-  v128_t w[KH * KW];
-  for (int t = 0; t < KH * KW; t++) w[t] = wasm_v128_load(X->w + (size_t)t * X->Cp + c);
+                              int c, const int tail, const int KY0, const int KY1, const int KW) {
+  v128_t w[(KY1 - KY0) * KW];
+  for (int t = 0; t < (KY1 - KY0) * KW; t++) w[t] = wasm_v128_load(X->w + (size_t)(KY0 * KW + t) * X->Cp + c);
   const v128_t b = wasm_v128_load(X->bias + c);
   const int rowStep = X->rowStep, colStep = X->colStep;
-  const float* ip = rowBase + (ptrdiff_t)t0 * ipStep + c;
+  const float* ip = rowBase + (ptrdiff_t)t0 * ipStep + (ptrdiff_t)KY0 * rowStep + c;
   float* o = orow + (size_t)t0 * outStride + c;
   for (int ox = t0; ox < t1; ox++, ip += ipStep, o += outStride) {
-    v128_t acc = b;
+    v128_t acc = KY0 == 0 ? b : tail ? load_tail(o, tail) : wasm_v128_load(o);
     const float* row = ip;
-    for (int ky = 0; ky < KH; ky++, row += rowStep) {
+    for (int ky = 0; ky < KY1 - KY0; ky++, row += rowStep) {
       const float* p = row;
       for (int kx = 0; kx < KW; kx++, p += colStep) {
         const v128_t v = tail ? load_tail(p, tail) : wasm_v128_load(p);
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(v, w[ky * KW + kx]));
       }
     }
-    acc = act_cheap_v(acc, X->act, X->alpha);
+    if (KY1 == X->kh) acc = act_cheap_v(acc, X->act, X->alpha);
     if (tail)
       store_tail(o, acc, tail);
     else
       wasm_v128_store(o, acc);
   }
+}
+
+/* All channel vectors of the tile for kernel rows [KY0, KY1). */
+VEC_INLINE void dw_tile_rows(const DwCtx* X, const float* rowBase, int ipStep, float* orow, int outStride, int t0, int t1,
+                             const int KY0, const int KY1, const int KW) {
+  const int C = X->C;
+  int c = 0;
+  for (; c + 4 <= C; c += 4) dw_tile_block(X, rowBase, ipStep, orow, outStride, t0, t1, c, 0, KY0, KY1, KW);
+  if (c < C) dw_tile_block(X, rowBase, ipStep, orow, outStride, t0, t1, c, C - c, KY0, KY1, KW);
 }
 
 /* Interior pixels ox in [x0, x1) of one output row, kernel KH x KW known at compile time. */
@@ -91,9 +104,14 @@ VEC_INLINE void dw_interior(const DwCtx* X, const float* rowBase, int ipStep, fl
   const int C = X->C;
   for (int t0 = x0; t0 < x1; t0 += DW_TILE) {
     const int t1 = t0 + DW_TILE < x1 ? t0 + DW_TILE : x1;
-    int c = 0;
-    for (; c + 4 <= C; c += 4) dw_tile_block(X, rowBase, ipStep, orow, outStride, t0, t1, c, 0, KH, KW);
-    if (c < C) dw_tile_block(X, rowBase, ipStep, orow, outStride, t0, t1, c, C - c, KH, KW);
+    if (KH <= 3) {
+      dw_tile_rows(X, rowBase, ipStep, orow, outStride, t0, t1, 0, KH, KW);
+    } else {
+      /* 5x5: kernel rows in passes of two so a pass's weights fit the registers */
+      dw_tile_rows(X, rowBase, ipStep, orow, outStride, t0, t1, 0, 2, KW);
+      dw_tile_rows(X, rowBase, ipStep, orow, outStride, t0, t1, 2, 4, KW);
+      dw_tile_rows(X, rowBase, ipStep, orow, outStride, t0, t1, 4, KH, KW);
+    }
     if (post)
       for (int ox = t0; ox < t1; ox++) {
         float* op = orow + (size_t)ox * outStride;
@@ -135,6 +153,7 @@ __attribute__((export_name("depthwise2d"))) void depthwise2d(const int32_t* para
   X.bias = PTR(const float, P->bias);
   X.C = C;
   X.Cp = (C + 3) & ~3;
+  X.kh = kh;
   X.kw = kw;
   X.rowStep = dh * W * inStride;
   X.colStep = dw * inStride;

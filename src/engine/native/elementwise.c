@@ -82,33 +82,28 @@ __attribute__((export_name("binary"))) void binary(const int32_t* params, int r0
 #undef BIN_AXPBY
 }
 
-/* Ones for an absent scale (read with index mask 0). */
-static const float ONES[4] __attribute__((aligned(16))) = {1.f, 1.f, 1.f, 1.f};
+/* Affine part of unary, a compile-time bit mask: which of scale / shift are present. */
+enum { AFF_SCALE = 1, AFF_SHIFT = 2 };
 
-/* One pixel (channelStep 1): o[c] = act(x[c] * scale[c & smask] + shift[c]) (shift only if bmask). */
-VEC_INLINE void unary_pixel(const float* xp, float* o, int C, const float* scale, int smask, const float* shift, int bmask,
-                            const int affine, const int act, v128_t alpha) {
-  const v128_t zero = wasm_f32x4_splat(0.f);
+VEC_INLINE v128_t affine_v(v128_t v, const float* scale, const float* shift, int c, int tail, const int aff) {
+  if (aff & AFF_SCALE) v = wasm_f32x4_mul(v, tail ? load_tail(scale + c, tail) : wasm_v128_load(scale + c));
+  if (aff & AFF_SHIFT) v = wasm_f32x4_add(v, tail ? load_tail(shift + c, tail) : wasm_v128_load(shift + c));
+  return v;
+}
+
+/* One pixel (channelStep 1): o[c] = act(x[c] * scale[c] + shift[c]). */
+VEC_INLINE void unary_pixel(const float* xp, float* o, int C, const float* scale, const float* shift, const int aff,
+                            const int act, v128_t alpha) {
   int c = 0;
-  for (; c + 4 <= C; c += 4) {
-    v128_t v = wasm_v128_load(xp + c);
-    if (affine) v = wasm_f32x4_add(wasm_f32x4_mul(v, wasm_v128_load(scale + (c & smask))), bmask ? wasm_v128_load(shift + c) : zero);
-    wasm_v128_store(o + c, act_cheap_v(v, act, alpha));
-  }
-  if (c < C) {
-    const int n = C - c;
-    v128_t v = load_tail(xp + c, n);
-    if (affine) v = wasm_f32x4_add(wasm_f32x4_mul(v, load_tail(scale + (c & smask), n)), bmask ? load_tail(shift + c, n) : zero);
-    store_tail(o + c, act_cheap_v(v, act, alpha), n);
-  }
+  for (; c + 4 <= C; c += 4) wasm_v128_store(o + c, act_cheap_v(affine_v(wasm_v128_load(xp + c), scale, shift, c, 0, aff), act, alpha));
+  if (c < C) store_tail(o + c, act_cheap_v(affine_v(load_tail(xp + c, C - c), scale, shift, c, C - c, aff), act, alpha), C - c);
 }
 
 VEC_INLINE void unary_run(const float* x, int xs, float* out, int os, int C, int p0, int p1, const float* scale,
-                          int smask, const float* shift, int bmask, const int affine, const int act, int fullAct,
-                          float alpha_s) {
+                          const float* shift, const int aff, const int act, int fullAct, float alpha_s) {
   const v128_t alpha = wasm_f32x4_splat(alpha_s);
   const int post = !act_is_cheap(fullAct);
-  if (!affine && xs == C && os == C) {
+  if (!aff && xs == C && os == C) {
     const size_t base = (size_t)p0 * C;
     const int n = (p1 - p0) * C;
     if (post) {
@@ -116,17 +111,17 @@ VEC_INLINE void unary_run(const float* x, int xs, float* out, int os, int C, int
     } else if (act == ACT_LINEAR) {
       __builtin_memcpy(out + base, x + base, (size_t)n * sizeof(float));
     } else {
-      unary_pixel(x + base, out + base, n, scale, smask, shift, bmask, 0, act, alpha);
+      unary_pixel(x + base, out + base, n, scale, shift, 0, act, alpha);
     }
     return;
   }
   for (int p = p0; p < p1; p++) {
     float* o = out + (size_t)p * os;
     const float* xp = x + (size_t)p * xs;
-    if (post && !affine) {
+    if (post && !aff) {
       act_run(o, xp, C, fullAct, alpha_s);
     } else {
-      unary_pixel(xp, o, C, scale, smask, shift, bmask, affine, act, alpha);
+      unary_pixel(xp, o, C, scale, shift, aff, act, alpha);
       if (post) act_run(o, o, C, fullAct, alpha_s);
     }
   }
@@ -137,18 +132,16 @@ __attribute__((export_name("unary"))) void unary(const int32_t* params, int r0, 
   const float* x = PTR(const float, P->x);
   float* out = PTR(float, P->out);
   const int xs = P->xStride, os = P->outStride, C = P->C, step = P->channelStep, act = P->act;
-  const float* scale = P->scale ? PTR(const float, P->scale) : ONES;
-  const int smask = P->scale ? -1 : 0;
+  const float* scale = PTR(const float, P->scale);
   const float* shift = PTR(const float, P->shift);
-  const int bmask = P->shift ? -1 : 0;
-  const int affine = P->scale || P->shift;
+  const int aff = (P->scale ? AFF_SCALE : 0) | (P->shift ? AFF_SHIFT : 0);
   const float alpha = P->alpha;
   if (r0 < 0) r0 = 0;
   if (r1 > P->pixels) r1 = P->pixels;
   if (r0 >= r1 || C <= 0) return;
   if (step != 1) {
     /* gathered channels (ShuffleNet's split): lane loads, activation switched per vector */
-    const v128_t alphaV = wasm_f32x4_splat(alpha), zero = wasm_f32x4_splat(0.f);
+    const v128_t alphaV = wasm_f32x4_splat(alpha);
     for (int p = r0; p < r1; p++) {
       const float* xp = x + (size_t)p * xs;
       float* o = out + (size_t)p * os;
@@ -159,25 +152,32 @@ __attribute__((export_name("unary"))) void unary(const int32_t* params, int r0, 
         v = wasm_v128_load32_lane(s + step, v, 1);
         v = wasm_v128_load32_lane(s + 2 * step, v, 2);
         v = wasm_v128_load32_lane(s + 3 * step, v, 3);
-        if (affine) v = wasm_f32x4_add(wasm_f32x4_mul(v, wasm_v128_load(scale + (c & smask))), bmask ? wasm_v128_load(shift + c) : zero);
+        if (aff & AFF_SCALE) v = wasm_f32x4_mul(v, wasm_v128_load(scale + c));
+        if (aff & AFF_SHIFT) v = wasm_f32x4_add(v, wasm_v128_load(shift + c));
         wasm_v128_store(o + c, act_cheap_v(v, act, alphaV));
       }
       for (; c < C; c++) {
         float v = xp[(size_t)c * step];
-        if (affine) v = v * scale[c & smask] + (bmask ? shift[c] : 0.f);
+        if (aff & AFF_SCALE) v *= scale[c];
+        if (aff & AFF_SHIFT) v += shift[c];
         o[c] = act_is_cheap(act) ? act_s(v, act, alpha) : v;
       }
       if (!act_is_cheap(act)) act_run(o, o, C, act, alpha);
     }
     return;
   }
-#define UN_AFF(A) unary_run(x, xs, out, os, C, r0, r1, scale, smask, shift, bmask, 1, A, act, alpha)
-#define UN_PLAIN(A) unary_run(x, xs, out, os, C, r0, r1, scale, smask, shift, bmask, 0, A, act, alpha)
-  if (affine) {
-    ACT_DISPATCH_CHEAP(act, UN_AFF)
-  } else {
-    ACT_DISPATCH_CHEAP(act, UN_PLAIN)
+#define UN_SS(A) unary_run(x, xs, out, os, C, r0, r1, scale, shift, AFF_SCALE | AFF_SHIFT, A, act, alpha)
+#define UN_SC(A) unary_run(x, xs, out, os, C, r0, r1, scale, shift, AFF_SCALE, A, act, alpha)
+#define UN_SH(A) unary_run(x, xs, out, os, C, r0, r1, scale, shift, AFF_SHIFT, A, act, alpha)
+#define UN_PLAIN(A) unary_run(x, xs, out, os, C, r0, r1, scale, shift, 0, A, act, alpha)
+  switch (aff) {
+    case AFF_SCALE | AFF_SHIFT: ACT_DISPATCH_CHEAP(act, UN_SS) break;
+    case AFF_SCALE: ACT_DISPATCH_CHEAP(act, UN_SC) break;
+    case AFF_SHIFT: ACT_DISPATCH_CHEAP(act, UN_SH) break;
+    default: ACT_DISPATCH_CHEAP(act, UN_PLAIN) break;
   }
-#undef UN_AFF
+#undef UN_SS
+#undef UN_SC
+#undef UN_SH
 #undef UN_PLAIN
 }

@@ -2,10 +2,11 @@
  * maxpool2d, PoolParams in common.h; units = output rows.
  *
  * Each output pixel is the channel-wise max over the window taps that fall inside the input:
- * positions in the padding are skipped, so they never win (tf.maxPool, and PyTorch's
- * ZeroPad2d + MaxPool2d only when the planner passes the zero padding as real input). Interior
- * pixels take an unchecked path: 2x2 and 3x3 windows unrolled, larger ones separable (below). A window without any valid
- * tap (impossible for valid configurations) gives -FLT_MAX (-inf on the separable path).
+ * positions in the padding are skipped, so they never win (tf.maxPool; PyTorch's ZeroPad2d +
+ * MaxPool2d, where the zeros can win, needs pad2d first). Interior pixels take an unchecked
+ * path with 2x2 and 3x3 windows unrolled; larger windows are separable (pool_row_sep). A
+ * window without any valid tap (impossible for valid configurations) gives -FLT_MAX (-inf on
+ * the separable path).
  */
 #include "common.h"
 #include "vecio.h"
