@@ -12,7 +12,7 @@ import './layers'; // registers every custom layer for (de)serialisation
 
 // Core
 export { Detector } from './detector';
-export type { Detection, DetectOptions, PostprocessOptions } from './detector';
+export type { Detection, DetectOptions, PostprocessOptions, InferenceEngine, InferenceInfo } from './detector';
 export * from './spec';
 export { ready, setBackend, backendInfo, autoSelectBackend, disposeBackend, defaultThreadCount } from './backend';
 export type { BackendInfo, BackendOptions, AutoSelectOptions, ModuleLoader } from './backend';
@@ -29,9 +29,11 @@ export type { PreprocessResult, ImageInput } from './decode/preprocess';
 export { generateAnchors, gridAnchors, anchorCount } from './decode/anchors';
 export type { AnchorGridOptions } from './decode/anchors';
 
-// Fast inference (BN folded, fused convs) and ONNX export
+// Fast inference (BN folded, fused convs; our wasm kernels) and ONNX export
 export { compileInference, enableFastInference, disposeFastInference, registerInferenceOp, unregisterInferenceOp } from './infer';
 export type { CompileOptions, CompiledInference, InferenceOpFn } from './infer';
+export { compileWasmInference, UnsupportedGraphError, wasmSimdSupported, wasmThreadsSupported, defaultKernelThreads } from './engine';
+export type { WasmCompiledInference, WasmInferenceOptions, KernelThreadPoolStats } from './engine';
 export { exportOnnx, ONNX_OPSET } from './export/onnx';
 export type { ExportOnnxOptions } from './export/onnx';
 

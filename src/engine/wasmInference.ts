@@ -16,7 +16,7 @@ import { Arena, createKernelModule, KernelFn, KernelModule, packConvWeights, pac
 import { writeParams } from './kernelParams';
 import { planBufferOffsets } from './memoryPlan';
 import { InferencePlan, planInference, View } from './planInference';
-import type { KernelThreadPool } from './threadPool';
+import type { KernelThreadPool, KernelThreadPoolStats } from './threadPool';
 
 /** Options of {@link compileWasmInference}. */
 export interface WasmInferenceOptions extends BuildGraphOptions, OptimizeOptions {
@@ -38,6 +38,8 @@ export interface WasmCompiledInference extends CompiledInference {
   readonly threads: number;
   /** Bytes of wasm memory the network uses (weights + activations + parameter blocks). */
   readonly memoryBytes: number;
+  /** What the worker threads did so far (null when single-threaded). */
+  readonly threadStats: Readonly<KernelThreadPoolStats> | null;
   /** Resolves when every worker thread can take work (before that, calls use fewer threads). */
   ready(): Promise<void>;
   /** Per-step wall times of one run (ms), for profiling. */
@@ -157,6 +159,9 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
     graph,
     plan,
     threads: pool ? threads : 1,
+    get threadStats() {
+      return pool ? { ...pool.stats } : null;
+    },
     get memoryBytes() {
       return arena.used;
     },

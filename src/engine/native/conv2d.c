@@ -71,7 +71,13 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
     const float* wb = w + (size_t)b * K * 8;
     const v128_t b0 = wasm_v128_load(bias + b * 8), b1 = wasm_v128_load(bias + b * 8 + 4);
     const int nrem = N - b * 8;
-    for (int m = mc; m < me; m += MR) {
+    /* Output coordinates of pixel m, advanced incrementally (no division per tile). */
+    int ty = mc / OW, tx = mc - (mc / OW) * OW;
+    for (int m = mc; m < me; m += MR, tx += MR) {
+      while (tx >= OW) {
+        tx -= OW;
+        ty++;
+      }
       v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
       const float* wp = wb;
       if (pointwise) {
@@ -83,10 +89,17 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
         ACCUMULATE(p0, p1, p2, p3, C)
       } else {
         int oy[MR], ox[MR];
-        for (int i = 0; i < MR; i++) {
-          int p = m + i < me ? m + i : me - 1;
-          oy[i] = p / OW;
-          ox[i] = p - oy[i] * OW;
+        if (tx + MR <= OW && m + MR <= me) {
+          for (int i = 0; i < MR; i++) {
+            oy[i] = ty;
+            ox[i] = tx + i;
+          }
+        } else {
+          for (int i = 0; i < MR; i++) {
+            int p = m + i < me ? m + i : me - 1;
+            oy[i] = p / OW;
+            ox[i] = p - oy[i] * OW;
+          }
         }
         const int ix0 = ox[0] * sw - padLeft;
         const int rowTile = oy[0] == oy[MR - 1] && ox[MR - 1] - ox[0] == MR - 1;

@@ -1,0 +1,8 @@
+/** yolo-tfjs's own WebAssembly SIMD inference engine (see wasmInference.ts). */
+export { compileWasmInference } from './wasmInference';
+export type { WasmCompiledInference, WasmInferenceOptions } from './wasmInference';
+export { UnsupportedGraphError, planInference } from './planInference';
+export type { InferencePlan, PlanStep, View } from './planInference';
+export { wasmSimdSupported, wasmThreadsSupported } from './kernelModule';
+export { defaultKernelThreads } from './threadPool';
+export type { KernelThreadPoolStats } from './threadPool';
