@@ -24,6 +24,27 @@ export const MODEL_SOURCE_OPTIONS: OptionDef[] = [
   { name: 'size', type: 'number', description: 'network input size override' },
 ];
 
+/** `--engine`: which code runs inference (see `Detector.engine`), or `layers` for model.predict. */
+export const ENGINE_OPTION: OptionDef = {
+  name: 'engine',
+  type: 'string',
+  description: 'inference engine: auto (default) | wasm-kernels | tfjs | layers',
+};
+
+const ENGINES = ['auto', 'wasm-kernels', 'tfjs', 'layers'];
+
+/** Apply `--engine` to a detector; returns a one-line description of what will run. */
+export function applyEngineOption(detector: Detector, engine: unknown): string {
+  if (engine !== undefined) {
+    const e = String(engine);
+    if (!ENGINES.includes(e)) throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}, got '${e}'`);
+    if (e === 'layers') detector.fastInference = false;
+    else detector.engine = e as Detector['engine'];
+  }
+  const info = detector.inferenceInfo();
+  return `${info.engine}${info.engine === 'wasm-kernels' ? ` (${info.threads} thread${info.threads > 1 ? 's' : ''})` : ''}`;
+}
+
 /** `ResolveOptions` from options parsed with {@link MODEL_SOURCE_OPTIONS}. */
 export function resolveOptionsFrom(o: ParsedArgs['options']): ResolveOptions {
   return {

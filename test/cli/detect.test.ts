@@ -61,6 +61,35 @@ describeFixtures('darknet/weights/yolo-fastest-1.1.weights', 'yolo-tfjs detect /
     });
   });
 
+  test('--engine: the wasm kernels, tfjs ops and the LayersModel give the same boxes; bench reports the engine', async () => {
+    const runs: Record<string, { engine: { engine: string }; results: { detections: { classId: number; score: number; box: number[] }[] }[] }> = {};
+    for (const e of ['wasm-kernels', 'tfjs', 'layers']) {
+      const r = await capture(['detect', dog, '-m', cfg, '-w', weights, '--json', '--engine', e]);
+      expect(r.code).toBe(0);
+      runs[e] = JSON.parse(r.out);
+    }
+    expect(runs['wasm-kernels'].engine.engine).toBe('wasm-kernels');
+    expect(runs.tfjs.engine.engine).toBe('tfjs-graph');
+    expect(runs.layers.engine.engine).toBe('layers');
+    const a = runs['wasm-kernels'].results[0].detections;
+    expect(a.length).toBe(8);
+    for (const other of [runs.tfjs, runs.layers]) {
+      const b = other.results[0].detections;
+      expect(b.length).toBe(a.length);
+      b.forEach((d, i) => {
+        expect(d.classId).toBe(a[i].classId);
+        expect(Math.abs(d.score - a[i].score)).toBeLessThan(1e-4);
+        d.box.forEach((v, k) => expect(Math.abs(v - a[i].box[k])).toBeLessThan(1e-2));
+      });
+    }
+    const bench = await capture(['bench', '-m', cfg, '-w', weights, '--runs', '2', '--warmup', '1', '--json']);
+    expect(bench.code).toBe(0);
+    const j = JSON.parse(bench.out);
+    expect(j.engine.engine).toBe('wasm-kernels');
+    expect(j.medianMs).toBeGreaterThan(0);
+    await expect(capture(['detect', dog, '-m', cfg, '-w', weights, '--engine', 'gpu'])).rejects.toThrow(/--engine must be one of auto, wasm-kernels, tfjs, layers, got 'gpu'/);
+  });
+
   test('usage errors are errors that name the problem', async () => {
     await expect(capture(['detect'])).rejects.toThrow(/at least one image/);
     await expect(capture(['detect', dog, '--model', cfg])).rejects.toThrow(/--weights/);

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OptionDef, parseArgs, usage } from '../args';
-import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
 import { ready, setBackend, backendInfo } from '../../backend';
 
 export const benchOptions: OptionDef[] = [
@@ -16,6 +16,7 @@ export const benchOptions: OptionDef[] = [
   { name: 'batch', type: 'number', description: 'batch size', default: 1 },
   { name: 'backend', type: 'string', description: 'tfjs backend' },
   { name: 'threads', type: 'number', description: 'wasm threads (default: all cores)' },
+  ENGINE_OPTION,
   { name: 'json', type: 'boolean', description: 'print JSON' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ];
@@ -29,6 +30,13 @@ export async function run(argv: string[]): Promise<number> {
   if (o.backend || o.threads) await setBackend(String(o.backend ?? 'wasm'), { threads: o.threads as number | undefined });
   else await ready();
   const detector = await resolveModel(o.model as string, resolveOptionsFrom(o));
+  let engine: string;
+  try {
+    engine = applyEngineOption(detector, o.engine);
+  } catch (e) {
+    detector.dispose();
+    throw e;
+  }
   const [h, w] = detector.spec.input.size;
   const x = tf.randomUniform([o.batch as number, h, w, 3]) as tf.Tensor4D;
   const once = async () => {
@@ -50,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
       input: [h, w],
       batch: o.batch,
       backend: backendInfo(),
+      engine: detector.inferenceInfo(),
       firstMs: first,
       medianMs: median,
       minMs: times[0],
@@ -59,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     if (o.json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(
-        `${result.model} ${h}x${w} batch ${o.batch} on ${result.backend.name}${result.backend.threads ? ` (${result.backend.threads} threads)` : ''}: ` +
+        `${result.model} ${h}x${w} batch ${o.batch}, engine ${engine}, tfjs backend ${result.backend.name}: ` +
           `first ${first.toFixed(1)} ms, median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)} ms, ${result.fps.toFixed(1)} FPS`,
       );
     }

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
 import { drawDetections } from '../../draw/drawDetections';
 import { Detection } from '../../decode/nms';
 import { ready, setBackend, backendInfo } from '../../backend';
@@ -23,6 +23,7 @@ export const detectOptions: OptionDef[] = [
   { name: 'json', type: 'boolean', description: 'print JSON instead of a table' },
   { name: 'backend', type: 'string', description: 'tfjs backend: wasm | cpu | tensorflow | ...' },
   { name: 'threads', type: 'number', description: 'wasm threads (default: all cores)' },
+  ENGINE_OPTION,
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ];
 
@@ -40,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   else await ready();
   const detector = await resolveModel(o.model as string, resolveOptionsFrom(o));
   try {
+    const engine = applyEngineOption(detector, o.engine);
     const results: { image: string; detections: Detection[]; ms: number }[] = [];
     for (const img of images) {
       const t0 = Date.now();
@@ -65,10 +67,10 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
     if (o.json) {
-      console.log(JSON.stringify({ model: detector.spec.name, backend: backendInfo(), results }, null, 2));
+      console.log(JSON.stringify({ model: detector.spec.name, backend: backendInfo(), engine: detector.inferenceInfo(), results }, null, 2));
     } else {
       const info = backendInfo();
-      console.error(`model ${detector.spec.name}, backend ${info.name}${info.threads ? ` (${info.threads} threads)` : ''}`);
+      console.error(`model ${detector.spec.name}, engine ${engine}, tfjs backend ${info.name}${info.threads ? ` (${info.threads} threads)` : ''}`);
       for (const r of results) printTable(r.image, r.detections, r.ms);
     }
     return 0;

@@ -103,18 +103,26 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
         }
         const int ix0 = ox[0] * sw - padLeft;
         const int rowTile = oy[0] == oy[MR - 1] && ox[MR - 1] - ox[0] == MR - 1;
-        if (rowTile && contiguous && ix0 >= 0 && ox[MR - 1] * sw - padLeft + kw - 1 < W) {
-          /* MR neighbours in one output row, every tap inside the row: for each kernel row the
-             kw*C inputs of a pixel are contiguous, and the MR pixels are sw*C apart. */
-          const int ps = sw * C;
+        if (rowTile && dw == 1 && ix0 >= 0 && ox[MR - 1] * sw - padLeft + kw - 1 < W) {
+          /* MR neighbours in one output row, every tap inside the row (no bounds checks): the MR
+             input pixels of a tap are sw pixels apart, and with a compact input (stride C) a
+             whole kernel row of a pixel (kw*C floats) is one contiguous run. */
+          const int ps = sw * inStride;
           for (int ky = 0; ky < kh; ky++) {
             const int iy = oy[0] * sh - padTop + ky * dh;
             if (iy < 0 || iy >= H) {
               wp += kwC * 8;
               continue;
             }
-            const float* p0 = in + ((size_t)iy * W + ix0) * C;
-            ACCUMULATE(p0, p0 + ps, p0 + 2 * ps, p0 + 3 * ps, kwC)
+            const float* p0 = in + ((size_t)iy * W + ix0) * inStride;
+            if (contiguous) {
+              ACCUMULATE(p0, p0 + ps, p0 + 2 * ps, p0 + 3 * ps, kwC)
+            } else {
+              for (int kx = 0; kx < kw; kx++) {
+                const float* q = p0 + kx * inStride;
+                ACCUMULATE(q, q + ps, q + 2 * ps, q + 3 * ps, C)
+              }
+            }
           }
         } else {
           for (int ky = 0; ky < kh; ky++) {
