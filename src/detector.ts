@@ -13,7 +13,8 @@ import { disposeLayersModel } from './models/disposeLayersModel';
 import { compileInference, CompiledInference } from './infer/compileInference';
 import { compileWasmInference } from './engine/wasmInference';
 import { UnsupportedGraphError } from './engine/planInference';
-import { wasmSimdSupported } from './engine/kernelModule';
+import { wasmSimdSupported, wasmThreadsSupported } from './engine/kernelModule';
+import { isNode } from './backend/backendOptions';
 
 /**
  * Which code runs `predict`:
@@ -140,9 +141,14 @@ export class Detector {
       if (!wasmSimdSupported()) this.fallbackReason = 'this JavaScript engine has no WebAssembly SIMD';
       else {
         try {
+          // Node: as many threads as the wasm backend was given (all cores, YOLO_TFJS_THREADS,
+          // setBackend's option); browsers: all cores (tfjs-wasm reports fewer there).
           const info = backendInfo();
-          const threads = this.engineThreads ?? (info.name === 'wasm' ? info.threads : undefined);
+          const threads = this.engineThreads ?? (isNode() && info.name === 'wasm' ? info.threads : undefined);
           const c = compileWasmInference(this.model, { threads });
+          if ((threads === undefined || threads > 1) && c.threads === 1 && !wasmThreadsSupported()) {
+            this.fallbackReason = 'one thread: no shared wasm memory here (browsers need a cross-origin isolated page: COOP/COEP headers)';
+          }
           return { c, engine: 'wasm-kernels', threads: c.threads };
         } catch (e) {
           if (!(e instanceof UnsupportedGraphError)) throw e;
@@ -155,6 +161,16 @@ export class Detector {
       }
     }
     return { c: compileInference(this.model), engine: 'tfjs-graph', threads: 1 };
+  }
+
+  /**
+   * Resolves when the engine's worker threads are running (the first calls after compiling may
+   * use fewer threads). Compiles the fast path if it was not yet.
+   */
+  async engineReady(): Promise<void> {
+    this.compiledRun();
+    const c = this.compiled?.c as { ready?: () => Promise<void> } | undefined;
+    if (c && typeof c.ready === 'function') await c.ready();
   }
 
   /** Which engine runs `predict` (compiles the fast path if it was not yet). */

@@ -2,7 +2,9 @@
  * Loading the wasm kernels (src/engine/native, built by scripts/build-kernels.js) and a bump
  * allocator over their memory. Works the same in Node and browsers (WebAssembly + base64 only).
  */
-import { KERNELS_SIMD, KERNELS_SIMD_THREADS } from './kernelsWasm';
+import { KERNELS_RELAXED_SIMD, KERNELS_RELAXED_SIMD_THREADS, KERNELS_SIMD, KERNELS_SIMD_THREADS } from './kernelsWasm';
+import { isNode, processEnv } from '../backend/backendOptions';
+import { nodeRequire } from '../backend/nodeRequire';
 
 /** A kernel: `(paramsPtr, r0, r1)`, work units [r0, r1). */
 export type KernelFn = (params: number, r0: number, r1: number) => void;
@@ -14,6 +16,8 @@ export type KernelName = 'conv2d' | 'depthwise2d' | 'maxpool2d' | 'binary' | 'un
 export interface KernelModule {
   readonly memory: WebAssembly.Memory;
   readonly threaded: boolean;
+  /** Built with relaxed SIMD (fused multiply-add). */
+  readonly relaxed: boolean;
   /** The compiled module (worker threads instantiate it again on the same shared memory). */
   readonly module: WebAssembly.Module;
   readonly instance: WebAssembly.Instance;
@@ -23,7 +27,7 @@ export interface KernelModule {
 }
 
 const WASM_PAGE = 65536;
-const compiled = new Map<boolean, WebAssembly.Module>();
+const compiled = new Map<string, WebAssembly.Module>();
 
 function decodeBase64(b64: string): Uint8Array {
   const B = (globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } }).Buffer;
@@ -45,6 +49,43 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
+// (module (func (result v128) v128.const 0 v128.const 0 v128.const 0 f32x4.relaxed_madd))
+const RELAXED_PROBE = '0061736d010000000105016000017b030201000a3d013b00fd0c' + '00'.repeat(16) + 'fd0c' + '00'.repeat(16) + 'fd0c' + '00'.repeat(16) + 'fd85020b';
+let relaxedState: boolean | undefined;
+
+function validateRelaxed(): boolean {
+  try {
+    const hex = RELAXED_PROBE;
+    const bytes = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when relaxed SIMD (fused multiply-add) can be used: the JS engine validates it (Chrome
+ * >= 114, Firefox >= 120, Node >= 22). In Node 20 V8 has it behind
+ * `--experimental-wasm-relaxed-simd`; yolo-tfjs turns that flag on (it only adds wasm opcodes)
+ * unless `YOLO_TFJS_RELAXED_SIMD=0`, which also keeps the plain SIMD kernels everywhere.
+ */
+export function wasmRelaxedSimdSupported(): boolean {
+  if (relaxedState !== undefined) return relaxedState;
+  const env = processEnv();
+  if (env?.YOLO_TFJS_RELAXED_SIMD === '0') return (relaxedState = false);
+  let ok = validateRelaxed();
+  if (!ok && isNode()) {
+    try {
+      (nodeRequire('v8') as { setFlagsFromString(f: string): void }).setFlagsFromString('--experimental-wasm-relaxed-simd');
+      ok = validateRelaxed();
+    } catch {
+      ok = false;
+    }
+  }
+  return (relaxedState = ok);
+}
+
 /** True when shared wasm memory is available (Node; browsers only when cross-origin isolated). */
 export function wasmThreadsSupported(): boolean {
   try {
@@ -57,12 +98,15 @@ export function wasmThreadsSupported(): boolean {
 }
 
 /** The compiled kernel module (compiled once per variant). */
-export function kernelWasmModule(threaded: boolean): WebAssembly.Module {
-  let m = compiled.get(threaded);
+export function kernelWasmModule(threaded: boolean, relaxed = false): WebAssembly.Module {
+  const key = `${threaded}/${relaxed}`;
+  let m = compiled.get(key);
   if (!m) {
     if (!wasmSimdSupported()) throw new Error('yolo-tfjs kernels: this JavaScript engine has no WebAssembly SIMD128');
-    m = new WebAssembly.Module(decodeBase64(threaded ? KERNELS_SIMD_THREADS : KERNELS_SIMD) as BufferSource);
-    compiled.set(threaded, m);
+    if (relaxed && !wasmRelaxedSimdSupported()) throw new Error('yolo-tfjs kernels: this JavaScript engine has no WebAssembly relaxed SIMD');
+    const b64 = relaxed ? (threaded ? KERNELS_RELAXED_SIMD_THREADS : KERNELS_RELAXED_SIMD) : threaded ? KERNELS_SIMD_THREADS : KERNELS_SIMD;
+    m = new WebAssembly.Module(decodeBase64(b64) as BufferSource);
+    compiled.set(key, m);
   }
   return m;
 }
@@ -74,11 +118,13 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
 
 /**
  * A fresh kernel module with `bytes` of memory (rounded up to pages). Threaded modules get a
- * shared memory whose maximum is fixed at `maxBytes` (default 2 GiB).
+ * shared memory whose maximum is fixed at `maxBytes` (default 2 GiB). `relaxed` (default: when
+ * supported, see {@link wasmRelaxedSimdSupported}) picks the fused multiply-add build.
  */
-export function createKernelModule(opts: { threaded?: boolean; bytes?: number; maxBytes?: number } = {}): KernelModule {
+export function createKernelModule(opts: { threaded?: boolean; relaxed?: boolean; bytes?: number; maxBytes?: number } = {}): KernelModule {
   const threaded = !!opts.threaded;
-  const module = kernelWasmModule(threaded);
+  const relaxed = opts.relaxed ?? wasmRelaxedSimdSupported();
+  const module = kernelWasmModule(threaded, relaxed);
   const initial = Math.max(32, Math.ceil((opts.bytes ?? 16 * WASM_PAGE * 16) / WASM_PAGE));
   const maximum = Math.ceil((opts.maxBytes ?? 2 ** 31) / WASM_PAGE);
   const memory = new WebAssembly.Memory({ initial, maximum, ...(threaded ? { shared: true } : {}) } as WebAssembly.MemoryDescriptor);
@@ -88,6 +134,7 @@ export function createKernelModule(opts: { threaded?: boolean; bytes?: number; m
   return {
     memory,
     threaded,
+    relaxed,
     module,
     instance,
     heapBase,

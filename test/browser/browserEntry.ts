@@ -2,16 +2,18 @@
  * The browser side of test/browser/browserEngine.test.ts: bundled by esbuild for the browser
  * platform and loaded by browserPage.html. It imports the library from src/index.ts (the public
  * API, as an application would), builds the deterministic case of browserCase.ts and, when the
- * test calls `window.__yoloRun()`, runs `predict` on every path (our wasm kernels on 1 and 2
- * threads, tfjs ops on the cpu and wasm backends, `auto`) and `detect` on an image drawn on a
- * canvas, and returns everything as plain data. Every step records its error instead of
- * throwing, so the test can say precisely what failed in the browser.
+ * test calls `window.__yoloRun({ isolated })`, runs `predict` on every path (our wasm kernels on
+ * 1 and 2 threads, tfjs ops on the cpu and wasm backends, `auto`) and `detect` on an image drawn
+ * on a canvas, and returns everything as plain data. On a page that is not cross-origin
+ * isolated it runs only the checks that apply there (2 threads asked -> 1 thread). Every step
+ * records its error instead of throwing, so the test can say precisely what failed in the
+ * browser.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { backendInfo, setBackend, wasmSimdSupported, wasmThreadsSupported, yoloFastestV2 } from '../../src/index';
 import type { BackendInfo, Detection, Detector, InferenceInfo, KernelThreadPoolStats, WasmCompiledInference } from '../../src/index';
-import { CASE_DETECT, CASE_IMAGE, CASE_MODEL, caseInput, RawOutput, readOutputs, seedWeights } from './browserCase';
+import { CASE_DETECT, CASE_IMAGE, CASE_MODEL, caseInput, maxOutputError, RawOutput, readOutputs, seedWeights } from './browserCase';
 
 /** One `predict` path as seen in the page. */
 export interface BrowserRun {
@@ -30,7 +32,7 @@ export interface BrowserRun {
   error?: string;
 }
 
-/** What `window.__yoloRun()` returns. */
+/** What `window.__yoloRun(opts)` returns. */
 export interface BrowserReport {
   env: {
     userAgent: string;
@@ -41,6 +43,11 @@ export interface BrowserReport {
     wasmThreads: boolean;
   };
   runs: BrowserRun[];
+  /**
+   * The real YOLO-FastestV2 input size (352): predict times on 1 and 2 kernel threads, and the
+   * largest difference between the two outputs (the split must not change the numbers).
+   */
+  timing352?: { ms1: number[]; ms2: number[]; maxDiff12: number; threadStats: KernelThreadPoolStats | null; error?: string };
   /** backendInfo() after setBackend('wasm', { threads: 2 }). */
   wasmBackend?: BackendInfo;
   detect: {
@@ -57,7 +64,7 @@ export interface BrowserReport {
   totalMs: number;
 }
 
-const TIMED_RUNS = 5;
+const TIMED_RUNS = 7;
 
 function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}${e.stack ? `\n${e.stack.split('\n').slice(1, 6).join('\n')}` : ''}` : String(e);
@@ -137,7 +144,49 @@ function drawImage(): { canvas: HTMLCanvasElement; image: ImageData } {
   return { canvas, image: ctx.getImageData(0, 0, width, height) };
 }
 
-async function run(): Promise<BrowserReport> {
+/** 1 vs 2 kernel threads at YOLO-FastestV2's own input size, on the cpu backend. */
+async function timing352(): Promise<BrowserReport['timing352']> {
+  const out = { ms1: [] as number[], ms2: [] as number[], maxDiff12: NaN, threadStats: null as KernelThreadPoolStats | null };
+  await setBackend('cpu');
+  const det = yoloFastestV2({ ...CASE_MODEL, inputSize: 352 });
+  const x = tf.tidy(() => tf.image.resizeBilinear(caseInput(), [352, 352]) as tf.Tensor4D);
+  try {
+    seedWeights(det.model);
+    det.engine = 'wasm-kernels';
+    const results: RawOutput[][] = [];
+    for (const threads of [1, 2]) {
+      det.engineThreads = threads;
+      const r: BrowserRun = { name: `352 ${threads}`, backend: 'cpu' };
+      predictOnce(det, x);
+      await compiledOf(det)?.ready();
+      results.push(predictOnce(det, x));
+      await timed(det, x, r);
+      if (threads === 1) out.ms1 = r.ms!;
+      else {
+        out.ms2 = r.ms!;
+        out.threadStats = compiledOf(det)?.threadStats ?? null;
+      }
+    }
+    out.maxDiff12 = maxOutputError(results[0], results[1]);
+    return out;
+  } catch (e) {
+    return { ...out, error: errorText(e) };
+  } finally {
+    x.dispose();
+    det.dispose();
+  }
+}
+
+/** What the test asks the page to run. */
+export interface BrowserRunOptions {
+  /**
+   * The page is served cross-origin isolated: run everything (1 and 2 threads, tfjs on cpu and
+   * wasm, detect, timings). Otherwise only the checks of a plain page (threads fall back to 1).
+   */
+  isolated: boolean;
+}
+
+async function run(opts: BrowserRunOptions): Promise<BrowserReport> {
   const t0 = performance.now();
   const report: BrowserReport = {
     env: {
@@ -160,46 +209,52 @@ async function run(): Promise<BrowserReport> {
   seedWeights(det.model);
   const x = caseInput();
 
-  report.runs.push(
-    await predictRun('wasm-kernels 1 thread (cpu backend)', det, x, () => {
-      det.engine = 'wasm-kernels';
-      det.engineThreads = 1;
-    }),
-  );
-  report.runs.push(
-    await predictRun(
-      'wasm-kernels 2 threads (cpu backend)',
-      det,
-      x,
-      () => {
+  if (!opts.isolated) {
+    // A plain page (no COOP/COEP): no shared memory, so 2 threads asked must run on 1.
+    report.runs.push(
+      await predictRun('wasm-kernels 2 threads asked, not isolated (cpu backend)', det, x, () => {
         det.engine = 'wasm-kernels';
         det.engineThreads = 2;
-      },
-      async (r) => {
-        const c = compiledOf(det);
-        if (!c) throw new Error('no compiled wasm-kernel function in the detector');
-        const w0 = performance.now();
-        await Promise.race([
-          c.ready(),
-          new Promise((_, rej) => setTimeout(() => rej(new Error(`kernel workers not ready after 10 s (stats ${JSON.stringify(c.threadStats)})`)), 10000)),
-        ]);
-        r.workersReadyMs = performance.now() - w0;
-        // Now with the workers: these are the outputs compared with Node.
-        r.outputs = predictOnce(det, x);
-        r.threadStats = c.threadStats;
-      },
-    ),
-  );
-  const two = report.runs[1];
-  if (!two.error) {
-    const c = compiledOf(det);
-    two.threadStats = c ? c.threadStats : null;
+      }),
+    );
+  } else {
+    report.runs.push(
+      await predictRun('wasm-kernels 1 thread (cpu backend)', det, x, () => {
+        det.engine = 'wasm-kernels';
+        det.engineThreads = 1;
+      }),
+    );
+    report.runs.push(
+      await predictRun(
+        'wasm-kernels 2 threads (cpu backend)',
+        det,
+        x,
+        () => {
+          det.engine = 'wasm-kernels';
+          det.engineThreads = 2;
+        },
+        async (r) => {
+          const c = compiledOf(det);
+          if (!c) throw new Error('no compiled wasm-kernel function in the detector');
+          const w0 = performance.now();
+          await Promise.race([
+            c.ready(),
+            new Promise((_, rej) => setTimeout(() => rej(new Error(`kernel workers not ready after 10 s (stats ${JSON.stringify(c.threadStats)})`)), 10000)),
+          ]);
+          r.workersReadyMs = performance.now() - w0;
+          // Now with the workers: these are the outputs compared with Node.
+          r.outputs = predictOnce(det, x);
+        },
+      ),
+    );
+    const two = report.runs[1];
+    if (!two.error) two.threadStats = compiledOf(det)?.threadStats ?? null;
+    report.runs.push(
+      await predictRun('tfjs ops (cpu backend)', det, x, () => {
+        det.engine = 'tfjs';
+      }),
+    );
   }
-  report.runs.push(
-    await predictRun('tfjs ops (cpu backend)', det, x, () => {
-      det.engine = 'tfjs';
-    }),
-  );
 
   let wasmOk = false;
   try {
@@ -211,11 +266,13 @@ async function run(): Promise<BrowserReport> {
   }
   if (wasmOk) {
     // Tensors made on cpu move to wasm on first use.
-    report.runs.push(
-      await predictRun('tfjs ops (wasm backend)', det, x, () => {
-        det.engine = 'tfjs';
-      }),
-    );
+    if (opts.isolated) {
+      report.runs.push(
+        await predictRun('tfjs ops (wasm backend)', det, x, () => {
+          det.engine = 'tfjs';
+        }),
+      );
+    }
     report.runs.push(
       await predictRun('auto (wasm backend)', det, x, () => {
         det.engine = 'auto';
@@ -224,26 +281,29 @@ async function run(): Promise<BrowserReport> {
     );
   }
 
-  try {
-    const { canvas, image } = drawImage();
-    report.detect.rgba = Array.from(image.data);
-    report.detect.backend = tf.getBackend();
-    const fromImageData = await det.detect(image, CASE_DETECT);
-    report.detect.isArray = Array.isArray(fromImageData);
-    report.detect.fromImageData = fromImageData;
-    report.detect.info = det.inferenceInfo();
-    const before = tf.memory().numTensors;
-    report.detect.fromCanvas = await det.detect(canvas, CASE_DETECT);
-    await det.detect(image, CASE_DETECT);
-    report.detect.tensors = [before, tf.memory().numTensors];
-  } catch (e) {
-    report.detect.error = errorText(e);
+  if (opts.isolated) {
+    try {
+      const { canvas, image } = drawImage();
+      report.detect.rgba = Array.from(image.data);
+      report.detect.backend = tf.getBackend();
+      const fromImageData = await det.detect(image, CASE_DETECT);
+      report.detect.isArray = Array.isArray(fromImageData);
+      report.detect.fromImageData = fromImageData;
+      report.detect.info = det.inferenceInfo();
+      const before = tf.memory().numTensors;
+      report.detect.fromCanvas = await det.detect(canvas, CASE_DETECT);
+      await det.detect(image, CASE_DETECT);
+      report.detect.tensors = [before, tf.memory().numTensors];
+    } catch (e) {
+      report.detect.error = errorText(e);
+    }
   }
 
   x.dispose();
   det.dispose();
+  if (opts.isolated) report.timing352 = await timing352();
   report.totalMs = performance.now() - t0;
   return report;
 }
 
-(globalThis as { __yoloRun?: () => Promise<BrowserReport> }).__yoloRun = run;
+(globalThis as { __yoloRun?: (opts: BrowserRunOptions) => Promise<BrowserReport> }).__yoloRun = run;

@@ -83,6 +83,8 @@ export function bundleForBrowser(entry: string): string {
 export interface Route {
   body: string | Buffer | (() => Buffer);
   type: string;
+  /** Send the cross-origin isolation headers (default true; false for a plain page). */
+  isolated?: boolean;
 }
 
 /** A running server; `close` stops it. */
@@ -101,7 +103,7 @@ export const ISOLATION_HEADERS = {
   'Cache-Control': 'no-store',
 } as const;
 
-/** Serves `routes` on 127.0.0.1 at a random port, every response cross-origin isolated. */
+/** Serves `routes` on 127.0.0.1 at a random port, cross-origin isolated unless a route says not. */
 export function serve(routes: Record<string, Route>): Promise<TestServer> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
@@ -115,7 +117,7 @@ export function serve(routes: Record<string, Route>): Promise<TestServer> {
     }
     requests.push(`${p} 200`);
     const body = typeof route.body === 'function' ? route.body() : route.body;
-    res.writeHead(200, { ...ISOLATION_HEADERS, 'Content-Type': route.type });
+    res.writeHead(200, { ...(route.isolated === false ? { 'Cache-Control': 'no-store' } : ISOLATION_HEADERS), 'Content-Type': route.type });
     res.end(body);
   });
   return new Promise((resolve, reject) => {
@@ -145,39 +147,57 @@ export function tfjsWasmRoutes(): Record<string, Route> {
   return out;
 }
 
+/** A page to open and the function to await in it. */
+export interface PageCall {
+  /** Path on the server (e.g. `/`). */
+  path: string;
+  /** Name of a global async function the page defines. */
+  fn: string;
+  /** Its (JSON-serialisable) argument. */
+  arg: unknown;
+}
+
 /** What a page did: its result plus the console lines and uncaught errors it produced. */
 export interface PageRun<T> {
   result: T;
   console: string[];
   pageErrors: string[];
-  launchMs: number;
 }
 
 /**
- * Opens `url` in headless Chromium, waits until `globalThis[fnName]` exists, awaits
- * `globalThis[fnName]()` in the page and returns its (JSON-serialisable) result.
+ * Launches headless Chromium once and, for each call in turn, opens `baseUrl + path` in a new
+ * page, waits until `globalThis[fn]` exists and awaits `globalThis[fn](arg)` there. Returns the
+ * (JSON-serialisable) results and how long the launch took.
  */
-export async function runInChromium<T>(url: string, fnName: string, timeoutMs: number): Promise<PageRun<T>> {
+export async function runInChromium<T>(baseUrl: string, calls: PageCall[], timeoutMs: number): Promise<{ pages: PageRun<T>[]; launchMs: number }> {
   const pw = loadPlaywright();
   if (!pw) throw new Error('playwright-core is not installed');
   const t0 = Date.now();
   const browser = await pw.chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: timeoutMs });
   const launchMs = Date.now() - t0;
-  const consoleLines: string[] = [];
-  const pageErrors: string[] = [];
+  const pages: PageRun<T>[] = [];
   try {
-    const page = await browser.newPage();
-    page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => pageErrors.push(`${e.name}: ${e.message}`));
-    page.setDefaultTimeout(timeoutMs);
-    await page.goto(url, { waitUntil: 'load' });
-    try {
-      await page.waitForFunction((name) => typeof (globalThis as Record<string, unknown>)[name] === 'function', fnName, { timeout: 10000 });
-    } catch {
-      throw new Error(`the page never defined ${fnName}() (bundle failed to load?)\npage errors: ${pageErrors.join('\n')}\nconsole: ${consoleLines.join('\n')}`);
+    for (const call of calls) {
+      const consoleLines: string[] = [];
+      const pageErrors: string[] = [];
+      const page = await browser.newPage();
+      page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+      page.on('pageerror', (e) => pageErrors.push(`${e.name}: ${e.message}`));
+      page.setDefaultTimeout(timeoutMs);
+      await page.goto(new URL(call.path, baseUrl).href, { waitUntil: 'load' });
+      try {
+        await page.waitForFunction((name) => typeof (globalThis as Record<string, unknown>)[name] === 'function', call.fn, { timeout: 10000 });
+      } catch {
+        throw new Error(`${call.path} never defined ${call.fn}() (bundle failed to load?)\npage errors: ${pageErrors.join('\n')}\nconsole: ${consoleLines.join('\n')}`);
+      }
+      const result = (await page.evaluate(
+        ([name, arg]) => (globalThis as unknown as Record<string, (a: unknown) => Promise<unknown>>)[name as string](arg),
+        [call.fn, call.arg] as const,
+      )) as T;
+      pages.push({ result, console: consoleLines, pageErrors });
+      await page.close();
     }
-    const result = (await page.evaluate((name) => (globalThis as unknown as Record<string, () => Promise<unknown>>)[name](), fnName)) as T;
-    return { result, console: consoleLines, pageErrors, launchMs };
+    return { pages, launchMs };
   } finally {
     await browser.close();
   }

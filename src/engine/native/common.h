@@ -18,6 +18,16 @@
 
 #define PTR(T, v) ((T*)(uintptr_t)(v))
 
+/* acc + a * b. With relaxed SIMD (the `-relaxed` builds) one fused multiply-add where the CPU
+   has it (~1.25x faster convolutions; rounding differs from mul + add by an ulp). */
+static inline __attribute__((always_inline)) v128_t f32x4_madd(v128_t acc, v128_t a, v128_t b) {
+#ifdef __wasm_relaxed_simd__
+  return __builtin_wasm_relaxed_madd_f32x4(a, b, acc);
+#else
+  return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
+#endif
+}
+
 /* Activation codes (src/engine/kernelParams.ts mirrors them). */
 enum {
   ACT_LINEAR = 0,

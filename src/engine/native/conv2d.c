@@ -16,17 +16,17 @@
     wp += 8;                                                              \
     v128_t x;                                                             \
     x = wasm_v128_load32_splat((P0) + j);                                 \
-    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x, w0));                     \
-    a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x, w1));                     \
+    a00 = f32x4_madd(a00, x, w0);                     \
+    a01 = f32x4_madd(a01, x, w1);                     \
     x = wasm_v128_load32_splat((P1) + j);                                 \
-    a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x, w0));                     \
-    a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x, w1));                     \
+    a10 = f32x4_madd(a10, x, w0);                     \
+    a11 = f32x4_madd(a11, x, w1);                     \
     x = wasm_v128_load32_splat((P2) + j);                                 \
-    a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x, w0));                     \
-    a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x, w1));                     \
+    a20 = f32x4_madd(a20, x, w0);                     \
+    a21 = f32x4_madd(a21, x, w1);                     \
     x = wasm_v128_load32_splat((P3) + j);                                 \
-    a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x, w0));                     \
-    a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x, w1));                     \
+    a30 = f32x4_madd(a30, x, w0);                     \
+    a31 = f32x4_madd(a31, x, w1);                     \
   }
 
 __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0, int r1) {

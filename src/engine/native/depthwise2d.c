@@ -40,7 +40,7 @@ VEC_INLINE v128_t dw_acc(const DwCtx* X, const float* ip, int c, int tail, int k
     for (int kx = KW ? 0 : kx0; kx < xe; kx++) {
       const float* p = row + (size_t)kx * X->colStep;
       const v128_t v = tail ? load_tail(p, tail) : wasm_v128_load(p);
-      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(v, wasm_v128_load(wr + (size_t)kx * X->Cp)));
+      acc = f32x4_madd(acc, v, wasm_v128_load(wr + (size_t)kx * X->Cp));
     }
   }
   return acc;
@@ -78,7 +78,7 @@ VEC_INLINE void dw_tile_block(const DwCtx* X, const float* rowBase, int ipStep, 
       const float* p = row;
       for (int kx = 0; kx < KW; kx++, p += colStep) {
         const v128_t v = tail ? load_tail(p, tail) : wasm_v128_load(p);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(v, w[ky * KW + kx]));
+        acc = f32x4_madd(acc, v, w[ky * KW + kx]);
       }
     }
     if (KY1 == X->kh) acc = act_cheap_v(acc, X->act, X->alpha);
