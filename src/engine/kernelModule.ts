@@ -123,7 +123,7 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
  */
 export function createKernelModule(opts: { threaded?: boolean; relaxed?: boolean; bytes?: number; maxBytes?: number } = {}): KernelModule {
   const threaded = !!opts.threaded;
-  const relaxed = opts.relaxed ?? wasmRelaxedSimdSupported();
+  const relaxed = opts.relaxed === undefined ? wasmRelaxedSimdSupported() : opts.relaxed;
   const module = kernelWasmModule(threaded, relaxed);
   const initial = Math.max(32, Math.ceil((opts.bytes ?? 16 * WASM_PAGE * 16) / WASM_PAGE));
   const maximum = Math.ceil((opts.maxBytes ?? 2 ** 31) / WASM_PAGE);

@@ -26,6 +26,11 @@ export interface WasmInferenceOptions extends BuildGraphOptions, OptimizeOptions
    * when cross-origin isolated); without it the engine runs on one thread.
    */
   threads?: number;
+  /**
+   * Use the relaxed-SIMD kernels (fused multiply-add). Default: when the JS engine supports it
+   * (see `wasmRelaxedSimdSupported`); false forces the plain SIMD build.
+   */
+  relaxedSimd?: boolean;
   /** Steps with fewer multiply-adds than this run on one thread (default 150000). */
   minParallelCost?: number;
 }
@@ -34,6 +39,8 @@ export interface WasmInferenceOptions extends BuildGraphOptions, OptimizeOptions
 export interface WasmCompiledInference extends CompiledInference {
   /** The plan: steps, views and buffers. */
   readonly plan: InferencePlan;
+  /** Whether the relaxed-SIMD (fused multiply-add) kernels run. */
+  readonly relaxedSimd: boolean;
   /** Threads in use (1 when single-threaded). */
   readonly threads: number;
   /** Bytes of wasm memory the network uses (weights + activations + parameter blocks). */
@@ -74,7 +81,7 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
   if (threads > 1 && (!pools || !wasmThreadsSupported())) threads = 1;
   const minParallelCost = opts.minParallelCost ?? 150000;
 
-  const km = createKernelModule({ threaded: threads > 1, bytes: 1 << 20 });
+  const km = createKernelModule({ threaded: threads > 1, relaxed: opts.relaxedSimd, bytes: 1 << 20 });
   const arena = new Arena(km);
   // Worker stacks are carved from the arena by the pool; constants first (they never move).
   const constAt = new Map<object, number>();
@@ -159,6 +166,7 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
     graph,
     plan,
     threads: pool ? threads : 1,
+    relaxedSimd: km.relaxed,
     get threadStats() {
       return pool ? { ...pool.stats } : null;
     },

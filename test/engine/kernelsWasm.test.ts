@@ -3,20 +3,21 @@
  * sources: the build records a hash of src/engine/native, and a stale build fails here. When
  * clang is installed the sources are also rebuilt and must give the same bytes.
  */
-import { KERNELS_SIMD, KERNELS_SIMD_THREADS, KERNELS_SOURCE_HASH } from '../../src/engine/kernelsWasm';
-import { createKernelModule } from '../../src/engine/kernelModule';
+import { KERNELS_RELAXED_SIMD, KERNELS_RELAXED_SIMD_THREADS, KERNELS_SIMD, KERNELS_SIMD_THREADS, KERNELS_SOURCE_HASH } from '../../src/engine/kernelsWasm';
+import { createKernelModule, wasmRelaxedSimdSupported } from '../../src/engine/kernelModule';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const build = require('../../scripts/build-kernels.js') as { sourceHash(): string; buildAll(clang: string): { st: Buffer; mt: Buffer }; findClang(): string | null };
+const build = require('../../scripts/build-kernels.js') as { sourceHash(): string; buildAll(clang: string): { st: Buffer; mt: Buffer; str: Buffer; mtr: Buffer }; findClang(): string | null };
 
 describe('kernel binaries', () => {
   it('were built from the current sources (run `node scripts/build-kernels.js` after editing src/engine/native)', () => {
     expect(KERNELS_SOURCE_HASH).toBe(build.sourceHash());
   });
 
-  it('export every kernel the planner calls, in both variants', () => {
-    for (const threaded of [false, true]) {
-      const km = createKernelModule({ threaded });
+  it('export every kernel the planner calls, in every variant', () => {
+    const variants = wasmRelaxedSimdSupported() ? [false, true] : [false];
+    for (const threaded of [false, true]) for (const relaxed of variants) {
+      const km = createKernelModule({ threaded, relaxed });
       for (const k of ['conv2d', 'depthwise2d', 'maxpool2d', 'binary', 'unary', 'upsampleNearest', 'pad2d', 'globalAvgPool'] as const) {
         expect(typeof km.kernel(k)).toBe('function');
       }
@@ -26,13 +27,15 @@ describe('kernel binaries', () => {
   });
 
   const clang = build.findClang();
-  (clang ? it : it.skip)('rebuild from source gives the committed bytes (clang installed)', () => {
-    const { st, mt } = build.buildAll(clang as string);
+  (clang ? it : it.skip)('rebuild from source gives the committed bytes (clang >= 16 installed)', () => {
+    const { st, mt, str, mtr } = build.buildAll(clang as string);
     expect(st.toString('base64') === KERNELS_SIMD).toBe(true);
     expect(mt.toString('base64') === KERNELS_SIMD_THREADS).toBe(true);
+    expect(str.toString('base64') === KERNELS_RELAXED_SIMD).toBe(true);
+    expect(mtr.toString('base64') === KERNELS_RELAXED_SIMD_THREADS).toBe(true);
   });
   if (!clang) {
     // eslint-disable-next-line no-console
-    console.log('kernel rebuild check skipped: no clang (apt-get install clang-14 lld-14)');
+    console.log('kernel rebuild check skipped: no clang (apt-get install clang-16 lld-16)');
   }
 });

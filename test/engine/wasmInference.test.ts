@@ -24,7 +24,7 @@ afterAll(() => {
 });
 
 /** Compare the engine (1 and 2 threads) with model.predict on a batch of 2; tensors stay flat. */
-async function checkParity(name: string, model: tf.LayersModel, size: [number, number]): Promise<WasmCompiledInference[]> {
+async function checkParity(name: string, model: tf.LayersModel, size: [number, number], variants: { threads: number; relaxedSimd?: boolean }[] = [{ threads: 1 }, { threads: 2 }]): Promise<WasmCompiledInference[]> {
   const x = randomInput([2, size[0], size[1], 3]);
   const ref = tf.tidy(() => {
     const y = model.predict(x);
@@ -34,14 +34,14 @@ async function checkParity(name: string, model: tf.LayersModel, size: [number, n
   expect(scale).toBeGreaterThan(0.1); // a degenerate network would make the check vacuous
   const out: WasmCompiledInference[] = [];
   try {
-    for (const threads of [1, 2]) {
-      const c = compileWasmInference(model, { threads, minParallelCost: 0 });
+    for (const v of variants) {
+      const c = compileWasmInference(model, { ...v, minParallelCost: 0 });
       out.push(c);
       await c.ready();
       const got = c.run(x);
       expect(got.map((t) => t.shape)).toEqual(ref.map((t) => t.shape));
       const err = maxOutputDiff(got, ref);
-      report.push(`${name} (${c.threads} thread${c.threads > 1 ? 's' : ''}): ${err.toExponential(2)} (outputs up to ${scale.toFixed(2)}, ${c.plan.steps.length} kernel calls)`);
+      report.push(`${name} (${c.threads} thread${c.threads > 1 ? 's' : ''}${c.relaxedSimd ? ', fused multiply-add' : ', plain SIMD'}): ${err.toExponential(2)} (outputs up to ${scale.toFixed(2)}, ${c.plan.steps.length} kernel calls)`);
       tf.dispose(got);
       expect(err).toBeLessThanOrEqual(TOL);
       const before = tf.memory().numTensors;
@@ -64,6 +64,15 @@ describe('wasm kernels: parity with model.predict (random weights)', () => {
     expect(cs[1].threads).toBe(2);
     // Every kernel call is a conv, a pool or the upsample: no copies.
     expect(cs[0].plan.steps.map((s) => s.kernel).filter((k) => !['conv2d', 'maxpool2d', 'upsampleNearest'].includes(k))).toEqual([]);
+    disposeAll(cs);
+    det.dispose();
+  });
+
+  it('the plain-SIMD build (engines without relaxed SIMD) matches too', async () => {
+    const det = yoloFastestV2({ inputSize: 128 });
+    randomizeWeights(det.model, 6);
+    const cs = await checkParity('yoloFastestV2, plain SIMD', det.model, [128, 128], [{ threads: 1, relaxedSimd: false }, { threads: 2, relaxedSimd: false }]);
+    expect(cs.map((c) => c.relaxedSimd)).toEqual([false, false]);
     disposeAll(cs);
     det.dispose();
   });
