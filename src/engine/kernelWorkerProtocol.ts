@@ -7,6 +7,9 @@
  *   [DONE]        futex word the caller sleeps on; every finished chunk adds 1
  *   [MAIN_SLEEP]  1 while the caller is (about to be) blocked in Atomics.wait on DONE
  *   [STOP]        1 once the pool is disposed: workers leave their loop
+ *   [HOLD]        1 while the caller runs a sequence of kernels (one inference): idle workers
+ *                 keep spinning instead of sleeping, so each of the ~100 dispatches of an
+ *                 inference costs a store, not a futex wake
  *   then one SLOT_INTS slot per worker (offset HEADER_INTS + i * SLOT_INTS):
  *   +SEQ        job sequence number of this worker (the worker sleeps on it; the caller bumps it)
  *   +KERNEL     kernel index (into the names list sent at start)
@@ -41,6 +44,7 @@ export const CTL = {
   DONE: 0,
   MAIN_SLEEP: 1,
   STOP: 2,
+  HOLD: 3,
 } as const;
 
 export const HEADER_INTS = 16;
@@ -125,6 +129,7 @@ export function kernelWorkerSource(): string {
     DONE: CTL.DONE,
     MAIN_SLEEP: CTL.MAIN_SLEEP,
     STOP: CTL.STOP,
+    HOLD: CTL.HOLD,
     HEADER: HEADER_INTS,
     SLOT: SLOT_INTS,
     MSG_CHARS,
@@ -182,7 +187,8 @@ export function kernelWorkerSource(): string {
             if ((++n & 63) === 0) {
               var dt = now() - t0;
               if (watchMain && Atomics.load(ctl, C.MAIN_SLEEP) === 0) watchMain = false;
-              if (dt >= spinMs || (watchMain && dt >= wakeGraceMs)) {
+              if (Atomics.load(ctl, C.STOP) !== 0) return;
+              if ((dt >= spinMs || (watchMain && dt >= wakeGraceMs)) && Atomics.load(ctl, C.HOLD) === 0) {
                 Atomics.store(ctl, base + C.S_SLEEP, 1);
                 Atomics.wait(ctl, base + C.S_SEQ, last);
                 Atomics.store(ctl, base + C.S_SLEEP, 0);

@@ -46,6 +46,11 @@ export interface KernelThreadPool {
    * thrown here as an Error naming the kernel, the thread and the range.
    */
   run(name: KernelName, params: number, total: number, grain?: number): void;
+  /**
+   * Keep idle workers spinning (true) between `run` calls, e.g. for the duration of one
+   * inference, so dispatch does not pay a wake-up; false lets them sleep again after their spin.
+   */
+  hold(on: boolean): void;
   /** Counters since creation (profiling, tests). */
   readonly stats: KernelThreadPoolStats;
   /** Stop the workers. Later `run` calls throw. */
@@ -366,6 +371,18 @@ class ThreadPool implements KernelThreadPool {
       Atomics.wait(ctl, CTL.DONE, v, Math.min(WAIT_SLICE_MS, this.timeoutMs));
       Atomics.store(ctl, CTL.MAIN_SLEEP, 0);
       spinUntil = now() + this.spinMs;
+    }
+  }
+
+  hold(on: boolean): void {
+    if (this.disposed || this.workers.length === 0) return;
+    const ctl = this.ctl;
+    Atomics.store(ctl, CTL.HOLD, on ? 1 : 0);
+    if (!on) return;
+    // Wake sleeping workers now, so they are spinning by the time the first job comes.
+    for (let i = 0; i < this.workers.length; i++) {
+      const s = this.slot(i);
+      if (!this.lost[i] && Atomics.load(ctl, s + SLOT.SLEEP) !== 0) Atomics.notify(ctl, s + SLOT.SEQ, 1);
     }
   }
 

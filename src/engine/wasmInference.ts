@@ -154,10 +154,16 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
     const data = x.dtype === 'float32' ? (x.dataSync() as Float32Array) : Float32Array.from(x.dataSync());
     const outs = plan.outputs.map((o) => new Float32Array(n * o.view.H * o.view.W * o.view.C));
     const inAddr = addr(inView) / 4;
-    for (let b = 0; b < n; b++) {
-      new Float32Array(km.memory.buffer).set(data.subarray(b * inFloats, (b + 1) * inFloats), inAddr);
-      runSteps(timings);
-      plan.outputs.forEach((o, k) => copyOut(o.view, outs[k], b * o.view.H * o.view.W * o.view.C));
+    // Workers spin between the kernels of this call instead of sleeping (cheap dispatch).
+    pool?.hold(true);
+    try {
+      for (let b = 0; b < n; b++) {
+        new Float32Array(km.memory.buffer).set(data.subarray(b * inFloats, (b + 1) * inFloats), inAddr);
+        runSteps(timings);
+        plan.outputs.forEach((o, k) => copyOut(o.view, outs[k], b * o.view.H * o.view.W * o.view.C));
+      }
+    } finally {
+      pool?.hold(false);
     }
     return plan.outputs.map((o, k) => tf.tensor(outs[k], [n, ...o.shape], 'float32'));
   };
