@@ -134,7 +134,8 @@ async function runOnnx(job: ChildJob, base: BenchResult): Promise<BenchResult> {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     ort = require('onnxruntime-web') as Ort;
     (ort.env as { wasm: { numThreads: number } }).wasm.numThreads = job.threads;
-    options = { graphOptimizationLevel: 'all' };
+    // Explicit: onnxruntime-common's registry would pick a native backend if one were loaded.
+    options = { graphOptimizationLevel: 'all', executionProviders: ['wasm'] };
   }
   const session = await ort.InferenceSession.create(onnxModel as Uint8Array, options);
   const [h, w] = entry.inputSize;
