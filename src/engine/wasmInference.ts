@@ -53,6 +53,29 @@ export interface WasmCompiledInference extends CompiledInference {
   profile(x: tf.Tensor4D): { layer: string; kernel: string; ms: number }[];
 }
 
+/**
+ * The input's floats without an intermediate copy where possible: a float32 tensor on
+ * tfjs-wasm is read in place from tfjs's wasm heap (a view, valid until the next tfjs call);
+ * anything else through dataSync.
+ */
+function inputFloats(x: tf.Tensor): Float32Array {
+  if (x.dtype === 'float32' && tf.getBackend() === 'wasm') {
+    const b = tf.backend() as unknown as {
+      dataIdMap?: { has(id: object): boolean };
+      getMemoryOffset?: (id: object) => number;
+      wasm?: { HEAPU8?: Uint8Array };
+    };
+    const heap = b.wasm?.HEAPU8;
+    if (heap && typeof b.getMemoryOffset === 'function' && b.dataIdMap?.has(x.dataId)) {
+      const off = b.getMemoryOffset(x.dataId);
+      if (Number.isInteger(off) && off >= 0 && off + x.size * 4 <= heap.byteLength && off % 4 === 0) {
+        return new Float32Array(heap.buffer, heap.byteOffset + off, x.size);
+      }
+    }
+  }
+  return x.dtype === 'float32' ? (x.dataSync() as Float32Array) : Float32Array.from(x.dataSync());
+}
+
 interface PoolFactory {
   createKernelThreadPool(km: KernelModule, threads: number, arena: Arena): KernelThreadPool;
   whenPoolReady(pool: KernelThreadPool): Promise<void>;
@@ -151,7 +174,7 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
       throw new Error(`compileWasmInference: expected input [N, ${inShape.join(', ')}], got [${x.shape.join(', ')}]`);
     }
     const n = x.shape[0];
-    const data = x.dtype === 'float32' ? (x.dataSync() as Float32Array) : Float32Array.from(x.dataSync());
+    const data = inputFloats(x);
     const outs = plan.outputs.map((o) => new Float32Array(n * o.view.H * o.view.W * o.view.C));
     const inAddr = addr(inView) / 4;
     // Workers spin between the kernels of this call instead of sleeping (cheap dispatch).
