@@ -74,11 +74,19 @@ function outView(km: KernelModule, c: Conv): Float32Array {
  * Calls `f` until a worker ran a chunk during the call (the caller takes over chunks a worker
  * has not started by the time its own chunk is done, e.g. while the worker wakes up).
  */
-function untilWorkerRan(pool: KernelThreadPool, f: () => void, tries = 100): number {
-  for (let k = 1; k <= tries; k++) {
-    const before = pool.stats.workerChunks;
-    f();
-    if (pool.stats.workerChunks > before) return k;
+function untilWorkerRan(pool: KernelThreadPool, f: () => void, tries = 2000): number {
+  // Keep the worker spinning so it claims its chunk as soon as it is scheduled; on a loaded
+  // machine (CI runs two test files at once on two cores) give it a moment now and then.
+  pool.hold(true);
+  try {
+    for (let k = 1; k <= tries; k++) {
+      const before = pool.stats.workerChunks;
+      f();
+      if (pool.stats.workerChunks > before) return k;
+      if (k % 20 === 0) sleepSync(2);
+    }
+  } finally {
+    pool.hold(false);
   }
   throw new Error(`no worker ran a chunk in ${tries} calls (stats ${JSON.stringify(pool.stats)})`);
 }
