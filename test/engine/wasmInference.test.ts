@@ -13,6 +13,7 @@ import { yoloV4Tiny } from '../../src/models/yoloV4Tiny';
 import { yoloFastestV2 } from '../../src/models/yoloFastestV2';
 import { efficientDet } from '../../src/models/efficientDet';
 import { loadPytorch } from '../../src/weights/loadPytorch';
+import { ChannelSlice } from '../../src/layers/channelSlice';
 import { fixturePath, hasFixtures } from '../helpers/fixtures';
 import { hasDarknetFixture, loadDarknetFixture, maxOutputDiff, randomInput, randomizeWeights } from '../infer/inferHelpers';
 
@@ -139,6 +140,22 @@ describe('wasm kernels: small graphs', () => {
     const m = tf.model({ inputs: input, outputs: [c, s, cat] });
     const cs = await checkParity('small graph', m, [17, 15]);
     expect(cs[0].plan.steps.filter((st) => st.kernel === 'unary')).toEqual([]);
+    disposeAll(cs);
+    m.dispose();
+  });
+
+  it('a channel slice as a model output, the raw input inside a concat, an upsampled branch', async () => {
+    const input = tf.input({ shape: [12, 10, 3] });
+    const a = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', biasInitializer: 'randomNormal' }).apply(input) as tf.SymbolicTensor;
+    // The input is not produced by a kernel: the concat copies it next to the conv output.
+    const cat = tf.layers.concatenate().apply([input, a]) as tf.SymbolicTensor;
+    const half = new ChannelSlice({ groups: 3, groupId: 1 }).apply(cat) as tf.SymbolicTensor; // channels 3..5: a strided view
+    const down = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same' }).apply(cat) as tf.SymbolicTensor;
+    const up = tf.layers.upSampling2d({ size: [2, 2] }).apply(down) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: input, outputs: [half, up] });
+    const cs = await checkParity('slice output / input concat', m, [12, 10]);
+    const kernels = cs[0].plan.steps.map((st) => st.kernel);
+    expect(kernels.filter((k) => k === 'unary')).toHaveLength(1); // the input copy only
     disposeAll(cs);
     m.dispose();
   });
