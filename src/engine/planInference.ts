@@ -11,7 +11,7 @@
  * What cannot be placed is copied by the `unary` kernel. Buffers that are not alive at the same
  * time share memory (src/engine/memoryPlan.ts).
  */
-import { explicitPadding, IRActivation, IRGraph, IRNode } from '../infer/ir';
+import { ConvNode, explicitPadding, IRActivation, IRGraph, IRNode } from '../infer/ir';
 import {
   ACT,
   BINARY_OP,
@@ -99,6 +99,17 @@ function hwc(shape: number[]): { H: number; W: number; C: number } {
 
 const pixelsOf = (v: View) => v.H * v.W;
 const isCompact = (v: View) => v.stride === v.C || pixelsOf(v) === 1;
+
+/** The input / output view fields every spatial kernel block starts with (common.h). */
+function spatialIO(addr: (v: View) => number, x: View, y: View) {
+  return { in: addr(x), H: x.H, W: x.W, C: x.C, inStride: x.stride, out: addr(y), OH: y.H, OW: y.W, outStride: y.stride };
+}
+
+/** Window fields shared by conv2d and depthwise2d. */
+function windowFields(n: ConvNode, pads: [number, number]) {
+  const [kh, kw] = n.filterShape;
+  return { kh, kw, sh: n.strides[0], sw: n.strides[1], dh: n.dilations[0], dw: n.dilations[1], padTop: pads[0], padLeft: pads[1] };
+}
 
 /** Ops whose kernel can write its whole output into any view we hand it. */
 const WRITERS = new Set<IRNode['op']>(['conv', 'affine', 'pad', 'maxPool', 'activation', 'add', 'mul', 'weightedSum', 'upsample', 'channelSplit', 'concat']);
@@ -269,35 +280,13 @@ export function planInference(g: IRGraph, pack: { conv: PackFn; depthwise: PackF
         const [[pt], [pl]] = explicitPadding(n.pad, [x.H, x.W], [kh, kw], n.strides, n.dilations);
         const act = ACTIVATION_CODE[n.activation];
         const alpha = n.alpha ?? 0.1;
+        const packed = (n.depthwise ? pack.depthwise : pack.conv)(n.filter, n.filterShape, n.bias);
+        const w = addConst(packed.weights);
+        const b = addConst(packed.bias);
         if (n.depthwise) {
-          const packed = pack.depthwise(n.filter, n.filterShape, n.bias);
-          const w = addConst(packed.weights);
-          const b = addConst(packed.bias);
           steps.push({
             kernel: 'depthwise2d',
-            ...typed(DEPTHWISE_PARAMS, (addr, ca) => ({
-              in: addr(x),
-              H: x.H,
-              W: x.W,
-              C: x.C,
-              inStride: x.stride,
-              out: addr(y),
-              OH: y.H,
-              OW: y.W,
-              outStride: y.stride,
-              weights: ca(w),
-              bias: ca(b),
-              kh,
-              kw,
-              sh: n.strides[0],
-              sw: n.strides[1],
-              dh: n.dilations[0],
-              dw: n.dilations[1],
-              padTop: pt,
-              padLeft: pl,
-              act,
-              alpha,
-            })),
+            ...typed(DEPTHWISE_PARAMS, (addr, ca) => ({ ...spatialIO(addr, x, y), weights: ca(w), bias: ca(b), ...windowFields(n, [pt, pl]), act, alpha })),
             total: y.H,
             grain: 1,
             cost: pixelsOf(y) * y.C * kh * kw,
@@ -306,36 +295,18 @@ export function planInference(g: IRGraph, pack: { conv: PackFn; depthwise: PackF
             layer,
           });
         } else {
-          const packed = pack.conv(n.filter, n.filterShape, n.bias);
           // Few pixels, large weights (e.g. 13x13, 512 -> 1024): threads split the output
           // channels, so each streams only its share of the weights.
           const splitBlocks = n.filter.length * 4 > 1536 * 1024 && pixelsOf(y) < 64 * Math.ceil(y.C / 8);
-          const w = addConst(packed.weights);
-          const b = addConst(packed.bias);
           zeroFloats = Math.max(zeroFloats, x.C + 16);
           steps.push({
             kernel: 'conv2d',
             ...typed(CONV_PARAMS, (addr, ca) => ({
-              in: addr(x),
-              H: x.H,
-              W: x.W,
-              C: x.C,
-              inStride: x.stride,
-              out: addr(y),
-              OH: y.H,
-              OW: y.W,
+              ...spatialIO(addr, x, y),
               N: y.C,
-              outStride: y.stride,
               weights: ca(w),
               bias: ca(b),
-              kh,
-              kw,
-              sh: n.strides[0],
-              sw: n.strides[1],
-              dh: n.dilations[0],
-              dw: n.dilations[1],
-              padTop: pt,
-              padLeft: pl,
+              ...windowFields(n, [pt, pl]),
               act,
               alpha,
               zero: ca(zero),
@@ -382,7 +353,7 @@ export function planInference(g: IRGraph, pack: { conv: PackFn; depthwise: PackF
         const [[pt], [pl]] = n.pads;
         steps.push({
           kernel: 'pad2d',
-          ...typed(PAD_PARAMS, (addr) => ({ in: addr(x), H: x.H, W: x.W, C: x.C, inStride: x.stride, out: addr(y), OH: y.H, OW: y.W, outStride: y.stride, padTop: pt, padLeft: pl, value: n.value })),
+          ...typed(PAD_PARAMS, (addr) => ({ ...spatialIO(addr, x, y), padTop: pt, padLeft: pl, value: n.value })),
           total: y.H,
           grain: 1,
           cost: pixelsOf(y) * y.C,
@@ -396,7 +367,7 @@ export function planInference(g: IRGraph, pack: { conv: PackFn; depthwise: PackF
         const [[pt], [pl]] = explicitPadding(n.pad, [x.H, x.W], n.size, n.strides);
         steps.push({
           kernel: 'maxpool2d',
-          ...typed(POOL_PARAMS, (addr) => ({ in: addr(x), H: x.H, W: x.W, C: x.C, inStride: x.stride, out: addr(y), OH: y.H, OW: y.W, outStride: y.stride, kh: n.size[0], kw: n.size[1], sh: n.strides[0], sw: n.strides[1], padTop: pt, padLeft: pl })),
+          ...typed(POOL_PARAMS, (addr) => ({ ...spatialIO(addr, x, y), kh: n.size[0], kw: n.size[1], sh: n.strides[0], sw: n.strides[1], padTop: pt, padLeft: pl })),
           total: y.H,
           grain: 1,
           cost: pixelsOf(y) * y.C * n.size[0] * n.size[1],
