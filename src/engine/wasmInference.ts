@@ -16,7 +16,7 @@ import { Arena, createKernelModule, KernelFn, KernelModule, packConvWeights, pac
 import { writeParams } from './kernelParams';
 import { planBufferOffsets } from './memoryPlan';
 import { InferencePlan, planInference, View } from './planInference';
-import type { KernelThreadPool, KernelThreadPoolStats } from './threadPool';
+import { createKernelThreadPool, defaultKernelThreads, KernelThreadPoolStats, whenPoolReady } from './threadPool';
 
 /** Options of {@link compileWasmInference}. */
 export interface WasmInferenceOptions extends BuildGraphOptions, OptimizeOptions {
@@ -76,21 +76,6 @@ function inputFloats(x: tf.Tensor): Float32Array {
   return x.dtype === 'float32' ? (x.dataSync() as Float32Array) : Float32Array.from(x.dataSync());
 }
 
-interface PoolFactory {
-  createKernelThreadPool(km: KernelModule, threads: number, arena: Arena): KernelThreadPool;
-  whenPoolReady(pool: KernelThreadPool): Promise<void>;
-  defaultKernelThreads(): number;
-}
-
-function threadSupport(): PoolFactory | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return require('./threadPool') as PoolFactory;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Compile a single-input LayersModel (or an already built IR graph) onto the wasm kernels.
  * Throws `UnsupportedGraphError` when a layer has no kernel (custom layers): callers fall back
@@ -99,9 +84,8 @@ function threadSupport(): PoolFactory | null {
 export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: WasmInferenceOptions = {}): WasmCompiledInference {
   const graph: IRGraph = model instanceof tf.LayersModel ? inferenceGraph(model, opts) : model;
   const plan = planInference(graph, { conv: packConvWeights, depthwise: packDepthwiseWeights });
-  const pools = threadSupport();
-  let threads = Math.max(1, Math.floor(opts.threads ?? pools?.defaultKernelThreads() ?? 1));
-  if (threads > 1 && (!pools || !wasmThreadsSupported())) threads = 1;
+  let threads = Math.max(1, Math.floor(opts.threads ?? defaultKernelThreads()));
+  if (threads > 1 && !wasmThreadsSupported()) threads = 1;
   const minParallelCost = opts.minParallelCost ?? 150000;
 
   const km = createKernelModule({ threaded: threads > 1, relaxed: opts.relaxedSimd, bytes: 1 << 20 });
@@ -142,7 +126,7 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
     return p;
   });
   const fns: KernelFn[] = plan.steps.map((s) => km.kernel(s.kernel));
-  const pool = threads > 1 && pools ? pools.createKernelThreadPool(km, threads, arena) : null;
+  const pool = threads > 1 ? createKernelThreadPool(km, threads, arena) : null;
   const parallel = plan.steps.map((s) => !!pool && s.cost >= minParallelCost && s.total >= 2 * s.grain);
 
   const inView = plan.input;
@@ -154,7 +138,7 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
     for (let i = 0; i < fns.length; i++) {
       const t0 = timings ? performance.now() : 0;
       const s = plan.steps[i];
-      if (parallel[i]) (pool as KernelThreadPool).run(s.kernel, paramPtrs[i], s.total, s.grain);
+      if (pool && parallel[i]) pool.run(s.kernel, paramPtrs[i], s.total, s.grain);
       else fns[i](paramPtrs[i], 0, s.total);
       if (timings) timings.push(performance.now() - t0);
     }
@@ -203,7 +187,7 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
       return arena.used;
     },
     run: (x) => run(x),
-    ready: () => (pool && pools ? pools.whenPoolReady(pool) : Promise.resolve()),
+    ready: () => (pool ? whenPoolReady(pool) : Promise.resolve()),
     profile(x) {
       const timings: number[] = [];
       const one = x.shape[0] === 1 ? x : (x.slice(0, 1) as tf.Tensor4D);
