@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   BackendRequest,
+  coreThreadCount,
   isNode,
   MAX_WASM_THREADS,
   NODE_PACKAGES,
@@ -315,18 +316,7 @@ function currentWasmThreads(): number {
  */
 export function defaultThreadCount(env: Record<string, string | undefined> | undefined = processEnv()): number {
   if (env && env.JEST_WORKER_ID !== undefined) return 1;
-  let n = 1;
-  if (isNode()) {
-    try {
-      const os = nodeRequire('os') as { availableParallelism?: () => number; cpus: () => unknown[] };
-      n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-    } catch {
-      n = 1;
-    }
-  } else if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) {
-    n = navigator.hardwareConcurrency;
-  }
-  return Math.min(Math.max(1, Math.floor(n) || 1), MAX_WASM_THREADS);
+  return coreThreadCount();
 }
 
 function describe(name: string, source: BackendInfo['source']): BackendInfo {

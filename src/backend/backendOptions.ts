@@ -1,7 +1,9 @@
 /**
  * Backend names, thread counts and the two environment variables (`YOLO_TFJS_BACKEND`,
- * `YOLO_TFJS_THREADS`): parsing and validation only, no side effects. Browser-safe.
+ * `YOLO_TFJS_THREADS`): parsing and validation, and the core count that sizes thread pools; no
+ * side effects. Browser-safe.
  */
+import { nodeRequire } from './nodeRequire';
 
 /** What the caller may ask for. `tfjs-node-gpu` / `tfjs-node` pick one package of `tensorflow`. */
 export type BackendRequest =
@@ -93,3 +95,23 @@ export function isNode(): boolean {
     typeof process.versions.node === 'string'
   );
 }
+
+/**
+ * Logical cores capped at {@link MAX_WASM_THREADS} (Node: `os.availableParallelism()`; browser:
+ * `navigator.hardwareConcurrency`; 1 when unknown): the default size of a thread pool.
+ */
+export function coreThreadCount(): number {
+  let n = 1;
+  if (isNode()) {
+    try {
+      const os = nodeRequire('os') as { availableParallelism?: () => number; cpus: () => unknown[] };
+      n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    } catch {
+      n = 1;
+    }
+  } else if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) {
+    n = navigator.hardwareConcurrency;
+  }
+  return Math.min(Math.max(1, Math.floor(n) || 1), MAX_WASM_THREADS);
+}
+

@@ -14,8 +14,7 @@
  * Atomics.load on a browser's main thread). Every unit is computed by exactly one thread with
  * the same code, so results do not depend on the split.
  */
-import { isNode, parseThreadCount, processEnv, MAX_WASM_THREADS } from '../backend/backendOptions';
-import { nodeRequire } from '../backend/nodeRequire';
+import { coreThreadCount, parseThreadCount, processEnv } from '../backend/backendOptions';
 import type { Arena, KernelFn, KernelModule, KernelName } from './kernelModule';
 import {
   CTL,
@@ -469,16 +468,5 @@ export function whenPoolReady(pool: KernelThreadPool, timeoutMs = 30000): Promis
 export function defaultKernelThreads(env: Record<string, string | undefined> | undefined = processEnv()): number {
   const t = env?.YOLO_TFJS_THREADS;
   if (t !== undefined && t.trim() !== '') return parseThreadCount(t, 'YOLO_TFJS_THREADS');
-  let n = 1;
-  if (isNode()) {
-    try {
-      const os = nodeRequire('os') as { availableParallelism?: () => number; cpus: () => unknown[] };
-      n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-    } catch {
-      n = 1;
-    }
-  } else if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) {
-    n = navigator.hardwareConcurrency;
-  }
-  return Math.min(Math.max(1, Math.floor(n) || 1), MAX_WASM_THREADS);
+  return coreThreadCount();
 }
