@@ -25,6 +25,7 @@ import {
   writeParams,
 } from '../src/engine/kernelParams';
 import { mulberry32 } from '../src/train/random';
+import { applyActivation } from '../src/infer/compileInference';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,21 +64,9 @@ function rand(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
 }
 
+/** The tfjs inference path's activation ops (what our kernels replace). */
 function tfAct(x: tf.Tensor, act: KernelActivation, alpha: number): tf.Tensor {
-  switch (act) {
-    case 'relu':
-      return tf.relu(x);
-    case 'leaky':
-      return tf.leakyRelu(x, alpha);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'swish':
-      return tf.mul(x, tf.sigmoid(x));
-    case 'mish':
-      return tf.mul(x, tf.tanh(tf.softplus(x)));
-    default:
-      return x;
-  }
+  return applyActivation(x, act, alpha);
 }
 
 interface Row {

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
+import { buildForBrowser } from '../helpers/browserBundle';
 
 /** Chromium the tests use (Debian package `chromium`); `YOLO_TFJS_CHROMIUM` overrides. */
 export const CHROMIUM_PATH = process.env.YOLO_TFJS_CHROMIUM || '/usr/bin/chromium';
@@ -62,21 +63,9 @@ export function describeBrowser(name: string, fn: () => void): void {
 
 /** Bundles `entry` for the browser (one IIFE script, no Node built-ins allowed). */
 export function bundleForBrowser(entry: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const esbuild = require('esbuild') as typeof import('esbuild');
-  const r = esbuild.buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2020',
-    write: false,
-    logLevel: 'silent',
-  });
-  if (r.errors.length > 0) {
-    throw new Error(`esbuild could not bundle ${entry} for the browser:\n${r.errors.map((e) => `${e.location?.file}:${e.location?.line} ${e.text}`).join('\n')}`);
-  }
-  return r.outputFiles[0].text;
+  const { errors, code } = buildForBrowser(entry, 'iife');
+  if (errors.length > 0) throw new Error(`esbuild could not bundle ${entry} for the browser:\n${errors.join('\n')}`);
+  return code;
 }
 
 /** A route: URL path -> body and content type. */

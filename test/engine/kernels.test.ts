@@ -26,6 +26,7 @@ import {
   writeParams,
 } from '../../src/engine/kernelParams';
 import { mulberry32 } from '../../src/train/random';
+import { applyActivation } from '../../src/infer/compileInference';
 
 const SENTINEL = 4242.25;
 const ACTS = Object.keys(ACT) as KernelActivation[];
@@ -126,28 +127,10 @@ function runSplit(name: KernelName, p: number, n: number, out: View, cuts: numbe
   return split;
 }
 
-/** tfjs reference of an activation code. */
+/** tfjs reference of an activation code (the tfjs inference path's own activation ops). */
 function tfAct(x: tf.Tensor, act: KernelActivation, alpha: number): tf.Tensor {
-  switch (act) {
-    case 'linear':
-      return x.clone();
-    case 'relu':
-      return tf.relu(x);
-    case 'relu6':
-      return tf.relu6(x);
-    case 'leaky':
-      return tf.leakyRelu(x, alpha);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'elu':
-      return tf.elu(x);
-    case 'swish':
-      return tf.mul(x, tf.sigmoid(x));
-    case 'mish':
-      return tf.mul(x, tf.tanh(tf.softplus(x)));
-  }
+  const y = applyActivation(x, act, alpha);
+  return y === x ? x.clone() : y;
 }
 
 /** Apply the tfjs activation to dense values. */

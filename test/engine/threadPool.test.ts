@@ -10,6 +10,7 @@ import { Arena, KernelModule, createKernelModule, packConvWeights } from '../../
 import { ACT, CONV_PARAMS, paramBytes, writeParams } from '../../src/engine/kernelParams';
 import { KernelThreadPool, createKernelThreadPool, defaultKernelThreads, whenPoolReady } from '../../src/engine/threadPool';
 import type { KernelWorkerHandle } from '../../src/engine/kernelWorkerSpawn';
+import { buildForBrowser } from '../helpers/browserBundle';
 
 /** Deterministic values in [-1, 1). */
 function prng(seed: number): () => number {
@@ -400,18 +401,9 @@ describe('defaultKernelThreads', () => {
 });
 
 test('the pool bundles for the browser with no Node-only module', () => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const esbuild = require('esbuild') as typeof import('esbuild');
-  const r = esbuild.buildSync({
-    entryPoints: [path.resolve(__dirname, '..', '..', 'src', 'engine', 'threadPool.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-  });
-  expect(r.errors.map((e) => `${e.location?.file}:${e.location?.line} ${e.text}`)).toEqual([]);
-  expect(r.outputFiles[0].text).toContain('createObjectURL');
+  const r = buildForBrowser(path.resolve(__dirname, '..', '..', 'src', 'engine', 'threadPool.ts'));
+  expect(r.errors).toEqual([]);
+  expect(r.code).toContain('createObjectURL');
 });
 
 test('the worker script also runs as a browser worker (self.onmessage / self.postMessage, no require)', async () => {
