@@ -96,7 +96,9 @@ ACT_INLINE v128_t mish_v(v128_t x) {
   return wasm_f32x4_mul(x, wasm_v128_bitselect(wasm_f32x4_sub(one, f), f, pos));
 }
 
-ACT_INLINE v128_t act_v(v128_t x, int act, v128_t alpha) {
+/* The cheap activations (linear, relu, relu6, leaky) inline; any other code returns x unchanged:
+   kernels apply those with act_run on the stored outputs (act_is_cheap says which case). */
+ACT_INLINE v128_t act_cheap_v(v128_t x, int act, v128_t alpha) {
   switch (act) {
     case ACT_RELU:
       return wasm_f32x4_pmax(x, wasm_f32x4_splat(0.f));
@@ -104,6 +106,15 @@ ACT_INLINE v128_t act_v(v128_t x, int act, v128_t alpha) {
       return wasm_f32x4_pmin(wasm_f32x4_pmax(x, wasm_f32x4_splat(0.f)), wasm_f32x4_splat(6.f));
     case ACT_LEAKY:
       return wasm_f32x4_pmax(x, wasm_f32x4_mul(x, alpha));
+    default:
+      return x;
+  }
+}
+
+ACT_INLINE int act_is_cheap(int act) { return act <= ACT_LEAKY || act > ACT_MISH; }
+
+ACT_INLINE v128_t act_v(v128_t x, int act, v128_t alpha) {
+  switch (act) {
     case ACT_SIGMOID:
       return sigmoid_v(x);
     case ACT_TANH:
@@ -115,7 +126,7 @@ ACT_INLINE v128_t act_v(v128_t x, int act, v128_t alpha) {
     case ACT_MISH:
       return mish_v(x);
     default:
-      return x;
+      return act_cheap_v(x, act, alpha);
   }
 }
 
@@ -134,22 +145,6 @@ ACT_INLINE float act_s(float x, int act, float alpha) {
   }
 }
 
-/* The cheap activations (linear, relu, relu6, leaky) inline; any other code returns x unchanged:
-   kernels apply those with act_run on the stored outputs (act_is_cheap says which case). */
-ACT_INLINE v128_t act_cheap_v(v128_t x, int act, v128_t alpha) {
-  switch (act) {
-    case ACT_RELU:
-      return wasm_f32x4_pmax(x, wasm_f32x4_splat(0.f));
-    case ACT_RELU6:
-      return wasm_f32x4_pmin(wasm_f32x4_pmax(x, wasm_f32x4_splat(0.f)), wasm_f32x4_splat(6.f));
-    case ACT_LEAKY:
-      return wasm_f32x4_pmax(x, wasm_f32x4_mul(x, alpha));
-    default:
-      return x;
-  }
-}
-
-ACT_INLINE int act_is_cheap(int act) { return act <= ACT_LEAKY || act > ACT_MISH; }
 
 /* dst[0..n) = act(src[0..n)) (src == dst allowed), one specialised loop per activation
    (activation.c). */
