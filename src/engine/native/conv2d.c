@@ -52,11 +52,8 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
   const int pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && OW == W;
   /* Pixels are processed in chunks of MC so that a chunk's inputs and outputs stay in cache
      while every output-channel block passes over them (a block's weights are reused across the
-     chunk). Layers whose weights do not fit in L2 take the whole range at once instead, so the
-     weights stream from memory only once. */
-  int MC = (256 * 1024) / ((K + N) * 4);
-  MC = MC < 4 * MR ? 4 * MR : MC - MC % MR;
-  if ((size_t)K * N * 4 > 1536 * 1024) MC = r1 - r0;
+     chunk). Layers whose weights do not fit in L2 (and calls split by channel blocks) take the
+     whole range at once instead, so the weights stream from memory only once. */
   int bBegin = 0, bEnd = nb;
   if (P->splitBlocks) {
     bBegin = r0;
@@ -64,101 +61,104 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
     r0 = 0;
     r1 = P->OH * OW;
   }
-  if (P->splitBlocks && MC < r1) MC = r1;
+  int MC = (256 * 1024) / ((K + N) * 4);
+  MC = MC < 4 * MR ? 4 * MR : MC - MC % MR;
+  if (P->splitBlocks || (size_t)K * N * 4 > 1536 * 1024) MC = r1 - r0;
   for (int mc = r0; mc < r1; mc += MC) {
-  const int me = mc + MC < r1 ? mc + MC : r1;
-  for (int b = bBegin; b < bEnd; b++) {
-    const float* wb = w + (size_t)b * K * 8;
-    const v128_t b0 = wasm_v128_load(bias + b * 8), b1 = wasm_v128_load(bias + b * 8 + 4);
-    const int nrem = N - b * 8;
-    /* Output coordinates of pixel m, advanced incrementally (no division per tile). */
-    int ty = mc / OW, tx = mc - (mc / OW) * OW;
-    for (int m = mc; m < me; m += MR, tx += MR) {
-      while (tx >= OW) {
-        tx -= OW;
-        ty++;
-      }
-      v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-      const float* wp = wb;
-      if (pointwise) {
-        /* 1x1, stride 1, no padding: output pixel p reads input pixel p. */
-        const float* p0 = in + (size_t)m * inStride;
-        const float* p1 = m + 1 < me ? p0 + inStride : p0;
-        const float* p2 = m + 2 < me ? p1 + inStride : p1;
-        const float* p3 = m + 3 < me ? p2 + inStride : p2;
-        ACCUMULATE(p0, p1, p2, p3, C)
-      } else {
-        int oy[MR], ox[MR];
-        if (tx + MR <= OW && m + MR <= me) {
-          for (int i = 0; i < MR; i++) {
-            oy[i] = ty;
-            ox[i] = tx + i;
-          }
-        } else {
-          for (int i = 0; i < MR; i++) {
-            int p = m + i < me ? m + i : me - 1;
-            oy[i] = p / OW;
-            ox[i] = p - oy[i] * OW;
-          }
+    const int me = mc + MC < r1 ? mc + MC : r1;
+    for (int b = bBegin; b < bEnd; b++) {
+      const float* wb = w + (size_t)b * K * 8;
+      const v128_t b0 = wasm_v128_load(bias + b * 8), b1 = wasm_v128_load(bias + b * 8 + 4);
+      const int nrem = N - b * 8;
+      /* Output coordinates of pixel m, advanced incrementally (no division per tile). */
+      int ty = mc / OW, tx = mc % OW;
+      for (int m = mc; m < me; m += MR, tx += MR) {
+        while (tx >= OW) {
+          tx -= OW;
+          ty++;
         }
-        const int ix0 = ox[0] * sw - padLeft;
-        const int rowTile = oy[0] == oy[MR - 1] && ox[MR - 1] - ox[0] == MR - 1;
-        if (rowTile && dw == 1 && ix0 >= 0 && ox[MR - 1] * sw - padLeft + kw - 1 < W) {
-          /* MR neighbours in one output row, every tap inside the row (no bounds checks): the MR
-             input pixels of a tap are sw pixels apart, and with a compact input (stride C) a
-             whole kernel row of a pixel (kw*C floats) is one contiguous run. */
-          const int ps = sw * inStride;
-          for (int ky = 0; ky < kh; ky++) {
-            const int iy = oy[0] * sh - padTop + ky * dh;
-            if (iy < 0 || iy >= H) {
-              wp += kwC * 8;
-              continue;
+        v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+        const float* wp = wb;
+        if (pointwise) {
+          /* 1x1, stride 1, no padding: output pixel p reads input pixel p. */
+          const float* p0 = in + (size_t)m * inStride;
+          const float* p1 = m + 1 < me ? p0 + inStride : p0;
+          const float* p2 = m + 2 < me ? p1 + inStride : p1;
+          const float* p3 = m + 3 < me ? p2 + inStride : p2;
+          ACCUMULATE(p0, p1, p2, p3, C)
+        } else {
+          int oy[MR], ox[MR];
+          if (tx + MR <= OW && m + MR <= me) {
+            for (int i = 0; i < MR; i++) {
+              oy[i] = ty;
+              ox[i] = tx + i;
             }
-            const float* p0 = in + ((size_t)iy * W + ix0) * inStride;
-            if (contiguous) {
-              ACCUMULATE(p0, p0 + ps, p0 + 2 * ps, p0 + 3 * ps, kwC)
-            } else {
+          } else {
+            for (int i = 0; i < MR; i++) {
+              int p = m + i < me ? m + i : me - 1;
+              oy[i] = p / OW;
+              ox[i] = p - oy[i] * OW;
+            }
+          }
+          const int ix0 = ox[0] * sw - padLeft;
+          const int rowTile = oy[0] == oy[MR - 1] && ox[MR - 1] - ox[0] == MR - 1;
+          if (rowTile && dw == 1 && ix0 >= 0 && ox[MR - 1] * sw - padLeft + kw - 1 < W) {
+            /* MR neighbours in one output row, every tap inside the row (no bounds checks): the MR
+               input pixels of a tap are sw pixels apart, and with a compact input (stride C) a
+               whole kernel row of a pixel (kw*C floats) is one contiguous run. */
+            const int ps = sw * inStride;
+            for (int ky = 0; ky < kh; ky++) {
+              const int iy = oy[0] * sh - padTop + ky * dh;
+              if (iy < 0 || iy >= H) {
+                wp += kwC * 8;
+                continue;
+              }
+              const float* p0 = in + ((size_t)iy * W + ix0) * inStride;
+              if (contiguous) {
+                ACCUMULATE(p0, p0 + ps, p0 + 2 * ps, p0 + 3 * ps, kwC)
+              } else {
+                for (int kx = 0; kx < kw; kx++) {
+                  const float* q = p0 + kx * inStride;
+                  ACCUMULATE(q, q + ps, q + 2 * ps, q + 3 * ps, C)
+                }
+              }
+            }
+          } else {
+            for (int ky = 0; ky < kh; ky++) {
               for (int kx = 0; kx < kw; kx++) {
-                const float* q = p0 + kx * inStride;
-                ACCUMULATE(q, q + ps, q + 2 * ps, q + 3 * ps, C)
+                const float* p[MR];
+                for (int i = 0; i < MR; i++) {
+                  int iy = oy[i] * sh - padTop + ky * dh, ix = ox[i] * sw - padLeft + kx * dw;
+                  p[i] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? in + ((size_t)iy * W + ix) * inStride : zero;
+                }
+                ACCUMULATE(p[0], p[1], p[2], p[3], C)
               }
-            }
-          }
-        } else {
-          for (int ky = 0; ky < kh; ky++) {
-            for (int kx = 0; kx < kw; kx++) {
-              const float* p[MR];
-              for (int i = 0; i < MR; i++) {
-                int iy = oy[i] * sh - padTop + ky * dh, ix = ox[i] * sw - padLeft + kx * dw;
-                p[i] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? in + ((size_t)iy * W + ix) * inStride : zero;
-              }
-              ACCUMULATE(p[0], p[1], p[2], p[3], C)
             }
           }
         }
-      }
-      const v128_t r[MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
-      for (int i = 0; i < MR && m + i < me; i++) {
-        float* o = out + (size_t)(m + i) * outStride + b * 8;
-        const v128_t y0 = act_cheap_v(r[i][0], cheapAct, alpha), y1 = act_cheap_v(r[i][1], cheapAct, alpha);
-        if (nrem >= 8) {
-          wasm_v128_store(o, y0);
-          wasm_v128_store(o + 4, y1);
-        } else {
-          float t[8];
-          wasm_v128_store(t, y0);
-          wasm_v128_store(t + 4, y1);
-          for (int j = 0; j < nrem; j++) o[j] = t[j];
+        const v128_t r[MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+        for (int i = 0; i < MR && m + i < me; i++) {
+          float* o = out + (size_t)(m + i) * outStride + b * 8;
+          const v128_t y0 = act_cheap_v(r[i][0], cheapAct, alpha), y1 = act_cheap_v(r[i][1], cheapAct, alpha);
+          if (nrem >= 8) {
+            wasm_v128_store(o, y0);
+            wasm_v128_store(o + 4, y1);
+          } else {
+            float t[8];
+            wasm_v128_store(t, y0);
+            wasm_v128_store(t + 4, y1);
+            for (int j = 0; j < nrem; j++) o[j] = t[j];
+          }
         }
       }
     }
-  }
-  /* Transcendental activations run once over the chunk, still in cache. */
-  if (!cheap)
-    for (int p = mc; p < me; p++) {
-      float* o = out + (size_t)p * outStride + bBegin * 8;
-      const int n = (bEnd * 8 < N ? bEnd * 8 : N) - bBegin * 8;
-      act_run(o, o, n, act, P->alpha);
+    /* Transcendental activations run once over the chunk, still in cache. */
+    if (!cheap) {
+      for (int p = mc; p < me; p++) {
+        float* o = out + (size_t)p * outStride + bBegin * 8;
+        const int n = (bEnd * 8 < N ? bEnd * 8 : N) - bBegin * 8;
+        act_run(o, o, n, act, P->alpha);
+      }
     }
   }
 }
