@@ -219,19 +219,35 @@ export function planInference(g: IRGraph, pack: { conv: PackFn; depthwise: PackF
   const steps: PlanStep[] = [];
   let zeroFloats = 16;
   const zero = addConst(new Float32Array(0));
-  const copy = (src: View, dst: View, layer: string, channelStep = 1) => {
-    if (src.H * src.W !== dst.H * dst.W || dst.C > src.C * channelStep) throw new Error(`planInference: copy of mismatched views in ${layer}`);
+  /** One `unary` call: dst = act(src * scale + shift), src read with a channel step. */
+  const unary = (src: View, dst: View, layer: string, o: { channelStep?: number; scale?: ConstRef; shift?: ConstRef; act?: number; alpha?: number; costPerValue?: number } = {}) => {
+    const channelStep = o.channelStep ?? 1;
+    if (src.H * src.W !== dst.H * dst.W || dst.C > src.C * channelStep) throw new Error(`planInference: unary of mismatched views in ${layer}`);
     steps.push({
       kernel: 'unary',
-      ...typed(UNARY_PARAMS, (addr) => ({ x: addr(src), xStride: src.stride, channelStep, out: addr(dst), outStride: dst.stride, pixels: pixelsOf(dst), C: dst.C, scale: 0, shift: 0, act: ACT.linear, alpha: 0 })),
+      ...typed(UNARY_PARAMS, (addr, ca) => ({
+        x: addr(src),
+        xStride: src.stride,
+        channelStep,
+        out: addr(dst),
+        outStride: dst.stride,
+        pixels: pixelsOf(dst),
+        C: dst.C,
+        scale: o.scale ? ca(o.scale) : 0,
+        shift: o.shift ? ca(o.shift) : 0,
+        act: o.act ?? ACT.linear,
+        alpha: o.alpha ?? 0,
+      })),
       total: pixelsOf(dst),
       grain: 64,
-      cost: pixelsOf(dst) * dst.C,
+      cost: pixelsOf(dst) * dst.C * (o.costPerValue ?? 1),
       reads: [src],
       writes: [dst],
       layer,
     });
   };
+  /** A plain (strided) copy. */
+  const copy = (src: View, dst: View, layer: string, channelStep = 1) => unary(src, dst, layer, { channelStep });
   const binary = (x: View, y: View, out: View, op: number, a: number, b: number, layer: string, act: number = ACT.linear, alpha = 0) => {
     steps.push({
       kernel: 'binary',
@@ -322,32 +338,11 @@ export function planInference(g: IRGraph, pack: { conv: PackFn; depthwise: PackF
         }
         break;
       }
-      case 'affine': {
-        const s = addConst(Float32Array.from(n.scale));
-        const t = addConst(Float32Array.from(n.shift));
-        steps.push({
-          kernel: 'unary',
-          ...typed(UNARY_PARAMS, (addr, ca) => ({ x: addr(x), xStride: x.stride, channelStep: 1, out: addr(y), outStride: y.stride, pixels: pixelsOf(y), C: y.C, scale: ca(s), shift: ca(t), act: ACT.linear, alpha: 0 })),
-          total: pixelsOf(y),
-          grain: 64,
-          cost: pixelsOf(y) * y.C,
-          reads: [x],
-          writes: [y],
-          layer,
-        });
+      case 'affine':
+        unary(x, y, layer, { scale: addConst(Float32Array.from(n.scale)), shift: addConst(Float32Array.from(n.shift)) });
         break;
-      }
       case 'activation':
-        steps.push({
-          kernel: 'unary',
-          ...typed(UNARY_PARAMS, (addr) => ({ x: addr(x), xStride: x.stride, channelStep: 1, out: addr(y), outStride: y.stride, pixels: pixelsOf(y), C: y.C, scale: 0, shift: 0, act: ACTIVATION_CODE[n.fn], alpha: n.alpha ?? 0.1 })),
-          total: pixelsOf(y),
-          grain: 64,
-          cost: pixelsOf(y) * y.C * 4,
-          reads: [x],
-          writes: [y],
-          layer,
-        });
+        unary(x, y, layer, { act: ACTIVATION_CODE[n.fn], alpha: n.alpha ?? 0.1, costPerValue: 4 });
         break;
       case 'pad': {
         const [[pt], [pl]] = n.pads;
