@@ -13,6 +13,16 @@ import './layers'; // registers every custom layer for (de)serialisation
 // Core
 export { Detector } from './detector';
 export type { Detection, DetectOptions, PostprocessOptions, InferenceEngine, InferenceInfo } from './detector';
+export type {
+  VideoSource,
+  VideoElementLike,
+  CanvasLike,
+  VideoResultCallback,
+  VideoFrameInfo,
+  DetectVideoOptions,
+  VideoStopHandle,
+  VideoRunSummary,
+} from './video/detectVideo';
 export * from './spec';
 export { ready, setBackend, backendInfo, autoSelectBackend, disposeBackend, defaultThreadCount } from './backend';
 export type { BackendInfo, BackendOptions, AutoSelectOptions, ModuleLoader } from './backend';
