@@ -95,6 +95,7 @@ export { loadDetectorFromDir, isDetectorFolder } from './io/loadDetectorFromDir'
 export { loadDetectorFromUrl } from './io/loadDetectorFromUrl';
 export { load } from './registry/load';
 export type { LoadOptions } from './registry/load';
+export { setModelBaseUrl, modelBaseUrl, registryModelUrl, DEFAULT_MODEL_BASE_URL } from './registry/loadFromModelBaseUrl';
 export { REGISTRY, registryNames, getRegistryEntry } from './registry/registry';
 export type { RegistryEntry, RegistryFile } from './registry/registry';
 export { cacheRoot } from './registry/cache';
