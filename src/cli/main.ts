@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
   anchors: { summary: 'k-means anchors (1 - IoU distance) for a dataset', load: () => require('./commands/anchors') },
   train: { summary: 'fine-tune a model on a dataset', load: () => require('./commands/train') },
   export: { summary: 'export a model to ONNX', load: () => require('./commands/export') },
+  val: { summary: 'mAP of a model on a labelled dataset (COCO 12 stats, VOC mAP@0.5, per class)', load: () => require('./commands/val') },
 };
 
 function help(): string {
