@@ -4,7 +4,7 @@
  * model-specific parts are the LayersModel and the `ModelSpec` data.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ModelSpec } from './spec';
+import { ModelSpec, headOutputs } from './spec';
 import { Detection } from './decode/nms';
 import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
@@ -79,9 +79,7 @@ export class Detector {
     this.model = model;
     this.spec = spec;
     const nOut = model.outputs.length;
-    const needed = Math.max(
-      ...spec.heads.map((h) => (h.kind === 'anchor-deltas' ? Math.max(h.regressionOutput, h.classificationOutput) : h.output)),
-    );
+    const needed = Math.max(...spec.heads.flatMap(headOutputs));
     if (needed >= nOut) {
       throw new Error(`spec '${spec.name}' refers to output ${needed} but the model has ${nOut} outputs`);
     }
