@@ -1,6 +1,7 @@
 /**
  * NODE-ONLY: `load(nameOrDir)`: a saved Detector folder, or a registry model that is downloaded
- * on first use, converted once, and loaded from the cache after.
+ * on first use, converted once, and loaded from the cache after. `load()` without a name gives
+ * the embedded model and needs neither the file system nor the network.
  */
 import { Detector } from '../detector';
 import { isDetectorFolder, loadDetectorFromDir } from '../io/loadDetectorFromDir';
@@ -16,6 +17,8 @@ export type LoadOptions = CacheOptions;
 
 /**
  * Load a Detector.
+ * - no argument: the model the package carries, Yolo-Fastest 1.1 COCO (320x320; see
+ *   `loadEmbeddedModel`): no file, cache or download.
  * - `nameOrDir` a folder with `model.json` (+ `spec.json`): loaded as saved by `saveDetector`
  *   or `yolo-tfjs convert`.
  * - a registry name (`yolo-fastestv2-coco`, `yolo-fastest-1.1`, `yolov4-tiny`,
@@ -25,7 +28,12 @@ export type LoadOptions = CacheOptions;
  * @throws for an unknown name (listing the known ones) and, offline, naming the URL that failed
  * and where to put the file.
  */
-export async function load(nameOrDir: string, opts: LoadOptions = {}): Promise<Detector> {
+export async function load(nameOrDir?: string, opts: LoadOptions = {}): Promise<Detector> {
+  if (nameOrDir === undefined) {
+    // imported on demand: the ~1 MB asset is parsed only when it is used
+    const { loadEmbeddedModel } = await import('./embeddedModel');
+    return loadEmbeddedModel();
+  }
   const fs = nodeRequire('fs') as typeof import('fs');
   if (isDetectorFolder(nameOrDir)) return loadDetectorFromDir(nameOrDir);
   if (!Object.prototype.hasOwnProperty.call(REGISTRY, nameOrDir)) {

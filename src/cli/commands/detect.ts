@@ -5,19 +5,22 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, MODEL_OPTION, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
 import { drawDetections } from '../../draw/drawDetections';
 import { Detection } from '../../decode/nms';
+import { resolveClassFilter } from '../../decode/classFilter';
 import { ready, setBackend, backendInfo } from '../../backend';
 
 export const detectOptions: OptionDef[] = [
-  { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)', default: DEFAULT_MODEL },
+  MODEL_OPTION,
   ...MODEL_SOURCE_OPTIONS,
   { name: 'score', type: 'number', description: 'score threshold (default: the model\'s)' },
   { name: 'iou', type: 'number', description: 'NMS IoU threshold (default: the model\'s)' },
   { name: 'nms', type: 'string', description: 'NMS kind: iou | diou | soft (default: the model\'s)' },
   { name: 'agnostic', type: 'boolean', description: 'class-agnostic NMS' },
-  { name: 'max', type: 'number', description: 'max detections per image (0 = unlimited)' },
+  { name: 'classes', type: 'string', description: 'keep only these classes: names or ids, comma-separated (e.g. person,car)' },
+  { name: 'max-detections', type: 'number', description: 'max detections per image (0 = unlimited; default: the model\'s)' },
+  { name: 'max', type: 'number', description: 'same as --max-detections' },
   { name: 'letterbox', type: 'boolean', description: 'force letterbox resize (else the model\'s default)' },
   { name: 'out', alias: 'o', type: 'string', description: 'write the image with boxes drawn (for several images: a folder)' },
   { name: 'json', type: 'boolean', description: 'print JSON instead of a table' },
@@ -39,8 +42,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (o.backend) await setBackend(String(o.backend), { threads: o.threads as number | undefined });
   else await ready();
-  const detector = await resolveModel(o.model as string, resolveOptionsFrom(o));
+  const classes = o.classes === undefined ? undefined : parseClassList(String(o.classes));
+  const maxDetections = parseMaxDetections(o['max-detections'], o.max);
+  const detector = await resolveModel(o.model as string | undefined, resolveOptionsFrom(o));
   try {
+    if (classes) {
+      try {
+        resolveClassFilter(detector.spec.classNames, classes);
+      } catch (e) {
+        throw new UsageError(`--classes: ${(e as Error).message}`);
+      }
+    }
     const engine = applyEngineOption(detector, o.engine);
     const results: { image: string; detections: Detection[]; ms: number }[] = [];
     for (const img of images) {
@@ -48,7 +60,8 @@ export async function run(argv: string[]): Promise<number> {
       const dets = await detector.detect(img, {
         scoreThreshold: o.score as number | undefined,
         iouThreshold: o.iou as number | undefined,
-        maxDetections: o.max as number | undefined,
+        maxDetections,
+        classes,
         resize: o.letterbox ? 'letterbox' : undefined,
         nms: {
           ...(o.nms ? { kind: parseNmsKind(String(o.nms)) } : {}),
@@ -81,6 +94,25 @@ export async function run(argv: string[]): Promise<number> {
 
 function isDir(p: string): boolean {
   return fs.existsSync(p) && fs.statSync(p).isDirectory();
+}
+
+/** `--classes person,car,2`: names, or ids when all digits. */
+function parseClassList(s: string): (string | number)[] {
+  const list = s.split(',').map((c) => c.trim()).filter((c) => c.length > 0);
+  if (list.length === 0) throw new UsageError('--classes needs class names or ids, e.g. --classes person,car');
+  return list.map((c) => (/^\d+$/.test(c) ? Number(c) : c));
+}
+
+/** `--max-detections` (or its older name `--max`): an integer >= 0. */
+function parseMaxDetections(long: unknown, short: unknown): number | undefined {
+  if (long !== undefined && short !== undefined && long !== short) {
+    throw new UsageError(`--max-detections ${long} and --max ${short} disagree; give one`);
+  }
+  const v = (long ?? short) as number | undefined;
+  if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
+    throw new UsageError(`--max-detections must be an integer >= 0 (0 = unlimited), got ${v}`);
+  }
+  return v;
 }
 
 function parseNmsKind(s: string): 'iou' | 'diou' | 'soft' {
