@@ -45,7 +45,7 @@ test('bad values are usage errors that say what is wrong', async () => {
   );
   await expect(capture(['detect', DOG, '--classes', '99'])).rejects.toThrow(/--classes: class id 99 is out of range: this model has classes 0\.\.79/);
   await expect(capture(['detect', DOG, '--classes', ' , '])).rejects.toThrow(/--classes needs class names or ids/);
-  await expect(capture(['detect', DOG, '--max-detections', '-1'])).rejects.toThrow(/--max-detections must be an integer >= 0/);
+  await expect(capture(['detect', DOG, '--max-detections', '-1'])).rejects.toThrow(/option '--max-detections' must be a whole number from 0 to 100000, got '-1'/);
   await expect(capture(['detect', DOG, '--max-detections', '2', '--max', '3'])).rejects.toThrow(/disagree/);
   await expect(capture(['detect', DOG, '--weights', 'x.weights'])).rejects.toThrow(/need --model/);
 });
