@@ -15,6 +15,8 @@ export interface LoadDarknetOptions {
   inputSize?: number | [number, number];
   /** Model / spec name (default 'darknet'). */
   name?: string;
+  /** Load weights holding NaN or +-Infinity (refused by default, naming the tensor). */
+  allowNonFinite?: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface LoadDarknetOptions {
 export function loadDarknet(cfgText: string, weights: Uint8Array | ArrayBuffer, opts: LoadDarknetOptions = {}): Detector {
   const cfg = parseDarknetCfg(cfgText);
   const spec = darknetModelSpec(cfg, opts);
-  const { tensors } = readDarknetWeights(weights, cfg);
+  const { tensors } = readDarknetWeights(weights, cfg, { allowNonFinite: opts.allowNonFinite });
   const model = buildDarknetModel(cfg, { inputSize: opts.inputSize, name: opts.name, kernelInitializer: 'zeros' });
   try {
     setDarknetWeights(model, cfg, tensors);
