@@ -4,7 +4,7 @@
  * model-specific parts are the LayersModel and the `ModelSpec` data.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ModelSpec } from './spec';
+import { ModelSpec, headOutputs } from './spec';
 import { Detection } from './decode/nms';
 import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
@@ -15,6 +15,7 @@ import { compileWasmInference } from './engine/wasmInference';
 import { UnsupportedGraphError } from './engine/planInference';
 import { wasmSimdSupported, wasmThreadsSupported } from './engine/kernelModule';
 import { isNode } from './backend/backendOptions';
+import { detectVideo, DetectVideoOptions, VideoResultCallback, VideoSource, VideoStopHandle } from './video/detectVideo';
 
 /**
  * Which code runs `predict`:
@@ -78,9 +79,7 @@ export class Detector {
     this.model = model;
     this.spec = spec;
     const nOut = model.outputs.length;
-    const needed = Math.max(
-      ...spec.heads.map((h) => (h.kind === 'anchor-deltas' ? Math.max(h.regressionOutput, h.classificationOutput) : h.output)),
-    );
+    const needed = Math.max(...spec.heads.flatMap(headOutputs));
     if (needed >= nOut) {
       throw new Error(`spec '${spec.name}' refers to output ${needed} but the model has ${nOut} outputs`);
     }
@@ -237,6 +236,27 @@ export class Detector {
     } finally {
       for (const p of pre) p.tensor.dispose();
     }
+  }
+
+  /**
+   * Detect objects on a stream of frames: a `<video>` element (each new frame, e.g. a webcam
+   * from `getUserMedia`), a canvas (its pixels at every animation frame), or any async iterable
+   * of images (Node: a decoder, a camera library; tensor frames are disposed once used unless
+   * `keepFrames`). One frame at a time, never two detections at once; frames that arrive while
+   * busy (or faster than `maxFps`) are skipped. `onResult` gets the detections and
+   * `{frame, skipped, ms, fps, timestamp}`; the next frame waits for a promise it returns.
+   *
+   * ```ts
+   * const run = detector.detectVideo(videoElement, (dets, { fps }) => draw(dets, fps), { maxFps: 15 });
+   * // later
+   * run.stop();
+   * await run.done; // { frames, skipped, reason }
+   * ```
+   * @returns a handle: `stop()`, and `done`, which settles once no detection runs any more
+   * (rejects with the error of `detect` or `onResult` unless `opts.onError` is given).
+   */
+  detectVideo(source: VideoSource, onResult: VideoResultCallback, opts: DetectVideoOptions = {}): VideoStopHandle {
+    return detectVideo((image, o) => this.detect(image, o), source, onResult, opts);
   }
 
   /** Free the model's weights (shared layers included). */

@@ -6,6 +6,7 @@ import { parseDarknetCfg } from '../weights/parseDarknetCfg';
 import { readDarknetWeights } from '../weights/readDarknetWeights';
 import { buildDarknetModel, setDarknetWeights } from './darknetCfg';
 import { darknetModelSpec } from './darknetSpec';
+import { setDarknetSource } from './darknetSource';
 
 /** Options of {@link loadDarknet}. */
 export interface LoadDarknetOptions {
@@ -32,7 +33,9 @@ export function loadDarknet(cfgText: string, weights: Uint8Array | ArrayBuffer, 
   const model = buildDarknetModel(cfg, { inputSize: opts.inputSize, name: opts.name, kernelInitializer: 'zeros' });
   try {
     setDarknetWeights(model, cfg, tensors);
-    return new Detector(model, spec);
+    const detector = new Detector(model, spec);
+    setDarknetSource(detector, cfgText);
+    return detector;
   } catch (e) {
     model.dispose();
     throw e;
