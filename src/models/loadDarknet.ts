@@ -28,8 +28,10 @@ export interface LoadDarknetOptions {
  */
 export function loadDarknet(cfgText: string, weights: Uint8Array | ArrayBuffer, opts: LoadDarknetOptions = {}): Detector {
   const cfg = parseDarknetCfg(cfgText);
-  const spec = darknetModelSpec(cfg, opts);
+  // The weights size check comes first: it bounds every layer (a cfg claiming a billion
+  // classes fails it) before the spec allocates anything per class.
   const { tensors } = readDarknetWeights(weights, cfg, { allowNonFinite: opts.allowNonFinite });
+  const spec = darknetModelSpec(cfg, opts);
   const model = buildDarknetModel(cfg, { inputSize: opts.inputSize, name: opts.name, kernelInitializer: 'zeros' });
   try {
     setDarknetWeights(model, cfg, tensors);
