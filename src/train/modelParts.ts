@@ -19,7 +19,7 @@ export interface ClassLayer {
   reshapes: string[];
 }
 
-type Family = 'darknet' | 'yolov5' | 'anchor-deltas';
+type Family = 'darknet' | 'yolov5' | 'anchor-deltas' | 'ssd';
 
 /** The model family (one per head kind). */
 export function modelFamily(spec: ModelSpec): Family {

@@ -8,6 +8,7 @@ import { readPytorchStateDict } from './readPytorchStateDict';
 import { readSafetensors, looksLikeSafetensors } from './readSafetensors';
 import { yoloFastestV2FromStateDict } from '../models/yoloFastestV2FromStateDict';
 import { efficientDetFromStateDict } from './keymaps/efficientDet';
+import { rfsongFromStateDict } from '../models/rfsong/fromStateDict';
 
 /** Options of {@link loadPytorch}. */
 export interface LoadPytorchOptions {
@@ -18,7 +19,7 @@ export interface LoadPytorchOptions {
 }
 
 /** Architectures `loadPytorch` understands. */
-export const PYTORCH_ARCHS = ['yolo-fastestv2', ...Array.from({ length: 8 }, (_, i) => `efficientdet-d${i}`)];
+export const PYTORCH_ARCHS = ['yolo-fastestv2', 'rfsong', ...Array.from({ length: 8 }, (_, i) => `efficientdet-d${i}`)];
 
 /**
  * Build a Detector of architecture `arch` (`yolo-fastestv2`, `efficientdet-d0` .. `d7`) from
@@ -32,6 +33,7 @@ export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | Tensor
     throw new Error(`unknown architecture '${arch}' for loadPytorch; known: ${PYTORCH_ARCHS.join(', ')}`);
   }
   const sd = pth instanceof Map ? pth : readWeightsFile(pth);
+  if (a === 'rfsong') return rfsongFromStateDict(sd, { classNames: opts.classNames, inputSize: opts.inputSize });
   if (a === 'yolo-fastestv2') {
     const numClasses = opts.classNames?.length ?? inferYoloFastestV2Classes(sd);
     return yoloFastestV2FromStateDict(sd, { numClasses, classNames: opts.classNames, inputSize: opts.inputSize });
