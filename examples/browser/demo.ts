@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as yolo from '../../src';
-import type { Detection, Detector, VideoStopHandle } from '../../src';
+import type { Detection, DetectOptions, Detector, VideoStopHandle } from '../../src';
 
 /** What the page shows, as data (read by the browser test). */
 interface DemoState {
@@ -27,7 +27,7 @@ interface DemoState {
   source: 'none' | 'image' | 'webcam';
   /** Frames detected since the source started (a still image counts each re-run). */
   frames: number;
-  /** Detections of the last frame after the class filter, as drawn. */
+  /** Detections of the last frame, as drawn. */
   detections: Detection[];
   /** Boxes drawn on the canvas for the last frame. */
   boxesDrawn: number;
@@ -148,10 +148,10 @@ function readOptions(): DemoState['options'] {
   };
 }
 
-function filterClasses(dets: Detection[], classes: string[]): Detection[] {
-  if (classes.length === 0) return dets;
-  const wanted = new Set(classes.map((c) => c.toLowerCase()));
-  return dets.filter((d) => wanted.has(d.label.toLowerCase()) || wanted.has(String(d.classId)));
+/** `detect` options from the controls; the class filter is the library's `classes` option. */
+function detectOptions(o: DemoState['options']): DetectOptions {
+  const classes = o.classes.map((c) => (/^\d+$/.test(c) ? Number(c) : c));
+  return { scoreThreshold: o.scoreThreshold, iouThreshold: o.iouThreshold, ...(classes.length ? { classes } : {}) };
 }
 
 /** Draws the frame and the boxes with their labels; returns how many boxes were drawn. */
@@ -191,9 +191,8 @@ function draw(source: CanvasImageSource, width: number, height: number, dets: De
 }
 
 function show(dets: Detection[], source: CanvasImageSource, width: number, height: number, ms: number, fps: number): void {
-  const shown = filterClasses(dets, state.options.classes);
-  state.boxesDrawn = draw(source, width, height, shown);
-  state.detections = shown;
+  state.boxesDrawn = draw(source, width, height, dets);
+  state.detections = dets;
   state.frames++;
   state.ms = ms;
   state.fps = fps;
@@ -207,7 +206,7 @@ async function detectStill(): Promise<void> {
   if (!detector || !still) return;
   state.options = readOptions();
   const t0 = performance.now();
-  const dets = await detector.detect(still, { scoreThreshold: state.options.scoreThreshold, iouThreshold: state.options.iouThreshold });
+  const dets = await detector.detect(still, detectOptions(state.options));
   show(dets, still, still.width, still.height, performance.now() - t0, 0);
   setStatus(`${state.detections.length} detection(s)`, 'ready');
 }
@@ -229,11 +228,7 @@ async function startLoop(): Promise<void> {
   loop = det.detectVideo(
     video,
     (dets, info) => show(dets, video, video.videoWidth, video.videoHeight, info.ms, info.fps),
-    {
-      scoreThreshold: state.options.scoreThreshold,
-      iouThreshold: state.options.iouThreshold,
-      onError: showError,
-    },
+    { ...detectOptions(state.options), onError: showError },
   );
   setStatus('webcam: detecting', 'ready');
 }
