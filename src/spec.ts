@@ -230,8 +230,36 @@ export const COCO_CLASSES: string[] = [
   'teddy bear', 'hair drier', 'toothbrush',
 ];
 
-/** Names `class0 .. class{n-1}` (or COCO names when n is 80). */
+/**
+ * Largest network input side (height or width, pixels) any loader or builder accepts: cfg
+ * `width`/`height`, `inputSize` options, the CLI's `--size`. Published detectors use at most
+ * 1536 (YOLOv4-P7); a bound is needed because the input size multiplies every activation
+ * (8192 already needs more memory than WebAssembly has).
+ */
+export const MAX_INPUT_SIDE = 4096;
+
+/**
+ * Most classes a model may have (Open Images has 601, YOLO9000 9418). Checked before anything
+ * is allocated per class, e.g. default class names.
+ */
+export const MAX_CLASSES = 100000;
+
+/**
+ * Throws unless `side` is an integer in 1..{@link MAX_INPUT_SIDE}; `what` names the option in
+ * the message.
+ */
+export function checkInputSide(side: unknown, what: string): number {
+  if (typeof side !== 'number' || !Number.isInteger(side) || side < 1 || side > MAX_INPUT_SIDE) {
+    throw new Error(`${what} must be an integer from 1 to ${MAX_INPUT_SIDE} pixels, got ${JSON.stringify(side)}`);
+  }
+  return side;
+}
+
+/** Names `class0 .. class{n-1}` (or COCO names when n is 80). `n` is at most {@link MAX_CLASSES}. */
 export function defaultClassNames(n: number): string[] {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CLASSES) {
+    throw new Error(`a model needs 1 to ${MAX_CLASSES} classes, got ${n}`);
+  }
   if (n === COCO_CLASSES.length) return COCO_CLASSES.slice();
   return Array.from({ length: n }, (_, i) => `class${i}`);
 }

@@ -3,7 +3,9 @@
  *  --out <dir> [--val <dir>] [--optimizer sgd|adam] [--freeze backbone|headOnly|p1,p2]
  *  [--ema] [--resume <ckpt>] [--json]`: fine-tune a model on a dataset (classes taken from the
  * dataset; the heads are rebuilt when they differ). Writes checkpoints, train.jsonl and
- * curves.png to --out, and the final detector to <out>/final.
+ * curves.png to --out, and the final detector to <out>/final; a Darknet .cfg model also gets
+ * <out>/final.cfg + final.weights (what `prune` and Darknet read). --sparsity s adds the L1
+ * penalty on BatchNorm gammas and writes gammas.png.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -29,6 +31,7 @@ export const trainOptions: OptionDef[] = [
   { name: 'schedule', type: 'string', description: 'cosine | step | constant', default: 'cosine' },
   { name: 'warmup', type: 'number', description: 'warm-up epochs', min: 0, max: 100000 },
   { name: 'weight-decay', type: 'number', description: 'decoupled weight decay', default: 5e-4, min: 0, max: 1 },
+  { name: 'sparsity', type: 'number', description: 'L1 penalty s on BatchNorm gammas (sparsity training before `prune`)', min: 0, max: 10 },
   { name: 'freeze', type: 'string', description: 'backbone | headOnly | comma-separated layer-name prefixes' },
   { name: 'ema', type: 'boolean', description: 'keep an EMA of the weights' },
   { name: 'no-augment', type: 'boolean', description: 'resize only (no augmentation)' },
@@ -40,6 +43,26 @@ export const trainOptions: OptionDef[] = [
   { name: 'json', type: 'boolean', description: 'print the result as JSON' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ];
+
+/** A model given as a Darknet cfg is also saved as cfg + .weights (same classes as trained). */
+async function saveDarknetCopy(model: string, detector: import('../../detector').Detector, out: string): Promise<{ cfg: string; weights: string } | undefined> {
+  if (!model.endsWith('.cfg')) return undefined;
+  const cfgText = fs.readFileSync(model, 'utf8');
+  const { parseDarknetCfg } = await import('../../weights/parseDarknetCfg');
+  const { getDarknetWeights } = await import('../../models/getDarknetWeights');
+  const { writeDarknetWeights } = await import('../../weights/writeDarknetWeights');
+  const cfg = parseDarknetCfg(cfgText);
+  let tensors;
+  try {
+    tensors = getDarknetWeights(detector.model, cfg);
+  } catch {
+    return undefined; // the classes changed, so the heads no longer match the cfg
+  }
+  const files = { cfg: path.join(out, 'final.cfg'), weights: path.join(out, 'final.weights') };
+  fs.writeFileSync(files.cfg, cfgText);
+  fs.writeFileSync(files.weights, writeDarknetWeights(cfg, tensors));
+  return files;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { options: o, positionals } = parseArgs(argv, trainOptions);
@@ -86,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     schedule: schedule as 'cosine' | 'step' | 'constant',
     warmupEpochs: o.warmup as number | undefined,
     weightDecay: o['weight-decay'] as number,
+    sparsity: o.sparsity as number | undefined,
     freeze,
     ema: Boolean(o.ema),
     augment: o['no-augment'] ? false : defaultAugmentForSpec(detector.spec, Number(o.mosaic)),
@@ -97,11 +121,13 @@ export async function run(argv: string[]): Promise<number> {
   const { saveDetector } = await import('../../io/saveDetector');
   const finalDir = path.join(out, 'final');
   await saveDetector(result.detector, finalDir);
+  const darknet = await saveDarknetCopy(String(o.model ?? ''), result.detector, out);
   const last = result.epochs[result.epochs.length - 1];
   if (o.json) {
-    console.log(JSON.stringify({ out: finalDir, steps: result.steps.length, epochs: result.epochs }, null, 1));
+    console.log(JSON.stringify({ out: finalDir, ...darknet, steps: result.steps.length, epochs: result.epochs }, null, 1));
   } else {
     console.log(`trained ${result.steps.length} steps; final loss ${last ? last.total.toFixed(4) : '?'}${last?.mAP50 !== undefined ? `, held-out mAP@0.5 ${last.mAP50.toFixed(4)}` : ''}`);
+    if (darknet) console.log(`saved ${darknet.cfg} + ${darknet.weights}`);
     console.log(`saved ${finalDir} (log ${path.join(out, 'train.jsonl')}, curves ${path.join(out, 'curves.png')})`);
   }
   result.optimizer.dispose();
