@@ -15,7 +15,7 @@ function dilateKernel(k: tf.Tensor4D, d: number): tf.Tensor4D {
   const e = tf.reshape(k, [kh, 1, kw, 1, ci, co]);
   const p = tf.pad(e, [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]);
   const full = tf.reshape(p, [kh * d, kw * d, ci, co]);
-  return tf.slice(full, [0, 0, 0, 0], [(kh - 1) * d + 1, (kw - 1) * d + 1, ci, co]);
+  return tf.slice(full, [0, 0, 0, 0], [(kh - 1) * d + 1, (kw - 1) * d + 1, ci, co]) as tf.Tensor4D;
 }
 
 describe('AtrousConv2D', () => {
