@@ -36,7 +36,7 @@ const INTERESTING_U32 = [0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000,
 
 /** Apply 1-4 random byte-level mutations (flip, set, insert, delete, duplicate, truncate, u32). */
 export function mutateBytes(src: Uint8Array, rnd: Rand, focus?: [number, number]): Uint8Array {
-  let b = src.slice();
+  let b: Uint8Array = src.slice();
   const where = (): number => (focus && rnd() < 0.7 ? focus[0] + int(rnd, Math.max(1, focus[1] - focus[0])) : int(rnd, Math.max(1, b.length)));
   const n = 1 + int(rnd, 4);
   for (let k = 0; k < n; k++) {
