@@ -7,7 +7,7 @@
  *
  *   npm run experiment:prune -- [--out tmp/prune-experiment] [--size 96] [--train 200] [--val 60]
  *       [--epochs 6] [--sparse-epochs 2] [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 1]
- *       [--ratios 0.5,0.7,0.85] [--rfsong-epochs 12] [--only yolo|rfsong] [--quick]
+ *       [--ratios 0.5,0.7,0.85] [--rfsong-epochs 6] [--rfsong-steps N] [--only yolo|rfsong] [--quick]
  *
  * The defaults are sized for a shared, heavily loaded 2-core VM (about 40 minutes there); on an
  * idle machine use e.g. --size 160 --train 400 --epochs 12 --sparse-epochs 4 --ft-epochs 3.
@@ -210,6 +210,7 @@ async function main(): Promise<void> {
   const ratios = arg('ratios', quick ? '0.5' : '0.5,0.7,0.85').split(',').map(Number);
   const common: Omit<TrainOptions, 'epochs'> = { batchSize: 8, optimizer: 'adam', lr: 0.001, ema: true, seed: 1, progress: true };
 
+  meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8; ${epochs} epochs from scratch; sparsity s=${sparsity} with SGD lr ${sparseLr} momentum 0.9 for ${sparseEpochs} epochs; fine-tuning ${ftEpochs} epochs`;
   if (only !== 'rfsong') {
     // k-means anchors of the training boxes, stretched to the input size
     const wh = trainSet.images.flatMap((im) => im.boxes.map((b) => [((b.x2 - b.x1) * size) / im.width, ((b.y2 - b.y1) * size) / im.height] as [number, number]));
@@ -274,24 +275,26 @@ async function main(): Promise<void> {
       save();
     }
     det.dispose();
-    meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8; trained ${epochs} epochs from scratch, sparsity ${sparseEpochs} epochs, fine-tuning ${ftEpochs} epochs`;
   }
 
   if (only !== 'yolo') {
     // RFSong (RFBNet300-style, 300x300 by design) from scratch, when this build has it and its loss
     const rfsong = findRfsong();
-    const rfEpochs = num('rfsong-epochs', 12, 1);
-    const name = `RFSong from scratch (300x300, ${rfEpochs} epochs)`;
+    const rfEpochs = num('rfsong-epochs', 6, 1);
+    const rfSteps = Number(arg('rfsong-steps', '0'));
+    const name = rfSteps > 0 ? `RFSong from scratch (300x300, ${rfSteps} steps only)` : `RFSong from scratch (300x300, ${rfEpochs} epochs)`;
     if (!rfsong) {
       console.log('[RFSong] not in this build');
     } else {
       const det = rfsong({ classNames: trainSet.classNames });
       try {
         const t0 = Date.now();
-        const r = await train(det, trainSet, { ...common, epochs: rfEpochs, outDir: path.join(out, 'rfsong') });
+        const r = await train(det, trainSet, { ...common, epochs: rfEpochs, maxSteps: rfSteps > 0 ? rfSteps : undefined, outDir: path.join(out, 'rfsong') });
         r.optimizer.dispose();
         const row = await measure(name, det, valSet, { flops: modelFlops(det.model), bytes: 4 * det.model.countParams() }, runs);
         row.trainSeconds = (Date.now() - t0) / 1000;
+        const stepMs = r.steps.map((x) => x.ms).sort((a, b) => a - b);
+        meta['RFSong training step'] = `${(stepMs[Math.floor(stepMs.length / 2)] / 1000).toFixed(0)} s per step of batch 8 at 300x300 (median of ${stepMs.length})`;
         rows.push(row);
       } catch (e) {
         const msg = (e as Error).message.split('\n')[0];
