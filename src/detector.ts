@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelSpec, headOutputs } from './spec';
 import { Detection } from './decode/nms';
 import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
+import { resolveClassFilter } from './decode/classFilter';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
 import type { LoadImageOptions } from './decode/image';
 import { backendInfo, ready } from './backend';
@@ -224,6 +225,8 @@ export class Detector {
   async detect(images: ImageInput[], opts?: DetectOptions): Promise<Detection[][]>;
   async detect(image: ImageInput | ImageInput[], opts: DetectOptions = {}): Promise<Detection[] | Detection[][]> {
     await ready();
+    // a bad class name fails before the image is read and the network runs
+    if (opts.classes !== undefined) resolveClassFilter(this.spec.classNames, opts.classes);
     const list = Array.isArray(image) ? image : [image];
     if (list.length === 0) return [];
     const { maxPixels, ...post } = opts;

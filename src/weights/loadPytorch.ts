@@ -4,7 +4,7 @@
  */
 import { Detector } from '../detector';
 import { TensorMap } from './tensorMap';
-import { readPytorchStateDict } from './readPytorchStateDict';
+import { readPytorchStateDict, ReadPytorchOptions } from './readPytorchStateDict';
 import { readSafetensors, looksLikeSafetensors } from './readSafetensors';
 import { yoloFastestV2FromStateDict } from '../models/yoloFastestV2FromStateDict';
 import { efficientDetFromStateDict } from './keymaps/efficientDet';
@@ -16,6 +16,11 @@ export interface LoadPytorchOptions {
   classNames?: string[];
   /** Input size override (square side). */
   inputSize?: number;
+  /**
+   * How the file is read: integrity and budget options of {@link readPytorchStateDict}
+   * (`allowNonFinite`, `skipChecksums`, `allowExpandedViews`, `maxOutputBytes`, `key`, ...).
+   */
+  read?: ReadPytorchOptions;
 }
 
 /** Architectures `loadPytorch` understands. */
@@ -32,7 +37,7 @@ export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | Tensor
   if (!PYTORCH_ARCHS.includes(a)) {
     throw new Error(`unknown architecture '${arch}' for loadPytorch; known: ${PYTORCH_ARCHS.join(', ')}`);
   }
-  const sd = pth instanceof Map ? pth : readWeightsFile(pth);
+  const sd = pth instanceof Map ? pth : readWeightsFile(pth, opts.read);
   if (a === 'rfsong') return rfsongFromStateDict(sd, { classNames: opts.classNames, inputSize: opts.inputSize });
   if (a === 'yolo-fastestv2') {
     const numClasses = opts.classNames?.length ?? inferYoloFastestV2Classes(sd);
@@ -42,9 +47,9 @@ export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | Tensor
   return efficientDetFromStateDict(sd, { phi, classNames: opts.classNames, inputSize: opts.inputSize });
 }
 
-function readWeightsFile(buf: Uint8Array | ArrayBuffer): TensorMap {
+function readWeightsFile(buf: Uint8Array | ArrayBuffer, read: ReadPytorchOptions = {}): TensorMap {
   const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
-  return looksLikeSafetensors(bytes) ? readSafetensors(bytes) : readPytorchStateDict(bytes);
+  return looksLikeSafetensors(bytes) ? readSafetensors(bytes, read) : readPytorchStateDict(bytes, read);
 }
 
 function inferYoloFastestV2Classes(sd: TensorMap): number {
