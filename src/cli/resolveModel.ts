@@ -14,6 +14,8 @@ export interface ResolveOptions {
   arch?: string;
   classNames?: string[];
   inputSize?: number;
+  /** Class names for a model built from scratch (a builder name); default `classNames`. */
+  builderClassNames?: string[];
 }
 
 /** The options of every command that loads a model: where its weights and classes come from. */
@@ -86,6 +88,11 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
     if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. yolo-fastestv2, efficientdet-d0)`);
     const { loadPytorch } = await import('../weights/loadPytorch');
     return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames, inputSize: o.inputSize });
+  }
+  const { MODEL_BUILDERS } = await import('../models/builders');
+  if (Object.prototype.hasOwnProperty.call(MODEL_BUILDERS, m)) {
+    // a builder name: a new model with random weights (training from scratch)
+    return MODEL_BUILDERS[m]({ classNames: o.builderClassNames ?? o.classNames, inputSize: o.inputSize });
   }
   const { load } = await import('../registry/load');
   return load(m);
