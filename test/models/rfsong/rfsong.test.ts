@@ -10,6 +10,7 @@ import { decodeOutputs } from '../../../src/decode/decode';
 import { ssdPriors, ssdPriorCounts } from '../../../src/decode/ssdPriors';
 import { ModelSpec } from '../../../src/spec';
 import { loadPytorch } from '../../../src/weights/loadPytorch';
+import { withClasses } from '../../../src/train/withClasses';
 
 describe('rfsong builder', () => {
   it('builds 12 NHWC head outputs for any class count; upstream parameter count for 1 class', () => {
@@ -39,6 +40,32 @@ describe('rfsong builder', () => {
     expect(one.model.weights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0)).toBe(3143978);
     expect(one.spec.classNames).toEqual(['person']);
     one.dispose();
+  });
+
+  it('withClasses rebuilds only the conf heads: background and kept classes keep their weights', async () => {
+    const det = rfsong({ classNames: ['person'] });
+    const conf5 = det.model.getLayer('conf.5');
+    const bias = tf.tensor1d([1, 2, 3, 4, 5, 6]);
+    conf5.setWeights([conf5.getWeights()[0], bias]);
+    bias.dispose();
+    const other = await withClasses(det, ['car', 'person']);
+    try {
+      const before = det.model.getLayer('conf.5').getWeights()[1].dataSync(); // [3 anchors x 2]
+      const after = other.model.getLayer('conf.5').getWeights()[1].dataSync(); // [3 anchors x 3]
+      expect(after.length).toBe(9);
+      for (let a = 0; a < 3; a++) {
+        expect(after[a * 3]).toBe(before[a * 2]); // background
+        expect(after[a * 3 + 2]).toBe(before[a * 2 + 1]); // person
+        expect(after[a * 3 + 1]).toBe(0); // new class: softmax prior 0
+      }
+      const l0 = det.model.getLayer('loc.0').getWeights()[0];
+      const l1 = other.model.getLayer('loc.0').getWeights()[0];
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(l0, l1))).dataSync()[0])).toBe(0);
+      expect(other.model.layers.filter((l) => l.getClassName() === 'YoloTfjsAtrousConv2D').length).toBe(3);
+    } finally {
+      other.dispose();
+      det.dispose();
+    }
   });
 
   it('rejects bad options and bad state dicts with clear errors', () => {
