@@ -4,7 +4,7 @@
  * model-specific parts are the LayersModel and the `ModelSpec` data.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ModelSpec, headOutputs } from './spec';
+import { ModelSpec, checkInputSide, headOutputs } from './spec';
 import { Detection } from './decode/nms';
 import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
 import { resolveClassFilter } from './decode/classFilter';
@@ -82,6 +82,10 @@ export class Detector {
   constructor(model: tf.LayersModel, spec: ModelSpec) {
     this.model = model;
     this.spec = spec;
+    // A spec read from a file may claim any size; every image is resized to it.
+    const size = spec.input?.size;
+    if (!Array.isArray(size) || size.length !== 2) throw new Error(`spec '${spec.name}': input.size must be [height, width], got ${JSON.stringify(size)}`);
+    size.forEach((s, i) => checkInputSide(s, `spec '${spec.name}': input.size[${i}]`));
     const nOut = model.outputs.length;
     const needed = Math.max(...spec.heads.flatMap(headOutputs));
     if (needed >= nOut) {
