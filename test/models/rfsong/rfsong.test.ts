@@ -88,6 +88,8 @@ describe('SSD priors and decode', () => {
     expect(Array.from(priors.slice(0, 4))).toEqual([0.5 / 37.5, 0.5 / 37.5, s * Math.sqrt(0.8), s / Math.sqrt(0.8)].map(Math.fround));
     // second prior: min size 26 with ratio 0.4
     expect(priors[6]).toBe(Math.fround((26 / 300) * Math.sqrt(0.4)));
+    expect(() => ssdPriors({ ...p, featureMaps: [100000, 19, 10, 5, 3, 1] })).toThrow(/exceed the limit/);
+    expect(() => ssdPriors({ ...p, steps: [8] })).toThrow(/steps has 1 entries for 6 feature maps/);
     // map 2's last centre 9.5 / 9.375 > 1 is clipped to 1
     const last2 = (5776 + 1444 + 400 - 1) * 4;
     expect(priors[last2]).toBe(1);
