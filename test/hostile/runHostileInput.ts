@@ -110,6 +110,11 @@ const CASES: Record<string, (good: Detector, ref: Detection[]) => Promise<unknow
     );
     return { detections: await good.detect(svg) };
   },
+  /** A 320x320 SVG embedding a real 16000x16000 PNG (the renderer would decode it: 2.3 GB, 20 s). */
+  'svg-embeds-png-16000': async (good) => {
+    const b64 = Buffer.from(whitePng(16000, 16000)).toString('base64');
+    return good.detect(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="320" height="320"><image width="320" height="320" href="data:image/png;base64,${b64}"/></svg>`));
+  },
   /** A PNG claiming 16000x16000 (256 megapixels, inside sharp's own default limit): refused from the header. */
   'png-16000': async (good) => good.detect(await pngClaiming(16000, 16000)),
   /** A real, complete 10000x10000 PNG (100 megapixels, under the limit): decoded and shrunk in sharp, streaming. */
