@@ -47,6 +47,7 @@ describe('Detector.detectVideo (Node, async iterable of frames)', () => {
   beforeAll(async () => {
     det = yoloFastestV2({ numClasses: 3, classNames: ['a', 'b', 'c'], inputSize: 64 });
     randomizeWeights(det.model, 3);
+    det.engineThreads = 1; // tiny frames: worker hand-offs would cost more than they save
     // Count overlapping detect calls: detectVideo goes through the instance's detect.
     const orig = det.detect.bind(det) as (img: ImageInput, o?: object) => Promise<Detection[]>;
     (det as unknown as { detect: typeof orig }).detect = async (img, o) => {
@@ -182,6 +183,20 @@ describe('Detector.detectVideo (Node, async iterable of frames)', () => {
     expect(after).toBe(0);
     await new Promise((r) => setTimeout(r, 10));
     expect(closed).toBe(true);
+  });
+
+  test.each([false, true])('stop() while the source waits for a frame ends the loop (skipFrames %s)', async (skipFrames) => {
+    async function* stalls(): AsyncGenerator<ImageInput> {
+      yield frame(0, false);
+      await new Promise(() => undefined); // a camera that never delivers again
+    }
+    let got = 0;
+    const run = det.detectVideo(stalls(), () => void got++, { skipFrames });
+    while (got === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(run.running).toBe(true);
+    run.stop();
+    expect(await run.done).toEqual({ frames: 1, skipped: 0, reason: 'stop' });
   });
 
   test('maxFps spaces detection starts at least 1000/maxFps ms apart', async () => {
