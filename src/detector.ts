@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelSpec } from './spec';
-import { Detection } from './decode/nms';
-import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
-import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
+import { Detection } from './nms/nms';
+import { postprocessOutputs, PostprocessOptions } from './postprocess/postprocess';
+import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './preprocess/preprocess';
 import { backendInfo, ready } from './backend';
 import { disposeLayersModel } from './models/disposeLayersModel';
 import { compileInference, CompiledInference } from './infer/compileInference';
@@ -39,8 +39,8 @@ export interface InferenceInfo {
   fallbackReason?: string;
 }
 
-export type { Detection } from './decode/nms';
-export type { PostprocessOptions } from './decode/postprocess';
+export type { Detection } from './nms/nms';
+export type { PostprocessOptions } from './postprocess/postprocess';
 
 export type DetectOptions = Omit<PostprocessOptions, 'imageSize'>;
 

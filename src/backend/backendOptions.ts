@@ -3,7 +3,7 @@
  * `YOLO_TFJS_THREADS`): parsing and validation, and the core count that sizes thread pools; no
  * side effects. Browser-safe.
  */
-import { nodeRequire } from './nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** What the caller may ask for. `tfjs-node-gpu` / `tfjs-node` pick one package of `tensorflow`. */
 export type BackendRequest =

@@ -61,7 +61,7 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
     if (!fs.existsSync(m)) throw new UsageError(`cfg file not found: ${m}`);
     if (!o.weights) throw new UsageError(`--model ${m} is a Darknet cfg: give its weights with --weights <file.weights>`);
     if (!fs.existsSync(o.weights)) throw new UsageError(`weights file not found: ${o.weights}`);
-    const { loadDarknet } = await import('../models/loadDarknet');
+    const { loadDarknet } = await import('../models/darknet/loadDarknet');
     return loadDarknet(fs.readFileSync(m, 'utf8'), fs.readFileSync(o.weights), {
       classNames: o.classNames,
       inputSize: o.inputSize,
@@ -71,7 +71,7 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
   if (/\.(pth|pt|safetensors)$/.test(m)) {
     if (!fs.existsSync(m)) throw new UsageError(`weights file not found: ${m}`);
     if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. yolo-fastestv2, efficientdet-d0)`);
-    const { loadPytorch } = await import('../weights/loadPytorch');
+    const { loadPytorch } = await import('../models/loadPytorch');
     return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames, inputSize: o.inputSize });
   }
   const { load } = await import('../registry/load');

@@ -4,7 +4,7 @@
  */
 import { KERNELS_RELAXED_SIMD, KERNELS_RELAXED_SIMD_THREADS, KERNELS_SIMD, KERNELS_SIMD_THREADS } from './kernelsWasm';
 import { isNode, processEnv } from '../backend/backendOptions';
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** A kernel: `(paramsPtr, r0, r1)`, work units [r0, r1). */
 export type KernelFn = (params: number, r0: number, r1: number) => void;

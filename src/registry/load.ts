@@ -5,11 +5,11 @@
 import { Detector } from '../detector';
 import { isDetectorFolder, loadDetectorFromDir } from '../io/loadDetectorFromDir';
 import { saveDetector } from '../io/saveDetector';
-import { loadDarknet } from '../models/loadDarknet';
-import { loadPytorch } from '../weights/loadPytorch';
+import { loadDarknet } from '../models/darknet/loadDarknet';
+import { loadPytorch } from '../models/loadPytorch';
 import { CacheOptions, convertedModelDir, ensureRawFiles } from './cache';
 import { getRegistryEntry, REGISTRY, RegistryEntry } from './registry';
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** Options of {@link load}. */
 export type LoadOptions = CacheOptions;

@@ -5,7 +5,7 @@
  * URLs of files kept in git repositories are pinned to a commit so that the sha256 stays valid.
  */
 import { COCO_CLASSES } from '../spec';
-import { EFFICIENTDET_COCO_CLASSES } from '../models/efficientDet';
+import { EFFICIENTDET_COCO_CLASSES } from '../models/efficientDet/efficientDet';
 
 /** One file to download. */
 export interface RegistryFile {

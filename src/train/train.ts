@@ -22,7 +22,7 @@ import { LossForSpecOptions, LossTerms, TrainLoss, lossForSpec } from './lossFor
 import { evaluate } from './evaluate';
 import { ProgressBar } from '../util/progress';
 import { registerCpuTrainingFixes, registerWasmTrainingKernels } from './wasmGradients';
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** Options of {@link train}. */
 export interface TrainOptions {

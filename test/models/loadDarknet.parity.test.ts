@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
 import { matchDetections, RefDetection } from '../helpers/matchDetections';
 import { expectFlatLoadPredictDispose } from '../helpers/expectFlatTensors';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { darknetYoloLayers } from '../../src/models/darknetCfg';
+import { darknetYoloLayers } from '../../src/models/darknet/darknetCfg';
 
 const TOL = 1e-3;
 /** Detections: boxes within 0.5 original-image px, scores within 1e-3 (issue 2). */

@@ -7,8 +7,8 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadDarknet } from '../../src/models/loadDarknet';
-import { boxIou } from '../../src/decode/nms';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
+import { boxIou } from '../../src/nms/nms';
 import { describeFixtures, fixturePath, readJson } from '../helpers/fixtures';
 
 describeFixtures('darknet/weights/yolo-fastest-1.1.weights', 'yolo-fastest-1.1 detect(dog.jpg) vs darknet detector test', () => {

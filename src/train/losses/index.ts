@@ -1,14 +1,14 @@
 /** Detection losses of the original implementations (see each file). */
-export { bboxIou, boxIouMatrix } from './bboxIou';
-export type { IouKind } from './bboxIou';
-export { bceWithLogits } from './bceWithLogits';
-export { noGrad } from './noGrad';
-export { preprocessTrueBoxes, kerasAnchorMask, yoloV3TargetArrays } from './preprocessTrueBoxes';
-export type { YoloV3TargetOptions, YoloV3TargetArrays } from './preprocessTrueBoxes';
-export { yoloV3Loss } from './yoloV3Loss';
-export type { YoloV3LossOptions } from './yoloV3Loss';
-export { yoloFastestV2Loss, buildYoloFastestV2Targets } from './yoloFastestV2Loss';
-export type { YoloFastestV2LossOptions, YoloFastestV2ScaleTargets } from './yoloFastestV2Loss';
-export { efficientDetLoss, assignEfficientDetAnchors } from './efficientDetLoss';
-export type { EfficientDetLossOptions, EfficientDetAssignment } from './efficientDetLoss';
-export type { GroundTruthBox, LossTerms } from './types';
+export { bboxIou, boxIouMatrix } from '../../loss/bboxIou';
+export type { IouKind } from '../../loss/bboxIou';
+export { bceWithLogits } from '../../loss/bceWithLogits';
+export { noGrad } from '../../loss/noGrad';
+export { preprocessTrueBoxes, kerasAnchorMask, yoloV3TargetArrays } from '../../models/darknet/preprocessTrueBoxes';
+export type { YoloV3TargetOptions, YoloV3TargetArrays } from '../../models/darknet/preprocessTrueBoxes';
+export { yoloV3Loss } from '../../models/darknet/yoloV3Loss';
+export type { YoloV3LossOptions } from '../../models/darknet/yoloV3Loss';
+export { yoloFastestV2Loss, buildYoloFastestV2Targets } from '../../models/yoloFastestV2/yoloFastestV2Loss';
+export type { YoloFastestV2LossOptions, YoloFastestV2ScaleTargets } from '../../models/yoloFastestV2/yoloFastestV2Loss';
+export { efficientDetLoss, assignEfficientDetAnchors } from '../../models/efficientDet/efficientDetLoss';
+export type { EfficientDetLossOptions, EfficientDetAssignment } from '../../models/efficientDet/efficientDetLoss';
+export type { GroundTruthBox, LossTerms } from '../../loss/types';

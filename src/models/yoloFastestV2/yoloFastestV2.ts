@@ -5,14 +5,14 @@
  *
  * Every layer carries the PyTorch module path of its upstream counterpart as its name
  * (`backbone.stage3.0.branch_main.3`, `fpn.cls_head_2.block.0`, `output_cls_layers`, ...), which
- * is what the state-dict key table (`src/weights/keymaps/yoloFastestV2.ts`) refers to.
+ * is what the state-dict key table (`src/models/yoloFastestV2/keyMap`) refers to.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Detector } from '../detector';
-import { ModelSpec, defaultClassNames } from '../spec';
-import { shuffleV2Block } from '../layers/shuffleV2Block';
-import { dwConvBlock } from '../layers/dwConvBlock';
-import { torchBatchNorm, torchConv2D, torchMaxPool2D, torchReLU } from '../layers/torchConv2D';
+import { Detector } from '../../detector';
+import { ModelSpec, defaultClassNames } from '../../spec';
+import { shuffleV2Block } from '../../layers/shuffleV2Block';
+import { dwConvBlock } from '../../layers/dwConvBlock';
+import { torchBatchNorm, torchConv2D, torchMaxPool2D, torchReLU } from '../../layers/torchConv2D';
 
 /** Upstream `data/coco.data` anchors `[w, h]` in input pixels: 3 for stride 16, then 3 for stride 32. */
 export const YOLO_FASTESTV2_COCO_ANCHORS: [number, number][] = [

@@ -41,7 +41,7 @@ export async function loadImage(image: ImageInput): Promise<LoadedImage> {
     // Node: decode with sharp (loaded lazily so browsers never see it). Buffers that are raw
     // pixels are not accepted here: wrap them as {data, width, height}.
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { decodeImageNode } = require('./imageNode') as typeof import('./imageNode');
+    const { decodeImageNode } = require('./decodeImageNode') as typeof import('./decodeImageNode');
     const { data, width, height } = await decodeImageNode(image);
     return { tensor: tf.tensor3d(data, [height, width, 3], 'int32'), owned: true };
   }

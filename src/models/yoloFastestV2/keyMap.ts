@@ -10,10 +10,10 @@
  * - `bn`        `<m>.weight/bias/running_mean/running_var` -> `gamma/beta/moving_mean/moving_variance`
  * Our tfjs layers carry the upstream module path as their name, so `layer` = module.
  */
-import { KeyTableEntry } from '../assignStateDict';
-import { torchModuleKeys, TorchModuleKind } from './torchModuleKeys';
-import { TensorMap } from '../tensorMap';
-import { YOLO_FASTESTV2_STAGE_REPEATS } from '../../models/yoloFastestV2';
+import { KeyTableEntry } from '../../weights/assignStateDict';
+import { torchModuleKeys, TorchModuleKind } from '../../weights/torchModuleKeys';
+import { TensorMap } from '../../weights/tensorMap';
+import { YOLO_FASTESTV2_STAGE_REPEATS } from './yoloFastestV2';
 
 export type { TorchModuleKind };
 

@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelSpec, NmsSpec } from '../spec';
-import { decodeOutputs } from './decode';
-import { Detection, selectAndSuppress } from './nms';
+import { decodeOutputs } from '../decode/decode';
+import { Detection, selectAndSuppress } from '../nms/nms';
 
 /** Options for postprocessing raw outputs. */
 export interface PostprocessOptions {

@@ -10,20 +10,20 @@
  * Darknet's channel order (anchor-major: x, y, w, h, objectness, classes per anchor).
  */
 import * as tf from '@tensorflow/tfjs';
-import { darknetConv2D, darknetActivationLayer, DarknetConvOptions } from '../layers/darknetConv2D';
-import { darknetMaxPool } from '../layers/darknetMaxPool';
-import { channelSlice } from '../layers/channelSlice';
-import { darknetGroupedConv2D, groupedConvKind, DarknetGroupedConvOptions } from '../layers/darknetGroupedConv2D';
+import { darknetConv2D, darknetActivationLayer, DarknetConvOptions } from '../../layers/darknetConv2D';
+import { darknetMaxPool } from '../../layers/darknetMaxPool';
+import { channelSlice } from '../../layers/channelSlice';
+import { darknetGroupedConv2D, groupedConvKind, DarknetGroupedConvOptions } from '../../layers/darknetGroupedConv2D';
 import {
   DarknetCfg,
   DarknetConvSection,
   DarknetLayerSection,
   DarknetYoloSection,
   describeLayer,
-} from '../weights/parseDarknetCfg';
-import { darknetLayerShapes } from '../weights/darknetLayerShapes';
-import { darknetTensorName, darknetConvWeightsLayout } from '../weights/readDarknetWeights';
-import { TensorMap, NamedTensor } from '../weights/tensorMap';
+} from '../../weights/parseDarknetCfg';
+import { darknetLayerShapes } from '../../weights/darknetLayerShapes';
+import { darknetTensorName, darknetConvWeightsLayout } from '../../weights/readDarknetWeights';
+import { TensorMap, NamedTensor } from '../../weights/tensorMap';
 import { darknetConvName } from './darknetConvLayers';
 
 /** Options of {@link buildDarknetModel}. */

@@ -3,9 +3,9 @@
  * anchor matching, CIoU box loss, objectness BCE, softmax cross-entropy for classes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { bboxIou } from './bboxIou';
-import { bceWithLogits } from './bceWithLogits';
-import { checkGroundTruth, GroundTruthBox, LossTerms } from './types';
+import { bboxIou } from '../../loss/bboxIou';
+import { bceWithLogits } from '../../loss/bceWithLogits';
+import { checkGroundTruth, GroundTruthBox, LossTerms } from '../../loss/types';
 
 /** Options of {@link yoloFastestV2Loss}. */
 export interface YoloFastestV2LossOptions {

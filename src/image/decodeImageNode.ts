@@ -1,7 +1,7 @@
 /**
  * Node-only image decoding with sharp (JPEG, PNG, WebP, ...). Loaded lazily by `loadImage`.
  */
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** Decoded RGB pixels. */
 export interface DecodedImage {

@@ -3,11 +3,11 @@
  * as an option for the box term.
  */
 import * as tf from '@tensorflow/tfjs';
-import { bboxIou, boxIouMatrix } from './bboxIou';
-import { bceWithLogits } from './bceWithLogits';
-import { noGrad } from './noGrad';
+import { bboxIou, boxIouMatrix } from '../../loss/bboxIou';
+import { bceWithLogits } from '../../loss/bceWithLogits';
+import { noGrad } from '../../loss/noGrad';
 import { resolveYoloV3TargetOptions, yoloV3TargetArrays, YoloV3TargetOptions } from './preprocessTrueBoxes';
-import { GroundTruthBox, LossTerms } from './types';
+import { GroundTruthBox, LossTerms } from '../../loss/types';
 
 /** Options of {@link yoloV3Loss}. */
 export interface YoloV3LossOptions extends Omit<YoloV3TargetOptions, 'gridSizes' | 'inputSize'> {

@@ -3,12 +3,12 @@
  * `coco2017-0.241078ap-model.pth`), and the inverse export.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Detector } from '../detector';
-import { TensorMap } from '../weights/tensorMap';
-import { assignStateDict, exportStateDict } from '../weights/assignStateDict';
-import { yoloFastestV2BatchCounters, yoloFastestV2KeyTable } from '../weights/keymaps/yoloFastestV2';
+import { Detector } from '../../detector';
+import { TensorMap } from '../../weights/tensorMap';
+import { assignStateDict, exportStateDict } from '../../weights/assignStateDict';
+import { yoloFastestV2BatchCounters, yoloFastestV2KeyTable } from './keyMap';
 import { YoloFastestV2Options, yoloFastestV2 } from './yoloFastestV2';
-import { disposeLayersModel } from './disposeLayersModel';
+import { disposeLayersModel } from '../disposeLayersModel';
 
 /**
  * Builds a YOLO-FastestV2 Detector and loads `stateDict` into it. `numClasses` defaults to the

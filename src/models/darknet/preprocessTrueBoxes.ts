@@ -2,7 +2,7 @@
  * keras-yolo3's `preprocess_true_boxes`: ground-truth boxes -> per-scale YOLO targets.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkGroundTruth, GroundTruthBox } from './types';
+import { checkGroundTruth, GroundTruthBox } from '../../loss/types';
 
 /** Options of {@link preprocessTrueBoxes}. */
 export interface YoloV3TargetOptions {

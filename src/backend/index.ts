@@ -23,12 +23,12 @@ import {
   parseThreadCount,
   processEnv,
   readBackendEnv,
-} from './backend/backendOptions';
-import { loadNativeBackend } from './backend/loadNativeBackend';
-import { ModuleLoader, nodeRequire } from './backend/nodeRequire';
-import type * as WasmNode from './backend/wasmNode';
+} from './backendOptions';
+import { loadNativeBackend } from './loadNativeBackend';
+import { ModuleLoader, nodeRequire } from '../util/nodeRequire';
+import type * as WasmNode from './wasmNode';
 
-export type { ModuleLoader } from './backend/nodeRequire';
+export type { ModuleLoader } from '../util/nodeRequire';
 
 /** Options of {@link setBackend}. */
 export interface BackendOptions {
@@ -283,7 +283,7 @@ async function setWasm(
 }
 
 function wasmNode(): typeof WasmNode {
-  return nodeRequire('./wasmNode') as typeof WasmNode;
+  return nodeRequire('../backend/wasmNode') as typeof WasmNode;
 }
 
 function wasmNodeOwnsCurrent(): boolean {

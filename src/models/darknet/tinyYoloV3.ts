@@ -4,10 +4,10 @@
  * Darknet weights assign in cfg order (see `darknetConvLayers`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { darknetConv2D, darknetConv2DBNLeaky } from '../layers/darknetConv2D';
-import { darknetMaxPool } from '../layers/darknetMaxPool';
-import { Detector } from '../detector';
-import { ModelSpec } from '../spec';
+import { darknetConv2D, darknetConv2DBNLeaky } from '../../layers/darknetConv2D';
+import { darknetMaxPool } from '../../layers/darknetMaxPool';
+import { Detector } from '../../detector';
+import { ModelSpec } from '../../spec';
 import { darknetConvName as cn } from './darknetConvLayers';
 import { DarknetModelOptions, resolveDarknetOptions, darknetHead } from './darknetModelOptions';
 

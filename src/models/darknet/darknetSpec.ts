@@ -4,8 +4,8 @@
  * letterbox with 0.5 padding when `[net] letter_box=1`), RGB /255, multi-label scores with
  * threshold 0.25, and the NMS `darknet detector test` uses.
  */
-import { ModelSpec, NmsSpec, defaultClassNames } from '../spec';
-import { DarknetCfg, DarknetYoloSection } from '../weights/parseDarknetCfg';
+import { ModelSpec, NmsSpec, defaultClassNames } from '../../spec';
+import { DarknetCfg, DarknetYoloSection } from '../../weights/parseDarknetCfg';
 import { darknetYoloLayers, resolveDarknetInputSize } from './darknetCfg';
 
 /** Options of {@link darknetModelSpec}. */

@@ -4,8 +4,8 @@
  * score threshold.
  */
 import { InputSpec, ModelSpec, NmsSpec } from '../spec';
-import { DecodedOutputs } from './decode';
-import { resizeGeometry, unmapBoxes } from './letterbox';
+import { DecodedOutputs } from '../decode/decode';
+import { resizeGeometry, unmapBoxes } from '../preprocess/geometry';
 
 /** One detected object, in original-image pixels. */
 export interface Detection {

@@ -4,10 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputSpec } from '../spec';
-import { resizeGeometry, ResizeGeometry } from './letterbox';
+import { resizeGeometry, ResizeGeometry } from './geometry';
 
-export { loadImage } from './image';
-export type { ImageInput, LoadedImage } from './image';
+export { loadImage } from '../image/loadImage';
+export type { ImageInput, LoadedImage } from '../image/loadImage';
 
 /** A preprocessed image: `[1, H, W, 3]` float input plus what is needed to map boxes back. */
 export interface PreprocessResult {

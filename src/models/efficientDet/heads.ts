@@ -10,9 +10,9 @@
  * (`regressor.conv_list.0`, `regressor.bn_list.2.1`, `classifier.header`, ...).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Swish } from './mish';
-import { separableConvLayer, efficientBatchNorm } from './separableConvBlock';
-import { WeightInit } from './weightInit';
+import { Swish } from '../../layers/mish';
+import { separableConvLayer, efficientBatchNorm } from '../../layers/separableConvBlock';
+import { WeightInit } from '../../layers/weightInit';
 
 /** Options of {@link efficientDetHead}. */
 export interface EfficientDetHeadOptions {

@@ -14,14 +14,14 @@
  * BN `num_batches_tracked` counters are skipped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { KeyTableEntry, assignStateDict } from '../assignStateDict';
-import { torchModuleKeys } from './torchModuleKeys';
-import { TensorMap } from '../tensorMap';
-import { readPytorchStateDict } from '../readPytorchStateDict';
+import { KeyTableEntry, assignStateDict } from '../../weights/assignStateDict';
+import { torchModuleKeys } from '../../weights/torchModuleKeys';
+import { TensorMap } from '../../weights/tensorMap';
+import { readPytorchStateDict } from '../../weights/readPytorchStateDict';
 import { Detector } from '../../detector';
-import { efficientDetConfig, efficientDetGraph, EFFICIENTDET_RATIOS, EFFICIENTDET_SCALES } from '../../models/efficientDet';
+import { efficientDetConfig, efficientDetGraph, EFFICIENTDET_RATIOS, EFFICIENTDET_SCALES } from './efficientDet';
 import { efficientNetBlocks } from '../../layers/efficientNet';
-import { disposeLayersModel } from '../../models/disposeLayersModel';
+import { disposeLayersModel } from '../disposeLayersModel';
 
 /** Kind of an upstream module with parameters. */
 export type EfficientDetModuleKind = 'conv' | 'convBias' | 'dw' | 'sep' | 'bn' | 'fusion';

@@ -4,10 +4,10 @@
  * named after their cfg index (`conv_<i>`, `route_<i>`, ...).
  */
 import * as tf from '@tensorflow/tfjs';
-import { darknetConv2D, darknetConv2DBNLeaky } from '../layers/darknetConv2D';
-import { cspOSABlock } from '../layers/cspOSA';
-import { Detector } from '../detector';
-import { ModelSpec } from '../spec';
+import { darknetConv2D, darknetConv2DBNLeaky } from '../../layers/darknetConv2D';
+import { cspOSABlock } from '../../layers/cspOSA';
+import { Detector } from '../../detector';
+import { ModelSpec } from '../../spec';
 import { darknetConvName as cn } from './darknetConvLayers';
 import { DarknetModelOptions, resolveDarknetOptions, darknetHead } from './darknetModelOptions';
 import { TINY_YOLOV3_ANCHORS } from './tinyYoloV3';

@@ -2,7 +2,7 @@
  * Options shared by the hand-written Darknet models (tiny YOLOv3, YOLOv4-tiny) and their
  * validation.
  */
-import { DarknetHeadSpec, defaultClassNames } from '../spec';
+import { DarknetHeadSpec, defaultClassNames } from '../../spec';
 
 /** Options of `tinyYoloV3()` / `yoloV4Tiny()`. */
 export interface DarknetModelOptions {

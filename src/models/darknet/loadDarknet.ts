@@ -1,9 +1,9 @@
 /**
  * `loadDarknet(cfgText, weights)`: a Darknet cfg + `.weights` file straight into a `Detector`.
  */
-import { Detector } from '../detector';
-import { parseDarknetCfg } from '../weights/parseDarknetCfg';
-import { readDarknetWeights } from '../weights/readDarknetWeights';
+import { Detector } from '../../detector';
+import { parseDarknetCfg } from '../../weights/parseDarknetCfg';
+import { readDarknetWeights } from '../../weights/readDarknetWeights';
 import { buildDarknetModel, setDarknetWeights } from './darknetCfg';
 import { darknetModelSpec } from './darknetSpec';
 

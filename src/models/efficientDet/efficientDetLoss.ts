@@ -3,7 +3,7 @@
  * (`FocalLoss`): focal classification loss and smooth-L1 box regression.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkGroundTruth, GroundTruthBox, LossTerms } from './types';
+import { checkGroundTruth, GroundTruthBox, LossTerms } from '../../loss/types';
 
 /** Options of {@link efficientDetLoss} (defaults are upstream's). */
 export interface EfficientDetLossOptions {

@@ -3,11 +3,11 @@
  * supported architecture, mapped by that architecture's declarative key table into a Detector.
  */
 import { Detector } from '../detector';
-import { TensorMap } from './tensorMap';
-import { readPytorchStateDict } from './readPytorchStateDict';
-import { readSafetensors, looksLikeSafetensors } from './readSafetensors';
-import { yoloFastestV2FromStateDict } from '../models/yoloFastestV2FromStateDict';
-import { efficientDetFromStateDict } from './keymaps/efficientDet';
+import { TensorMap } from '../weights/tensorMap';
+import { readPytorchStateDict } from '../weights/readPytorchStateDict';
+import { readSafetensors, looksLikeSafetensors } from '../weights/readSafetensors';
+import { yoloFastestV2FromStateDict } from './yoloFastestV2/fromStateDict';
+import { efficientDetFromStateDict } from './efficientDet/keyMap';
 
 /** Options of {@link loadPytorch}. */
 export interface LoadPytorchOptions {

@@ -5,13 +5,13 @@
  * the order level -> y -> x -> anchor (see {@link efficientDetAnchors}).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Detector } from '../detector';
-import { ModelSpec, AnchorDeltasHeadSpec } from '../spec';
-import { efficientNet } from '../layers/efficientNet';
-import { biFPN } from '../layers/biFPN';
-import { efficientDetRegressor, efficientDetClassifier } from '../layers/efficientDetHeads';
+import { Detector } from '../../detector';
+import { ModelSpec, AnchorDeltasHeadSpec } from '../../spec';
+import { efficientNet } from '../../layers/efficientNet';
+import { biFPN } from '../../layers/biFPN';
+import { efficientDetRegressor, efficientDetClassifier } from './heads';
 import { efficientDetAnchorCount } from './efficientDetAnchors';
-import { WeightInit } from '../layers/weightInit';
+import { WeightInit } from '../../layers/weightInit';
 
 /** Compound-scaling row of one EfficientDet variant. */
 export interface EfficientDetConfig {

@@ -9,7 +9,7 @@
  * where `<p>` is the parameter prefix (the module path itself unless the caller says otherwise,
  * e.g. `<m>.conv` for a conv wrapped in a padding module).
  */
-import { KeyTableEntry } from '../assignStateDict';
+import { KeyTableEntry } from './assignStateDict';
 
 /** Kind of an upstream module with parameters. */
 export type TorchModuleKind = 'conv' | 'convBias' | 'dw' | 'bn';
