@@ -57,6 +57,8 @@ export {
   EFFICIENTDET_RATIOS,
 } from './models/efficientDet/efficientDet';
 export type { EfficientDetOptions, EfficientDetConfig, EfficientDetGraph } from './models/efficientDet/efficientDet';
+export { efficientDetHead, efficientDetRegressor, efficientDetClassifier } from './models/efficientDet/heads';
+export type { EfficientDetHeadOptions } from './models/efficientDet/heads';
 export { efficientDetFromStateDict, efficientDetFromPytorch, efficientDetKeyTable } from './models/efficientDet/keyMap';
 export { loadDarknet } from './models/darknet/loadDarknet';
 export type { LoadDarknetOptions } from './models/darknet/loadDarknet';
@@ -74,6 +76,8 @@ export { readSafetensors } from './weights/readSafetensors';
 export { writeSafetensors } from './weights/writeSafetensors';
 export { writePytorchStateDict } from './weights/writePytorchStateDict';
 export { loadPytorch, PYTORCH_ARCHS } from './models/loadPytorch';
+export { FAMILIES, familyByName, familyOfSpec } from './models/families';
+export type { Family, FamilyParts, ClassLayer, StateDictLoadOptions } from './models/families';
 export type { LoadPytorchOptions } from './models/loadPytorch';
 export { assignStateDict, exportStateDict } from './weights/assignStateDict';
 export type { TensorMap, NamedTensor } from './weights/tensorMap';

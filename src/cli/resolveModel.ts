@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Detector } from '../detector';
 import { OptionDef, ParsedArgs, UsageError } from './args';
+import { FAMILIES, pytorchArchsHelp } from '../models/families';
 
 export const DEFAULT_MODEL = 'yolo-fastestv2-coco';
 
@@ -16,10 +17,16 @@ export interface ResolveOptions {
   inputSize?: number;
 }
 
+/** `--arch`: the architecture of a `.pth` model; the list comes from the families table. */
+export const ARCH_OPTION: OptionDef = { name: 'arch', type: 'string', description: `architecture of a .pth model (${pytorchArchsHelp()})` };
+
+/** One example architecture per family that reads PyTorch weights (for error messages). */
+const ARCH_EXAMPLES = FAMILIES.flatMap((f) => f.pytorchArchs?.slice(0, 1) ?? []).join(', ');
+
 /** The options of every command that loads a model: where its weights and classes come from. */
 export const MODEL_SOURCE_OPTIONS: OptionDef[] = [
   { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
-  { name: 'arch', type: 'string', description: 'architecture of a .pth model (yolo-fastestv2, efficientdet-d0..d7)' },
+  ARCH_OPTION,
   { name: 'names', type: 'string', description: 'class names file (one per line)' },
   { name: 'size', type: 'number', description: 'network input size override' },
 ];
@@ -70,7 +77,7 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
   }
   if (/\.(pth|pt|safetensors)$/.test(m)) {
     if (!fs.existsSync(m)) throw new UsageError(`weights file not found: ${m}`);
-    if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. yolo-fastestv2, efficientdet-d0)`);
+    if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. ${ARCH_EXAMPLES})`);
     const { loadPytorch } = await import('../models/loadPytorch');
     return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames, inputSize: o.inputSize });
   }

@@ -41,7 +41,5 @@ export type { EfficientNetOptions, EfficientNetFeatures, EfficientNetBlockArgs, 
 export { separableConvLayer, separableConvBlock, efficientBatchNorm } from './separableConvBlock';
 export { biFPN, biFPNLayer } from './biFPN';
 export type { BiFPNOptions, BiFPNLayerOptions } from './biFPN';
-export { efficientDetHead, efficientDetRegressor, efficientDetClassifier } from '../models/efficientDet/heads';
-export type { EfficientDetHeadOptions } from '../models/efficientDet/heads';
 export type { WeightInit } from './weightInit';
 export { spatialMean } from './spatialMean';

@@ -1,53 +1,32 @@
 /**
  * `loadPytorch(arch, pth)`: a PyTorch state dict (zip or legacy `.pth`, or `.safetensors`) of a
- * supported architecture, mapped by that architecture's declarative key table into a Detector.
+ * supported architecture, mapped by its family's declarative key table into a Detector. The
+ * architectures are those of the families table.
  */
 import { Detector } from '../detector';
 import { TensorMap } from '../weights/tensorMap';
-import { readPytorchStateDict } from '../weights/readPytorchStateDict';
-import { readSafetensors, looksLikeSafetensors } from '../weights/readSafetensors';
-import { yoloFastestV2FromStateDict } from './yoloFastestV2/fromStateDict';
-import { efficientDetFromStateDict } from './efficientDet/keyMap';
+import { readWeightsFile } from '../weights/readWeightsFile';
+import { StateDictLoadOptions } from './family';
+import { familyOfPytorchArch, pytorchArchs } from './families';
 
 /** Options of {@link loadPytorch}. */
-export interface LoadPytorchOptions {
-  /** Class names; their count must match the weights' class count. */
-  classNames?: string[];
-  /** Input size override (square side). */
-  inputSize?: number;
-}
+export type LoadPytorchOptions = StateDictLoadOptions;
 
-/** Architectures `loadPytorch` understands. */
-export const PYTORCH_ARCHS = ['yolo-fastestv2', ...Array.from({ length: 8 }, (_, i) => `efficientdet-d${i}`)];
+/** Architectures `loadPytorch` understands (every family's, in table order). */
+export const PYTORCH_ARCHS: readonly string[] = pytorchArchs();
 
 /**
- * Build a Detector of architecture `arch` (`yolo-fastestv2`, `efficientdet-d0` .. `d7`) from
- * PyTorch weights: the bytes of a `.pth` (zip or legacy format) or `.safetensors` file, or an
- * already-read TensorMap. Synchronous. Missing, unexpected or mis-shaped keys are errors naming
- * the key.
+ * Build a Detector of architecture `arch` (`yolo-fastestv2`, `efficientdet-d0` .. `d7`, ...: see
+ * {@link PYTORCH_ARCHS}) from PyTorch weights: the bytes of a `.pth` (zip or legacy format) or
+ * `.safetensors` file, or an already-read TensorMap. Synchronous. Missing, unexpected or
+ * mis-shaped keys are errors naming the key.
  */
 export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | TensorMap, opts: LoadPytorchOptions = {}): Detector {
   const a = arch.toLowerCase();
-  if (!PYTORCH_ARCHS.includes(a)) {
+  const family = familyOfPytorchArch(a);
+  if (!family || !family.fromStateDict) {
     throw new Error(`unknown architecture '${arch}' for loadPytorch; known: ${PYTORCH_ARCHS.join(', ')}`);
   }
   const sd = pth instanceof Map ? pth : readWeightsFile(pth);
-  if (a === 'yolo-fastestv2') {
-    const numClasses = opts.classNames?.length ?? inferYoloFastestV2Classes(sd);
-    return yoloFastestV2FromStateDict(sd, { numClasses, classNames: opts.classNames, inputSize: opts.inputSize });
-  }
-  const phi = Number(a.slice('efficientdet-d'.length));
-  return efficientDetFromStateDict(sd, { phi, classNames: opts.classNames, inputSize: opts.inputSize });
-}
-
-function readWeightsFile(buf: Uint8Array | ArrayBuffer): TensorMap {
-  const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
-  return looksLikeSafetensors(bytes) ? readSafetensors(bytes) : readPytorchStateDict(bytes);
-}
-
-function inferYoloFastestV2Classes(sd: TensorMap): number {
-  const key = 'output_cls_layers.weight';
-  const t = sd.get(key);
-  if (!t) throw new Error(`not a YOLO-FastestV2 state dict: missing key '${key}'`);
-  return t.shape[0];
+  return family.fromStateDict(a, sd, opts);
 }

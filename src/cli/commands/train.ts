@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { resolveModel } from '../resolveModel';
+import { ARCH_OPTION, resolveModel } from '../resolveModel';
 import { DatasetFormat, readDataset } from '../../train/data/readDataset';
 import { formatDatasetWarning } from '../../train/data/dataset';
 import { ready } from '../../backend';
@@ -16,7 +16,7 @@ import { ready } from '../../backend';
 export const trainOptions: OptionDef[] = [
   { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)' },
   { name: 'weights', type: 'string', description: 'Darknet .weights for a .cfg model' },
-  { name: 'arch', type: 'string', description: 'architecture of a .pth model (yolo-fastestv2, efficientdet-d0..)' },
+  ARCH_OPTION,
   { name: 'data', alias: 'd', type: 'string', description: 'training dataset folder (or COCO JSON)' },
   { name: 'val', type: 'string', description: 'held-out dataset (same format) for mAP after each epoch' },
   { name: 'format', alias: 'f', type: 'string', description: 'yolo | voc | coco', default: 'yolo' },
