@@ -59,7 +59,8 @@ export {
 export type { EfficientDetOptions, EfficientDetConfig, EfficientDetGraph } from './models/efficientDet/efficientDet';
 export { efficientDetHead, efficientDetRegressor, efficientDetClassifier } from './models/efficientDet/heads';
 export type { EfficientDetHeadOptions } from './models/efficientDet/heads';
-export { efficientDetFromStateDict, efficientDetFromPytorch, efficientDetKeyTable } from './models/efficientDet/keyMap';
+export { efficientDetFromStateDict, efficientDetFromPytorch } from './models/efficientDet/fromStateDict';
+export { efficientDetKeyTable } from './models/efficientDet/keyMap';
 export { loadDarknet } from './models/darknet/loadDarknet';
 export type { LoadDarknetOptions } from './models/darknet/loadDarknet';
 export { buildDarknetModel, setDarknetWeights } from './models/darknet/darknetCfg';

@@ -16,14 +16,13 @@ import * as tf from '@tensorflow/tfjs';
 import {
   BackendRequest,
   coreThreadCount,
-  isNode,
   MAX_WASM_THREADS,
   NODE_PACKAGES,
   parseBackendName,
   parseThreadCount,
-  processEnv,
   readBackendEnv,
 } from './backendOptions';
+import { isNode, processEnv } from '../util/env';
 import { loadNativeBackend } from './loadNativeBackend';
 import { ModuleLoader, nodeRequire } from '../util/nodeRequire';
 import type * as WasmNode from './wasmNode';

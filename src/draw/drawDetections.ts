@@ -2,7 +2,7 @@
  * Draw labelled boxes on an image and write it (Node, sharp): an SVG overlay of rectangles and
  * labels composited onto the decoded image. Colours are stable per class.
  */
-import { Detection } from '../nms/nms';
+import { Detection } from '../detection';
 import { nodeRequire } from '../util/nodeRequire';
 
 /** A distinct, stable colour per class id. */

@@ -3,7 +3,7 @@
  * allocator over their memory. Works the same in Node and browsers (WebAssembly + base64 only).
  */
 import { KERNELS_RELAXED_SIMD, KERNELS_RELAXED_SIMD_THREADS, KERNELS_SIMD, KERNELS_SIMD_THREADS } from './kernelsWasm';
-import { isNode, processEnv } from '../backend/backendOptions';
+import { isNode, processEnv } from '../util/env';
 import { nodeRequire } from '../util/nodeRequire';
 
 /** A kernel: `(paramsPtr, r0, r1)`, work units [r0, r1). */

@@ -4,7 +4,7 @@
  * a dedicated `Worker` on a `blob:` URL in browsers.
  */
 import { nodeRequire } from '../util/nodeRequire';
-import { isNode } from '../backend/backendOptions';
+import { isNode } from '../util/env';
 
 /** The handful of Worker operations the pool needs, the same in Node and browsers. */
 export interface KernelWorkerHandle {

@@ -1,11 +1,15 @@
 /**
- * Raw head outputs -> detections in original pixels, for any model: decode (spec heads), score
- * threshold, NMS, inverse resize. `Detector.postprocess` is this plus the detector's spec.
+ * Raw head outputs -> detections in original pixels, for any model: decode (spec heads), select
+ * (score threshold, class), unmap (the inverse of the resize), NMS, top-k, label.
+ * `Detector.postprocess` is this plus the detector's spec.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ModelSpec, NmsSpec } from '../spec';
-import { decodeOutputs } from '../decode/decode';
-import { Detection, selectAndSuppress } from '../nms/nms';
+import { InputSpec, ModelSpec, NmsSpec } from '../spec';
+import { Detection } from '../detection';
+import { decodeOutputs, DecodedOutputs } from '../decode/decode';
+import { selectCandidates, topK } from '../select/selectCandidates';
+import { resizeGeometry, unmapBoxes } from '../preprocess/geometry';
+import { suppress } from '../nms/nms';
 
 /** Options for postprocessing raw outputs. */
 export interface PostprocessOptions {
@@ -40,7 +44,7 @@ export function postprocessOutputs(spec: ModelSpec, raw: tf.Tensor[], opts: Post
   const out: Detection[][] = [];
   for (let b = 0; b < n; b++) {
     out.push(
-      selectAndSuppress(decoded, b, {
+      detectionsOf(decoded, b, {
         spec,
         input,
         imageSize: sizes[b],
@@ -51,6 +55,40 @@ export function postprocessOutputs(spec: ModelSpec, raw: tf.Tensor[], opts: Post
     );
   }
   return out;
+}
+
+interface ItemOptions {
+  spec: ModelSpec;
+  input: InputSpec;
+  imageSize: [number, number];
+  scoreThreshold: number;
+  nms: NmsSpec;
+  maxDetections: number;
+}
+
+/** The detections of batch item `b`: select, unmap to original pixels, suppress, top-k, label. */
+function detectionsOf(d: DecodedOutputs, b: number, o: ItemOptions): Detection[] {
+  const { boxes, classes, scores } = selectCandidates(d, b, o.scoreThreshold);
+  const n = scores.length;
+  if (n === 0) return [];
+  unmapBoxes(boxes, resizeGeometry(o.input, o.imageSize));
+  const [imgH, imgW] = o.imageSize;
+  // NMS runs on image-relative coordinates, as Darknet does (DIoU is not scale invariant).
+  const rel = new Float64Array(n * 4);
+  for (let i = 0; i < n * 4; i += 4) {
+    rel[i] = boxes[i] / imgW;
+    rel[i + 1] = boxes[i + 1] / imgH;
+    rel[i + 2] = boxes[i + 2] / imgW;
+    rel[i + 3] = boxes[i + 3] / imgH;
+  }
+  const finalScores = Float64Array.from(scores);
+  const keep = suppress(rel, finalScores, o.nms.perClass ? classes : null, o.nms, o.scoreThreshold);
+  return topK(keep, finalScores, o.maxDetections).map((i) => ({
+    box: [boxes[i * 4], boxes[i * 4 + 1], boxes[i * 4 + 2], boxes[i * 4 + 3]],
+    score: finalScores[i],
+    classId: classes[i],
+    label: o.spec.classNames[classes[i]] ?? String(classes[i]),
+  }));
 }
 
 function normaliseImageSizes(s: PostprocessOptions['imageSize'], n: number): [number, number][] {

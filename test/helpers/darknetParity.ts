@@ -11,7 +11,7 @@ import { matchDetections, RefDetection } from './matchDetections';
 import { readDarknetWeights } from '../../src/weights/readDarknetWeights';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { setDarknetWeights } from '../../src/models/darknet/darknetCfg';
-import { Detection } from '../../src/nms/nms';
+import { Detection } from '../../src/detection';
 
 /** The part of a built detector the parity tests use. */
 export interface ParityDetector {

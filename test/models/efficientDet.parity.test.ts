@@ -9,7 +9,7 @@ import { disposeLayersModel } from '../../src/models/disposeLayersModel';
 import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
 import { efficientDetGraph, EfficientDetGraph } from '../../src/models/efficientDet/efficientDet';
 import { efficientDetAnchors } from '../../src/models/efficientDet/efficientDetAnchors';
-import { assignEfficientDetStateDict } from '../../src/models/efficientDet/keyMap';
+import { assignEfficientDetStateDict } from '../../src/models/efficientDet/fromStateDict';
 import { readPytorchStateDict } from '../../src/weights/readPytorchStateDict';
 import { AnchorDeltasHeadSpec } from '../../src/spec';
 import { Detector, Detection } from '../../src/detector';

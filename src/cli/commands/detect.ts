@@ -7,7 +7,7 @@ import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
 import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
 import { drawDetections } from '../../draw/drawDetections';
-import { Detection } from '../../nms/nms';
+import { Detection } from '../../detection';
 import { ready, setBackend, backendInfo } from '../../backend';
 
 export const detectOptions: OptionDef[] = [

@@ -4,7 +4,7 @@
  */
 import { Family } from '../family';
 import { efficientDet } from './efficientDet';
-import { efficientDetFromStateDict, efficientDetNumClasses } from './keyMap';
+import { efficientDetFromStateDict, efficientDetNumClasses } from './fromStateDict';
 import { EFFICIENTDET_PARTS } from './parts';
 import { efficientDetTrainLoss } from './loss';
 import { EFFICIENTDET_PRESETS } from './presets';

@@ -1,6 +1,6 @@
 /**
- * Declarative key table of zylo117's EfficientDet state dict (`EfficientDetBackbone`), and the
- * loader `efficientDetFromStateDict`.
+ * Declarative key table of zylo117's EfficientDet state dict (`EfficientDetBackbone`); the
+ * loader is `fromStateDict.ts`.
  *
  * The table is a list of upstream MODULES with a kind; our tfjs layers carry the upstream module
  * path as their name, so each module expands to its parameter keys by a fixed rule:
@@ -13,15 +13,10 @@
  * - `fusion`    a BiFPN fusion parameter `<m>` (raw, pre-ReLU) -> `weight`
  * BN `num_batches_tracked` counters are skipped.
  */
-import * as tf from '@tensorflow/tfjs';
-import { KeyTableEntry, assignStateDict } from '../../weights/assignStateDict';
+import { KeyTableEntry } from '../../weights/assignStateDict';
 import { torchModuleKeys } from '../../weights/torchModuleKeys';
-import { TensorMap } from '../../weights/tensorMap';
-import { readPytorchStateDict } from '../../weights/readPytorchStateDict';
-import { Detector } from '../../detector';
-import { efficientDetConfig, efficientDetGraph, EFFICIENTDET_RATIOS, EFFICIENTDET_SCALES } from './efficientDet';
+import { efficientDetConfig } from './efficientDet';
 import { efficientNetBlocks } from '../../layers/efficientNet';
-import { disposeLayersModel } from '../disposeLayersModel';
 
 /** Kind of an upstream module with parameters. */
 export type EfficientDetModuleKind = 'conv' | 'convBias' | 'dw' | 'sep' | 'bn' | 'fusion';
@@ -87,55 +82,4 @@ export function expandEfficientDetModules(modules: [string, EfficientDetModuleKi
 /** The key table of EfficientDet-D{phi}: every upstream key except `num_batches_tracked` (D0: 676 rows). */
 export function efficientDetKeyTable(phi: number): KeyTableEntry[] {
   return expandEfficientDetModules(efficientDetModules(phi));
-}
-
-/** Options of {@link efficientDetFromStateDict}. */
-export interface EfficientDetLoadOptions {
-  /** Compound coefficient 0..7 of the weights. */
-  phi: number;
-  /** Class count; default: read from `classifier.header.pointwise_conv.conv.bias` (9 * C values). */
-  numClasses?: number;
-  classNames?: string[];
-  /** Network input side override (multiple of 128); default the variant's. */
-  inputSize?: number;
-}
-
-/** Class count implied by a state dict's classifier header (its bias has A * C entries). */
-export function efficientDetNumClasses(sd: TensorMap): number {
-  const key = 'classifier.header.pointwise_conv.conv.bias';
-  const t = sd.get(key);
-  if (!t) throw new Error(`not an EfficientDet state dict: missing key '${key}'`);
-  const A = EFFICIENTDET_SCALES.length * EFFICIENTDET_RATIOS.length;
-  if (t.shape.length !== 1 || t.shape[0] % A !== 0) throw new Error(`'${key}' has shape [${t.shape.join(', ')}], expected [${A} * numClasses]`);
-  return t.shape[0] / A;
-}
-
-/** Assign zylo117's state dict to an EfficientDet-D{phi} LayersModel built by `efficientDetGraph`. */
-export function assignEfficientDetStateDict(model: tf.LayersModel, sd: TensorMap, phi: number): void {
-  try {
-    assignStateDict(model, sd, efficientDetKeyTable(phi));
-  } catch (e) {
-    throw new Error(`efficientdet-d${phi}: ${(e as Error).message}`);
-  }
-}
-
-/**
- * Build EfficientDet-D{phi} and load zylo117's state dict into it (every key checked: missing,
- * unexpected or mis-shaped keys throw an error naming them).
- */
-export function efficientDetFromStateDict(sd: TensorMap, o: EfficientDetLoadOptions): Detector {
-  const numClasses = o.numClasses ?? o.classNames?.length ?? efficientDetNumClasses(sd);
-  const g = efficientDetGraph({ phi: o.phi, numClasses, classNames: o.classNames, inputSize: o.inputSize, init: 'zeros' });
-  try {
-    assignEfficientDetStateDict(g.model, sd, o.phi);
-  } catch (e) {
-    disposeLayersModel(g.model);
-    throw e;
-  }
-  return new Detector(g.model, g.spec);
-}
-
-/** Read a `.pth` (zip or legacy format) of zylo117's EfficientDet-D{phi} and build the detector. */
-export function efficientDetFromPytorch(buffer: Uint8Array | ArrayBuffer, o: EfficientDetLoadOptions): Detector {
-  return efficientDetFromStateDict(readPytorchStateDict(buffer), o);
 }
