@@ -4,13 +4,15 @@
  * model-specific parts are the LayersModel and the `ModelSpec` data.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ModelSpec } from './spec';
+import { ModelSpec, headOutputs } from './spec';
 import { Detection } from './detection';
 import { postprocessOutputs, PostprocessOptions } from './postprocess/postprocess';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './preprocess/preprocess';
 import { ready } from './backend';
 import { disposeLayersModel } from './models/disposeLayersModel';
+import { KernelTrapError } from './engine/wasmInference';
 import { EngineCache, InferenceEngine, InferenceInfo } from './infer/engineCache';
+import { detectVideo, DetectVideoOptions, VideoResultCallback, VideoSource, VideoStopHandle } from './video/detectVideo';
 
 export type { InferenceEngine, InferenceInfo } from './infer/engineCache';
 export type { Detection } from './detection';
@@ -46,15 +48,14 @@ export class Detector {
   engineThreads?: number;
   /** The compiled engine (picked and cached by `src/infer`). */
   private readonly engines: EngineCache;
+  private disposed = false;
 
   constructor(model: tf.LayersModel, spec: ModelSpec) {
     this.model = model;
     this.spec = spec;
     this.engines = new EngineCache(model);
     const nOut = model.outputs.length;
-    const needed = Math.max(
-      ...spec.heads.map((h) => (h.kind === 'anchor-deltas' ? Math.max(h.regressionOutput, h.classificationOutput) : h.output)),
-    );
+    const needed = Math.max(...spec.heads.flatMap(headOutputs));
     if (needed >= nOut) {
       throw new Error(`spec '${spec.name}' refers to output ${needed} but the model has ${nOut} outputs`);
     }
@@ -77,11 +78,20 @@ export class Detector {
     if (x.shape[1] !== h || x.shape[2] !== w) {
       throw new Error(`predict expects input ${h}x${w} (spec '${this.spec.name}'), got ${x.shape[1]}x${x.shape[2]}`);
     }
+    if (this.disposed) throw new Error(`Detector '${this.spec.name}' has been disposed`);
     const run = this.inference ?? this.compiledRun();
-    return tf.tidy(() => {
-      const out = run ? run(x as tf.Tensor4D) : this.model.predict(x as tf.Tensor4D);
-      return Array.isArray(out) ? out : [out];
-    });
+    try {
+      return tf.tidy(() => {
+        const out = run ? run(x as tf.Tensor4D) : this.model.predict(x as tf.Tensor4D);
+        return Array.isArray(out) ? out : [out];
+      });
+    } catch (e) {
+      if (!(e instanceof KernelTrapError)) throw e;
+      // The trapped engine instance (its memory and worker threads) is discarded; the next call
+      // compiles a fresh one. Other models have their own instances and are not affected.
+      this.releaseCompiled();
+      throw new Error(`model '${this.spec.name}': ${e.message} (the engine instance was discarded and is rebuilt on the next call)`);
+    }
   }
 
   /** The compiled engine's run function, (re)compiled when needed; null if unavailable. */
@@ -104,6 +114,10 @@ export class Detector {
     if (this.inference) return { engine: 'custom', threads: 1 };
     this.compiledRun();
     return this.engines.info();
+  }
+
+  private releaseCompiled(): void {
+    this.engines.release();
   }
 
   /**
@@ -158,9 +172,32 @@ export class Detector {
     }
   }
 
-  /** Free the model's weights (shared layers included). */
+  /**
+   * Detect objects on a stream of frames: a `<video>` element (each new frame, e.g. a webcam
+   * from `getUserMedia`), a canvas (its pixels at every animation frame), or any async iterable
+   * of images (Node: a decoder, a camera library; tensor frames are disposed once used unless
+   * `keepFrames`). One frame at a time, never two detections at once; frames that arrive while
+   * busy (or faster than `maxFps`) are skipped. `onResult` gets the detections and
+   * `{frame, skipped, ms, fps, timestamp}`; the next frame waits for a promise it returns.
+   *
+   * ```ts
+   * const run = detector.detectVideo(videoElement, (dets, { fps }) => draw(dets, fps), { maxFps: 15 });
+   * // later
+   * run.stop();
+   * await run.done; // { frames, skipped, reason }
+   * ```
+   * @returns a handle: `stop()`, and `done`, which settles once no detection runs any more
+   * (rejects with the error of `detect` or `onResult` unless `opts.onError` is given).
+   */
+  detectVideo(source: VideoSource, onResult: VideoResultCallback, opts: DetectVideoOptions = {}): VideoStopHandle {
+    return detectVideo((image, o) => this.detect(image, o), source, onResult, opts);
+  }
+
+  /** Free the model's weights (shared layers included). Calling it again does nothing. */
   dispose(): void {
-    this.engines.release();
+    if (this.disposed) return;
+    this.disposed = true;
+    this.releaseCompiled();
     if (this.disposeInference) this.disposeInference();
     this.inference = undefined;
     disposeLayersModel(this.model);

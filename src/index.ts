@@ -13,6 +13,16 @@ import './layers'; // registers every custom layer for (de)serialisation
 // Core
 export { Detector } from './detector';
 export type { Detection, DetectOptions, PostprocessOptions, InferenceEngine, InferenceInfo } from './detector';
+export type {
+  VideoSource,
+  VideoElementLike,
+  CanvasLike,
+  VideoResultCallback,
+  VideoFrameInfo,
+  DetectVideoOptions,
+  VideoStopHandle,
+  VideoRunSummary,
+} from './video/detectVideo';
 export * from './spec';
 export { ready, setBackend, backendInfo, autoSelectBackend, disposeBackend, defaultThreadCount } from './backend';
 export type { BackendInfo, BackendOptions, AutoSelectOptions, ModuleLoader } from './backend';
@@ -90,6 +100,7 @@ export { loadDetectorFromDir, isDetectorFolder } from './io/loadDetectorFromDir'
 export { loadDetectorFromUrl } from './io/loadDetectorFromUrl';
 export { load } from './registry/load';
 export type { LoadOptions } from './registry/load';
+export { setModelBaseUrl, modelBaseUrl, registryModelUrl, DEFAULT_MODEL_BASE_URL } from './registry/loadFromModelBaseUrl';
 export { REGISTRY, registryNames, getRegistryEntry } from './registry/registry';
 export type { RegistryEntry, RegistryFile } from './registry/registry';
 export { cacheRoot } from './registry/cache';

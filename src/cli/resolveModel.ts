@@ -28,7 +28,7 @@ export const MODEL_SOURCE_OPTIONS: OptionDef[] = [
   { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
   ARCH_OPTION,
   { name: 'names', type: 'string', description: 'class names file (one per line)' },
-  { name: 'size', type: 'number', description: 'network input size override' },
+  { name: 'size', type: 'number', description: 'network input size override', min: 32, max: 4096, integer: true },
 ];
 
 /** `--engine`: which code runs inference (see `Detector.engine`), or `layers` for model.predict. */

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { compileInference, CompiledInference } from './compileInference';
-import { compileWasmInference } from '../engine/wasmInference';
+import { compileWasmInference, PlanTooLargeError } from '../engine/wasmInference';
 import { UnsupportedGraphError } from '../engine/planInference';
 import { wasmSimdSupported, wasmThreadsSupported } from '../engine/kernelModule';
 import { backendInfo } from '../backend';
@@ -109,6 +109,8 @@ export class EngineCache {
       this.compiled = { ...compiled, weights, key };
       return (x) => compiled.c.run(x);
     } catch (e) {
+      // Too big for wasm memory: the LayersModel path would need even more, so no fallback.
+      if (e instanceof PlanTooLargeError) throw new Error(`model '${req.name}': ${e.message}`);
       this.failed = true;
       this.fallbackReason = (e as Error).message;
       // eslint-disable-next-line no-console

@@ -9,6 +9,7 @@
 import { ModelSpec } from '../spec';
 import { Family } from './family';
 import { yoloFastestV2Family } from './yoloFastestV2/family';
+import { rfsongFamily } from './rfsong/family';
 import { darknetFamily } from './darknet/family';
 import { efficientDetFamily } from './efficientDet/family';
 
@@ -17,6 +18,7 @@ export type { Family, FamilyParts, ClassLayer, StateDictLoadOptions } from './fa
 /** Every model family, in registry order. */
 export const FAMILIES: readonly Family[] = [
   yoloFastestV2Family,
+  rfsongFamily,
   darknetFamily,
   efficientDetFamily,
 ];

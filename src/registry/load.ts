@@ -1,6 +1,8 @@
 /**
- * NODE-ONLY: `load(nameOrDir)`: a saved Detector folder, or a registry model that is downloaded
- * on first use, converted once, and loaded from the cache after.
+ * `load(nameOrDir)`: in Node, a saved Detector folder, or a registry model that is downloaded
+ * on first use, converted once, and loaded from the cache after. In browsers (or with the
+ * `modelBaseUrl` option) a converted folder served under a base URL
+ * (src/registry/loadFromModelBaseUrl.ts).
  */
 import { Detector } from '../detector';
 import { isDetectorFolder, loadDetectorFromDir } from '../io/loadDetectorFromDir';
@@ -10,9 +12,18 @@ import { loadPytorch } from '../models/loadPytorch';
 import { CacheOptions, convertedModelDir, ensureRawFiles } from './cache';
 import { getRegistryEntry, REGISTRY, RegistryEntry } from './registry';
 import { nodeRequire } from '../util/nodeRequire';
+import { isNode } from '../util/env';
+import { loadFromModelBaseUrl } from './loadFromModelBaseUrl';
 
 /** Options of {@link load}. */
-export type LoadOptions = CacheOptions;
+export interface LoadOptions extends CacheOptions {
+  /**
+   * Load registry models from `<modelBaseUrl>/<name>/` (folders written by `yolo-tfjs convert`)
+   * instead of the cache. Browsers always load this way; their default base URL is the one set
+   * by `setModelBaseUrl()`, else `models/` next to the page.
+   */
+  modelBaseUrl?: string;
+}
 
 /**
  * Load a Detector.
@@ -22,10 +33,14 @@ export type LoadOptions = CacheOptions;
  *   `efficientdet-d0` ...; see `registryNames()`): from `<cache>/<name>/model/` when already
  *   converted; else the raw files are taken from `<cache>/<name>/` or downloaded (size and
  *   sha256 checked), converted, and the converted folder is saved for next time.
+ * - in a browser (no file system) or with `opts.modelBaseUrl`: a registry name is loaded from
+ *   `<base URL>/<name>/` (see `setModelBaseUrl`), and a URL or path from that folder.
  * @throws for an unknown name (listing the known ones) and, offline, naming the URL that failed
  * and where to put the file.
  */
-export async function load(nameOrDir: string, opts: LoadOptions = {}): Promise<Detector> {
+export async function load(nameOrDir?: string, opts: LoadOptions = {}): Promise<Detector> {
+  if (typeof nameOrDir === 'string' && (!isNode() || opts.modelBaseUrl !== undefined)) return loadFromModelBaseUrl(nameOrDir, opts);
+  if (nameOrDir === undefined) throw new Error('load() needs a model name or folder');
   const fs = nodeRequire('fs') as typeof import('fs');
   if (isDetectorFolder(nameOrDir)) return loadDetectorFromDir(nameOrDir);
   if (!Object.prototype.hasOwnProperty.call(REGISTRY, nameOrDir)) {
