@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelSpec, headOutputs } from './spec';
 import { Detection } from './detection';
 import { postprocessOutputs, PostprocessOptions } from './postprocess/postprocess';
+import { resolveClassFilter } from './select/classFilter';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './preprocess/preprocess';
 import { ready } from './backend';
 import { disposeLayersModel } from './models/disposeLayersModel';
@@ -144,6 +145,8 @@ export class Detector {
   async detect(images: ImageInput[], opts?: DetectOptions): Promise<Detection[][]>;
   async detect(image: ImageInput | ImageInput[], opts: DetectOptions = {}): Promise<Detection[] | Detection[][]> {
     await ready();
+    // a bad class name fails before the image is read and the network runs
+    if (opts.classes !== undefined) resolveClassFilter(this.spec.classNames, opts.classes);
     const list = Array.isArray(image) ? image : [image];
     if (list.length === 0) return [];
     const resize = opts.resize ?? this.spec.input.resize;

@@ -4,7 +4,7 @@
  *
  * ```ts
  * import { tinyYoloV3, yoloFastestV2, efficientDet, loadDarknet, load } from 'yolo-tfjs';
- * const detector = await load('yolo-fastestv2-coco');
+ * const detector = await load(); // the embedded Yolo-Fastest 1.1 COCO; or load('yolo-fastestv2-coco')
  * const boxes = await detector.detect('image.jpg');
  * ```
  */
@@ -100,6 +100,8 @@ export { loadDetectorFromDir, isDetectorFolder } from './io/loadDetectorFromDir'
 export { loadDetectorFromUrl } from './io/loadDetectorFromUrl';
 export { load } from './registry/load';
 export type { LoadOptions } from './registry/load';
+export { loadEmbeddedModel, EMBEDDED_MODEL_NAME } from './registry/embeddedModel';
+export type { EmbeddedModelOptions } from './registry/embeddedModel';
 export { setModelBaseUrl, modelBaseUrl, registryModelUrl, DEFAULT_MODEL_BASE_URL } from './registry/loadFromModelBaseUrl';
 export { REGISTRY, registryNames, getRegistryEntry } from './registry/registry';
 export type { RegistryEntry, RegistryFile } from './registry/registry';

@@ -1,6 +1,7 @@
 /**
  * Turn the CLI's `--model` value into a Detector: a Darknet `.cfg` (with `--weights`), a PyTorch
- * `.pth`/`.safetensors` (with `--arch`), a converted model folder, or a registry name.
+ * `.pth`/`.safetensors` (with `--arch`), a converted model folder, or a registry name; without
+ * `--model`, the embedded model (Yolo-Fastest 1.1 COCO, no file or download needed).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -8,7 +9,6 @@ import { Detector } from '../detector';
 import { OptionDef, ParsedArgs, UsageError } from './args';
 import { FAMILIES, pytorchArchsHelp } from '../models/families';
 
-export const DEFAULT_MODEL = 'yolo-fastestv2-coco';
 
 export interface ResolveOptions {
   weights?: string;
@@ -62,8 +62,21 @@ export function resolveOptionsFrom(o: ParsedArgs['options']): ResolveOptions {
   };
 }
 
+/** `--model` of the commands that load a model (none = the embedded model). */
+export const MODEL_OPTION: OptionDef = {
+  name: 'model',
+  alias: 'm',
+  type: 'string',
+  description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch); default: the embedded yolo-fastest-1.1 (COCO)',
+};
+
 export async function resolveModel(model: string | undefined, o: ResolveOptions = {}): Promise<Detector> {
-  const m = model ?? DEFAULT_MODEL;
+  if (model === undefined) {
+    if (o.weights || o.arch || o.classNames) throw new UsageError('--weights, --arch and --names need --model (a .cfg or .pth file)');
+    const { loadEmbeddedModel } = await import('../registry/embeddedModel');
+    return loadEmbeddedModel({ inputSize: o.inputSize });
+  }
+  const m = model;
   if (m.endsWith('.cfg')) {
     if (!fs.existsSync(m)) throw new UsageError(`cfg file not found: ${m}`);
     if (!o.weights) throw new UsageError(`--model ${m} is a Darknet cfg: give its weights with --weights <file.weights>`);

@@ -16,7 +16,7 @@ import { Arena, createKernelModule, KernelFn, KernelModule, packConvWeights, pac
 import { writeParams } from './kernelParams';
 import { planBufferOffsets } from './memoryPlan';
 import { InferencePlan, planInference, View } from './planInference';
-import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPoolStats, whenPoolReady } from './threadPool';
+import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPoolOptions, KernelThreadPoolStats, whenPoolReady } from './threadPool';
 
 /** Options of {@link compileWasmInference}. */
 export interface WasmInferenceOptions extends BuildGraphOptions, OptimizeOptions {
@@ -33,6 +33,8 @@ export interface WasmInferenceOptions extends BuildGraphOptions, OptimizeOptions
   relaxedSimd?: boolean;
   /** Steps with fewer multiply-adds than this run on one thread (default 150000). */
   minParallelCost?: number;
+  /** Options of the thread pool (testing knobs; see {@link KernelThreadPoolOptions}). */
+  pool?: KernelThreadPoolOptions;
 }
 
 /** A compiled network on the wasm kernels. */
@@ -186,7 +188,7 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
     return p;
   });
   const fns: KernelFn[] = plan.steps.map((s) => km.kernel(s.kernel));
-  const pool = threads > 1 ? createKernelThreadPool(km, threads, arena) : null;
+  const pool = threads > 1 ? createKernelThreadPool(km, threads, arena, opts.pool) : null;
   const parallel = plan.steps.map((s) => !!pool && s.cost >= minParallelCost && s.total >= 2 * s.grain);
 
   const inView = plan.input;

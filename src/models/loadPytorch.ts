@@ -6,11 +6,18 @@
 import { Detector } from '../detector';
 import { TensorMap } from '../weights/tensorMap';
 import { readWeightsFile } from '../weights/readWeightsFile';
+import type { ReadPytorchOptions } from '../weights/readPytorchStateDict';
 import { StateDictLoadOptions } from './family';
 import { familyOfPytorchArch, pytorchArchs } from './families';
 
 /** Options of {@link loadPytorch}. */
-export type LoadPytorchOptions = StateDictLoadOptions;
+export interface LoadPytorchOptions extends StateDictLoadOptions {
+  /**
+   * How the file is read: integrity and budget options of `readPytorchStateDict`
+   * (`allowNonFinite`, `skipChecksums`, `allowExpandedViews`, `maxOutputBytes`, `key`, ...).
+   */
+  read?: ReadPytorchOptions;
+}
 
 /** Architectures `loadPytorch` understands (every family's, in table order). */
 export const PYTORCH_ARCHS: readonly string[] = pytorchArchs();
@@ -27,6 +34,6 @@ export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | Tensor
   if (!family || !family.fromStateDict) {
     throw new Error(`unknown architecture '${arch}' for loadPytorch; known: ${PYTORCH_ARCHS.join(', ')}`);
   }
-  const sd = pth instanceof Map ? pth : readWeightsFile(pth);
-  return family.fromStateDict(a, sd, opts);
+  const sd = pth instanceof Map ? pth : readWeightsFile(pth, opts.read);
+  return family.fromStateDict(a, sd, { classNames: opts.classNames, inputSize: opts.inputSize });
 }

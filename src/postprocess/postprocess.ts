@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InputSpec, ModelSpec, NmsSpec } from '../spec';
 import { Detection } from '../detection';
 import { decodeOutputs, DecodedOutputs } from '../decode/decode';
+import { keepOnlyClasses, resolveClassFilter } from '../select/classFilter';
 import { selectCandidates, topK } from '../select/selectCandidates';
 import { resizeGeometry, unmapBoxes } from '../preprocess/geometry';
 import { suppress } from '../nms/nms';
@@ -23,6 +24,11 @@ export interface PostprocessOptions {
   nms?: Partial<NmsSpec>;
   /** Max detections per image (0 = unlimited). Defaults to the spec's. */
   maxDetections?: number;
+  /**
+   * Keep only these classes (names or ids, e.g. `['person', 'car']`), applied before NMS.
+   * Default: all. An unknown name throws, listing valid ones.
+   */
+  classes?: ReadonlyArray<string | number>;
   /** Resize mode the input was made with (defaults to the spec's); only the inverse mapping uses it. */
   resize?: 'stretch' | 'letterbox';
 }
@@ -39,8 +45,10 @@ export function postprocessOutputs(spec: ModelSpec, raw: tf.Tensor[], opts: Post
   if (!(nms.iouThreshold >= 0 && nms.iouThreshold <= 1)) {
     throw new Error(`iouThreshold must be in [0, 1], got ${nms.iouThreshold}`);
   }
+  const wanted = opts.classes === undefined ? null : resolveClassFilter(spec.classNames, opts.classes);
   const input = { ...spec.input, resize: opts.resize ?? spec.input.resize };
   const decoded = decodeOutputs(spec, raw);
+  if (wanted) keepOnlyClasses(decoded, wanted);
   const out: Detection[][] = [];
   for (let b = 0; b < n; b++) {
     out.push(
@@ -73,16 +81,20 @@ function detectionsOf(d: DecodedOutputs, b: number, o: ItemOptions): Detection[]
   if (n === 0) return [];
   unmapBoxes(boxes, resizeGeometry(o.input, o.imageSize));
   const [imgH, imgW] = o.imageSize;
-  // NMS runs on image-relative coordinates, as Darknet does (DIoU is not scale invariant).
-  const rel = new Float64Array(n * 4);
-  for (let i = 0; i < n * 4; i += 4) {
-    rel[i] = boxes[i] / imgW;
-    rel[i + 1] = boxes[i + 1] / imgH;
-    rel[i + 2] = boxes[i + 2] / imgW;
-    rel[i + 3] = boxes[i + 3] / imgH;
+  // NMS runs on image-relative coordinates, as Darknet does (DIoU is not scale invariant),
+  // unless a pixel offset is asked for: that convention only means something in pixels.
+  let nmsBoxes: Float64Array = boxes;
+  if (!o.nms.pixelOffset) {
+    nmsBoxes = new Float64Array(n * 4);
+    for (let i = 0; i < n * 4; i += 4) {
+      nmsBoxes[i] = boxes[i] / imgW;
+      nmsBoxes[i + 1] = boxes[i + 1] / imgH;
+      nmsBoxes[i + 2] = boxes[i + 2] / imgW;
+      nmsBoxes[i + 3] = boxes[i + 3] / imgH;
+    }
   }
   const finalScores = Float64Array.from(scores);
-  const keep = suppress(rel, finalScores, o.nms.perClass ? classes : null, o.nms, o.scoreThreshold);
+  const keep = suppress(nmsBoxes, finalScores, o.nms.perClass ? classes : null, o.nms, o.scoreThreshold);
   return topK(keep, finalScores, o.maxDetections).map((i) => ({
     box: [boxes[i * 4], boxes[i * 4 + 1], boxes[i * 4 + 2], boxes[i * 4 + 3]],
     score: finalScores[i],

@@ -2,7 +2,8 @@
  * `load(nameOrDir)`: in Node, a saved Detector folder, or a registry model that is downloaded
  * on first use, converted once, and loaded from the cache after. In browsers (or with the
  * `modelBaseUrl` option) a converted folder served under a base URL
- * (src/registry/loadFromModelBaseUrl.ts).
+ * (src/registry/loadFromModelBaseUrl.ts). `load()` without a name gives the embedded model, in
+ * Node and in browsers alike: no file system, cache or network.
  */
 import { Detector } from '../detector';
 import { isDetectorFolder, loadDetectorFromDir } from '../io/loadDetectorFromDir';
@@ -27,6 +28,8 @@ export interface LoadOptions extends CacheOptions {
 
 /**
  * Load a Detector.
+ * - no argument: the model the package carries, Yolo-Fastest 1.1 COCO (320x320; see
+ *   `loadEmbeddedModel`): no file, cache or download.
  * - `nameOrDir` a folder with `model.json` (+ `spec.json`): loaded as saved by `saveDetector`
  *   or `yolo-tfjs convert`.
  * - a registry name (`yolo-fastestv2-coco`, `yolo-fastest-1.1`, `yolov4-tiny`,
@@ -39,8 +42,12 @@ export interface LoadOptions extends CacheOptions {
  * and where to put the file.
  */
 export async function load(nameOrDir?: string, opts: LoadOptions = {}): Promise<Detector> {
-  if (typeof nameOrDir === 'string' && (!isNode() || opts.modelBaseUrl !== undefined)) return loadFromModelBaseUrl(nameOrDir, opts);
-  if (nameOrDir === undefined) throw new Error('load() needs a model name or folder');
+  if (nameOrDir === undefined) {
+    // imported on demand: the ~1 MB asset is parsed only when it is used
+    const { loadEmbeddedModel } = await import('./embeddedModel');
+    return loadEmbeddedModel();
+  }
+  if (!isNode() || opts.modelBaseUrl !== undefined) return loadFromModelBaseUrl(nameOrDir, opts);
   const fs = nodeRequire('fs') as typeof import('fs');
   if (isDetectorFolder(nameOrDir)) return loadDetectorFromDir(nameOrDir);
   if (!Object.prototype.hasOwnProperty.call(REGISTRY, nameOrDir)) {

@@ -5,9 +5,10 @@
  * Browser-compatible and synchronous.
  */
 import { TensorMap } from './tensorMap';
-import { PyDict } from './pytorch/pickleValues';
+import { describePickled, PyDict } from './pytorch/pickleValues';
 import { unpickle } from './pytorch/safeUnpickler';
-import { isZip, readStoredZip, ZipEntry } from './pytorch/storedZip';
+import { isZip, readStoredZip, verifiedEntryData, ZipEntry } from './pytorch/storedZip';
+import { assertFiniteWeights } from './checkFinite';
 import { RAW_ELEMENT_SIZE } from './pytorch/storageDtypes';
 import { StorageRef, torchUnpickleHooks } from './pytorch/torchPickle';
 import { findStateDict, materialiseStateDict, ReadPytorchOptions } from './pytorch/extractStateDict';
@@ -39,15 +40,15 @@ function toBytes(buffer: Uint8Array | ArrayBuffer): Uint8Array {
 export function readPytorchStateDict(buffer: Uint8Array | ArrayBuffer, opts: ReadPytorchOptions = {}): TensorMap {
   const bytes = toBytes(buffer);
   if (bytes.length === 0) throw new Error('not a PyTorch file: the buffer is empty');
-  if (isZip(bytes)) return readZipFormat(bytes, opts);
+  if (isZip(bytes)) return assertFiniteWeights(readZipFormat(bytes, opts), '.pth', opts.allowNonFinite);
   // safetensors before legacy: its 8-byte length may start with 0x80; a legacy file's byte 8 is
   // inside the magic number and never '{'
   if (looksLikeSafetensors(bytes)) {
-    const map = readSafetensors(bytes);
+    const map = readSafetensors(bytes, { allowNonFinite: opts.allowNonFinite });
     if (!opts.keepNumBatchesTracked) for (const k of [...map.keys()]) if (k.endsWith('num_batches_tracked')) map.delete(k);
     return map;
   }
-  if (bytes[0] === 0x80) return readLegacyFormat(bytes, opts);
+  if (bytes[0] === 0x80) return assertFiniteWeights(readLegacyFormat(bytes, opts), '.pth', opts.allowNonFinite);
   throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6), a legacy pickle, nor safetensors');
 }
 
@@ -66,22 +67,33 @@ function readZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
     }
     throw new Error(`.pth zip archive has no data.pkl (entries: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''})`);
   }
+  const label = '.pth zip archive';
+  // every entry read is checked against its CRC-32 once (storages are shared by tensors)
+  const verified = new Set<ZipEntry>();
+  const read = (entry: ZipEntry): Uint8Array => {
+    if (opts.skipChecksums || verified.has(entry)) return entry.data;
+    verifiedEntryData(entry, label);
+    verified.add(entry);
+    return entry.data;
+  };
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
   const order = entries.get(`${prefix}byteorder`);
-  if (order && new TextDecoder().decode(order.data).trim() !== 'little') {
-    throw new Error(`.pth was saved on a big-endian machine (byteorder '${new TextDecoder().decode(order.data).trim()}'): not supported`);
+  if (order) {
+    const text = new TextDecoder().decode(read(order)).trim();
+    if (text !== 'little') throw new Error(`.pth was saved on a big-endian machine (byteorder '${text.slice(0, 20)}'): not supported`);
   }
   const storages = new Map<string, StorageRef>();
-  const { value } = unpickle(pkl.data, 0, torchUnpickleHooks(storages));
+  const { value } = unpickle(read(pkl), 0, torchUnpickleHooks(storages), opts.pickleLimits);
   const sd = findStateDict(value, opts);
   return materialiseStateDict(
     sd,
     (ref) => {
       const entry = entries.get(`${prefix}data/${ref.key}`);
       if (!entry) throw new Error(`.pth zip archive lacks storage '${prefix}data/${ref.key}' (file truncated or corrupt?)`);
-      return entry.data;
+      return read(entry);
     },
     opts,
+    bytes.length,
   );
 }
 
@@ -93,19 +105,21 @@ function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMa
     },
   };
   let pos = 0;
-  const magic = unpickle(bytes, pos, noGlobals);
-  if (BigInt(magic.value as number | bigint) !== LEGACY_MAGIC) {
+  const limits = opts.pickleLimits;
+  const magic = unpickle(bytes, pos, noGlobals, limits);
+  const m = magic.value;
+  if ((typeof m !== 'number' && typeof m !== 'bigint') || !Number.isInteger(Number(m)) || BigInt(m) !== LEGACY_MAGIC) {
     throw new Error('not a PyTorch file: pickle without the torch.save magic number');
   }
-  const proto = unpickle(bytes, magic.end, noGlobals);
+  const proto = unpickle(bytes, magic.end, noGlobals, limits);
   if (proto.value !== LEGACY_PROTOCOL) throw new Error(`unsupported legacy .pth protocol version ${String(proto.value)}`);
-  const sysInfo = unpickle(bytes, proto.end, noGlobals);
+  const sysInfo = unpickle(bytes, proto.end, noGlobals, limits);
   if (sysInfo.value instanceof PyDict && sysInfo.value.get('little_endian') === false) {
     throw new Error('.pth was saved on a big-endian machine: not supported');
   }
   const storages = new Map<string, StorageRef>();
-  const main = unpickle(bytes, sysInfo.end, torchUnpickleHooks(storages));
-  const keysPickle = unpickle(bytes, main.end, noGlobals);
+  const main = unpickle(bytes, sysInfo.end, torchUnpickleHooks(storages), limits);
+  const keysPickle = unpickle(bytes, main.end, noGlobals, limits);
   const keys = keysPickle.value;
   if (!Array.isArray(keys)) throw new Error('malformed legacy .pth: storage key list missing');
   pos = keysPickle.end;
@@ -114,7 +128,8 @@ function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMa
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const raw = new Map<string, Uint8Array>();
   for (const k of keys) {
-    const key = String(k);
+    if (typeof k !== 'string') throw new Error(`malformed legacy .pth: storage key ${describePickled(k, 0)} is not a string`);
+    const key = k;
     const ref = storages.get(key);
     if (!ref) throw new Error(`malformed legacy .pth: storage '${key}' is listed but never referenced`);
     if (pos + 8 > bytes.length) throw new Error(`legacy .pth truncated: storage '${key}' header missing at byte ${pos} of ${bytes.length}`);
@@ -139,5 +154,6 @@ function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMa
       return data;
     },
     opts,
+    bytes.length,
   );
 }

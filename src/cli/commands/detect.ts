@@ -5,9 +5,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, MODEL_OPTION, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
 import { drawDetections } from '../../draw/drawDetections';
 import { Detection } from '../../detection';
+import { resolveClassFilter } from '../../select/classFilter';
 import { ready, setBackend, backendInfo } from '../../backend';
 import { expandImageInputs } from '../imageInputs';
 import { ProgressBar } from '../../util/progress';
@@ -18,13 +19,15 @@ const FORMATS = ['table', 'json', 'jsonl', 'coco'] as const;
 type OutputFormat = (typeof FORMATS)[number];
 
 export const detectOptions: OptionDef[] = [
-  { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)', default: DEFAULT_MODEL },
+  MODEL_OPTION,
   ...MODEL_SOURCE_OPTIONS,
   { name: 'score', type: 'number', description: 'score threshold (default: the model\'s)', min: 0, max: 1, maxExclusive: true },
   { name: 'iou', type: 'number', description: 'NMS IoU threshold (default: the model\'s)', min: 0, max: 1 },
   { name: 'nms', type: 'string', description: 'NMS kind: iou | diou | soft (default: the model\'s)' },
   { name: 'agnostic', type: 'boolean', description: 'class-agnostic NMS' },
-  { name: 'max', type: 'number', description: 'max detections per image (0 = unlimited)', min: 0, max: 100000, integer: true },
+  { name: 'classes', type: 'string', description: 'keep only these classes: names or ids, comma-separated (e.g. person,car)' },
+  { name: 'max-detections', type: 'number', description: 'max detections per image (0 = unlimited; default: the model\'s)', min: 0, max: 100000, integer: true },
+  { name: 'max', type: 'number', description: 'same as --max-detections', min: 0, max: 100000, integer: true },
   { name: 'letterbox', type: 'boolean', description: 'force letterbox resize (else the model\'s default)' },
   { name: 'out', alias: 'o', type: 'string', description: 'write the image with boxes drawn (for several images: a folder)' },
   { name: 'json', type: 'boolean', description: 'print JSON instead of a table (same as --format json)' },
@@ -48,13 +51,23 @@ export async function run(argv: string[]): Promise<number> {
   const batch = (o.batch as number | undefined) ?? (images.length > 1 ? 4 : 1);
   if (o.backend) await setBackend(String(o.backend), { threads: o.threads as number | undefined });
   else await ready();
-  const detector = await resolveModel(o.model as string, resolveOptionsFrom(o));
+  const classes = o.classes === undefined ? undefined : parseClassList(String(o.classes));
+  const maxDetections = oneMaxDetections(o['max-detections'], o.max);
+  const detector = await resolveModel(o.model as string | undefined, resolveOptionsFrom(o));
   try {
+    if (classes) {
+      try {
+        resolveClassFilter(detector.spec.classNames, classes);
+      } catch (e) {
+        throw new UsageError(`--classes: ${(e as Error).message}`);
+      }
+    }
     const engine = applyEngineOption(detector, o.engine);
     const detectOpts = {
       scoreThreshold: o.score as number | undefined,
       iouThreshold: o.iou as number | undefined,
-      maxDetections: o.max as number | undefined,
+      maxDetections,
+      classes,
       resize: o.letterbox ? ('letterbox' as const) : undefined,
       nms: {
         ...(o.nms ? { kind: parseNmsKind(String(o.nms)) } : {}),
@@ -135,6 +148,21 @@ function toCoco(file: string, index: number, dets: Detection[], categoryIds: num
 
 function isDir(p: string): boolean {
   return fs.existsSync(p) && fs.statSync(p).isDirectory();
+}
+
+/** `--classes person,car,2`: names, or ids when all digits. */
+function parseClassList(s: string): (string | number)[] {
+  const list = s.split(',').map((c) => c.trim()).filter((c) => c.length > 0);
+  if (list.length === 0) throw new UsageError('--classes needs class names or ids, e.g. --classes person,car');
+  return list.map((c) => (/^\d+$/.test(c) ? Number(c) : c));
+}
+
+/** `--max-detections` or its older name `--max` (both checked by the parser: integers >= 0). */
+function oneMaxDetections(long: unknown, short: unknown): number | undefined {
+  if (long !== undefined && short !== undefined && long !== short) {
+    throw new UsageError(`--max-detections ${long} and --max ${short} disagree; give one`);
+  }
+  return (long ?? short) as number | undefined;
 }
 
 function parseNmsKind(s: string): 'iou' | 'diou' | 'soft' {

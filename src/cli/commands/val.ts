@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, MODEL_OPTION, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
 import { formatCocoSummary } from './eval';
 import { ready, setBackend } from '../../backend';
 import { readDataset, DatasetFormat } from '../../train/data/readDataset';
@@ -20,7 +20,7 @@ import { formatApTable } from '../../eval/formatApTable';
 import type { CocoDetection, CocoGroundTruth } from '../../eval/cocoFormat';
 
 export const valOptions: OptionDef[] = [
-  { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)', default: DEFAULT_MODEL },
+  MODEL_OPTION,
   ...MODEL_SOURCE_OPTIONS,
   { name: 'data', alias: 'd', type: 'string', description: 'dataset: COCO ground-truth JSON, Pascal VOC folder or YOLO txt folder' },
   { name: 'format', type: 'string', description: 'dataset format: coco | voc | yolo (default: from --data)' },
@@ -147,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     if (missing) throw new UsageError(`val: image ${missing.file} not found (give saved results with --predictions to score without images)`);
     if (o.backend) await setBackend(String(o.backend), { threads: o.threads as number | undefined });
     else await ready();
-    const detector = await resolveModel(o.model as string, resolveOptionsFrom(o));
+    const detector = await resolveModel(o.model as string | undefined, resolveOptionsFrom(o));
     try {
       applyEngineOption(detector, o.engine);
       model = detector.spec.name;

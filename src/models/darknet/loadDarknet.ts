@@ -16,6 +16,8 @@ export interface LoadDarknetOptions {
   inputSize?: number | [number, number];
   /** Model / spec name (default 'darknet'). */
   name?: string;
+  /** Load weights holding NaN or +-Infinity (refused by default, naming the tensor). */
+  allowNonFinite?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export function loadDarknet(cfgText: string, weights: Uint8Array | ArrayBuffer, 
   const cfg = parseDarknetCfg(cfgText);
   // The weights size check comes first: it bounds every layer (a cfg claiming a billion
   // classes fails it) before the spec allocates anything per class.
-  const { tensors } = readDarknetWeights(weights, cfg);
+  const { tensors } = readDarknetWeights(weights, cfg, { allowNonFinite: opts.allowNonFinite });
   const spec = darknetModelSpec(cfg, opts);
   const model = buildDarknetModel(cfg, { inputSize: opts.inputSize, name: opts.name, kernelInitializer: 'zeros' });
   try {
