@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Detector } from '../detector';
 import { OptionDef, ParsedArgs, UsageError } from './args';
-import { FAMILIES, pytorchArchsHelp } from '../models/families';
+import { FAMILIES, modelBuilders, pytorchArchsHelp } from '../models/families';
 
 
 export interface ResolveOptions {
@@ -15,6 +15,8 @@ export interface ResolveOptions {
   arch?: string;
   classNames?: string[];
   inputSize?: number;
+  /** Class names for a model built from scratch (a builder name); default `classNames`. */
+  builderClassNames?: string[];
 }
 
 /** `--arch`: the architecture of a `.pth` model; the list comes from the families table. */
@@ -93,6 +95,11 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
     if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. ${ARCH_EXAMPLES})`);
     const { loadPytorch } = await import('../models/loadPytorch');
     return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames, inputSize: o.inputSize });
+  }
+  const builders = modelBuilders();
+  if (Object.prototype.hasOwnProperty.call(builders, m)) {
+    // a builder name: a new model with random weights (training from scratch)
+    return builders[m]({ classNames: o.builderClassNames ?? o.classNames, inputSize: o.inputSize });
   }
   const { load } = await import('../registry/load');
   return load(m);

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DarknetMaxPool2D } from './darknetMaxPool';
+import { AtrousConv2D } from './atrousConv2D';
 
 /** PyTorch's `BatchNorm2d` default epsilon. */
 export const TORCH_BN_EPSILON = 1e-5;
@@ -71,7 +72,9 @@ export function torchConv2D(opts: TorchConv2DOptions): (x: tf.SymbolicTensor) =>
     const common = { kernelSize, strides: stride, padding: mode, useBias, name, ...(dilation > 1 ? { dilationRate: dilation } : {}) };
     const layer = opts.depthwise
       ? tf.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 })
-      : tf.layers.conv2d({ ...common, filters });
+      : dilation > 1
+        ? new AtrousConv2D({ ...common, filters })
+        : tf.layers.conv2d({ ...common, filters });
     return layer.apply(y) as tf.SymbolicTensor;
   };
 }

@@ -13,7 +13,9 @@ import { rfsongFamily } from './rfsong/family';
 import { darknetFamily } from './darknet/family';
 import { efficientDetFamily } from './efficientDet/family';
 
-export type { Family, FamilyParts, ClassLayer, StateDictLoadOptions } from './family';
+export type { Family, FamilyParts, ClassLayer, StateDictLoadOptions, NamedBuilderOptions } from './family';
+import type { NamedBuilderOptions } from './family';
+import type { Detector } from '../detector';
 
 /** Every model family, in registry order. */
 export const FAMILIES: readonly Family[] = [
@@ -58,4 +60,9 @@ export function familyOfSpec(spec: ModelSpec): Family {
   const f = FAMILIES.find((x) => x.matchesSpec(spec));
   if (!f) throw new Error(`spec '${spec.name}' (${[...kinds].join(', ')} heads) matches no model family; known: ${FAMILIES.map((x) => x.name).join(', ')}`);
   return f;
+}
+
+/** Every family's named builders (training from scratch), in table order. */
+export function modelBuilders(): Readonly<Record<string, (opts?: NamedBuilderOptions) => Detector>> {
+  return Object.freeze(Object.fromEntries(FAMILIES.flatMap((f) => Object.entries(f.builders ?? {}))));
 }

@@ -12,6 +12,12 @@ import type { TensorMap } from '../weights/tensorMap';
 import type { LossForSpecOptions, TrainLoss } from '../loss/trainLoss';
 import type { ModelPreset } from './preset';
 
+/** Options every named builder of {@link Family.builders} accepts. */
+export interface NamedBuilderOptions {
+  classNames?: string[];
+  inputSize?: number;
+}
+
 /** Options of a family's state-dict loader (those of `loadPytorch`). */
 export interface StateDictLoadOptions {
   /** Class names; their count must match the weights' class count. */
@@ -65,9 +71,11 @@ export interface Family {
   matchesSpec(spec: ModelSpec): boolean;
   /** Layer roles, for freezing, `withClasses` and pruning. */
   parts: FamilyParts;
-  /** The family's model builders by model name (random or zero weights), e.g. `{ 'yolov3-tiny': tinyYoloV3 }`. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each builder has its own options type
-  builders?: Readonly<Record<string, (opts?: any) => Detector>>;
+  /**
+   * Builders of new models (random init) by name, for training from scratch (`yolo-tfjs train
+   * --model <name>`). Names must not be registry names (those load published weights).
+   */
+  builders?: Readonly<Record<string, (opts?: NamedBuilderOptions) => Detector>>;
   /** Architecture names `loadPytorch(arch, ...)` accepts for this family (lower case). */
   pytorchArchs?: readonly string[];
   /** How the CLI's help writes `pytorchArchs` (e.g. `efficientdet-d0..d7`); default the list. */

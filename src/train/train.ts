@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
 import { DatasetImage, DetectionDataset } from './data/dataset';
-import { AugmentOptions, DEFAULT_AUGMENT, TrainBox } from './augment';
+import { AugmentOptions, TrainBox } from './augment';
+import { defaultAugmentForSpec } from './augmentForSpec';
 import { batchCount, batches } from './batches';
 import { FreezeSpec, applyFreeze } from './modelParts';
 import { withClasses } from './withClasses';
@@ -60,7 +61,7 @@ export interface TrainOptions {
   classNames?: string[];
   /** Class count (names `class0..`) when `classNames` is not given; must agree with the dataset. */
   numClasses?: number;
-  /** Augmentation (default `DEFAULT_AUGMENT`; false: resize only). */
+  /** Augmentation (default: `defaultAugmentForSpec`, i.e. SSD's for SSD heads, else `DEFAULT_AUGMENT`; false: resize only). */
   augment?: AugmentOptions | false;
   /** Seed for shuffling and augmentation. Default 0. */
   seed?: number;
@@ -297,7 +298,7 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
   const sched = { lr: lr0, totalSteps: plannedSteps, warmupSteps, schedule: opts.schedule, finalLrFactor: opts.finalLrFactor, milestones: opts.milestones, gamma: opts.gamma };
   const optimizer: tf.Optimizer = kind === 'adam' ? tf.train.adam(lr0, opts.momentum ?? 0.9) : tf.train.momentum(lr0, opts.momentum ?? 0.937, true);
   const weightDecay = opts.weightDecay ?? 5e-4;
-  const augmentOpts = opts.augment === undefined ? { ...DEFAULT_AUGMENT } : opts.augment;
+  const augmentOpts = opts.augment === undefined ? defaultAugmentForSpec(det.spec) : opts.augment;
 
   applyFreeze(det.model, det.spec, opts.freeze);
   const vars = modelVariables(det.model, true);

@@ -14,9 +14,10 @@ import { ARCH_OPTION, resolveModel } from '../resolveModel';
 import { DatasetFormat, readDataset } from '../../train/data/readDataset';
 import { formatDatasetWarning } from '../../train/data/dataset';
 import { ready } from '../../backend';
+import { modelBuilders } from '../../models/families';
 
 export const trainOptions: OptionDef[] = [
-  { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)' },
+  { name: 'model', alias: 'm', type: 'string', description: `registry name, model folder, .cfg (+ --weights), .pth (+ --arch) or a builder name to train from scratch (${Object.keys(modelBuilders()).join(', ')})` },
   { name: 'weights', type: 'string', description: 'Darknet .weights for a .cfg model' },
   ARCH_OPTION,
   { name: 'data', alias: 'd', type: 'string', description: 'training dataset folder (or COCO JSON)' },
@@ -92,12 +93,14 @@ export async function run(argv: string[]): Promise<number> {
     weights: o.weights as string | undefined,
     arch: o.arch as string | undefined,
     inputSize: o.size as number | undefined,
+    // a model built from scratch (a builder name) gets the dataset's classes directly
+    builderClassNames: dataset.classNames,
   });
   const freezeArg = o.freeze as string | undefined;
   const freeze = freezeArg === undefined ? undefined : freezeArg === 'backbone' || freezeArg === 'headOnly' ? freezeArg : freezeArg.split(',').map((s) => s.trim()).filter(Boolean);
   const out = String(o.out);
   const { train } = await import('../../train/train');
-  const { DEFAULT_AUGMENT } = await import('../../train/augment');
+  const { defaultAugmentForSpec } = await import('../../train/augmentForSpec');
   const result = await train(detector, dataset, {
     epochs: Number(o.epochs),
     batchSize: Number(o.batch),
@@ -109,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     sparsity: o.sparsity as number | undefined,
     freeze,
     ema: Boolean(o.ema),
-    augment: o['no-augment'] ? false : { ...DEFAULT_AUGMENT, mosaic: Number(o.mosaic) },
+    augment: o['no-augment'] ? false : defaultAugmentForSpec(detector.spec, Number(o.mosaic)),
     seed: Number(o.seed),
     valDataset,
     outDir: out,

@@ -6,15 +6,12 @@ import { Family } from '../family';
 import { DARKNET_PARTS } from './parts';
 import { darknetLoss } from './loss';
 import { DARKNET_PRESETS } from './presets';
-import { tinyYoloV3 } from './tinyYoloV3';
-import { yoloV4Tiny } from './yoloV4Tiny';
 
 export const darknetFamily: Family = {
   name: 'darknet',
   description: 'any Darknet cfg + .weights (tiny YOLOv3, YOLOv4-tiny, Yolo-Fastest, ...)',
   matchesSpec: (spec) => spec.heads.every((h) => h.kind === 'darknet'),
   parts: DARKNET_PARTS,
-  builders: { 'yolov3-tiny': tinyYoloV3, 'yolov4-tiny': yoloV4Tiny },
   loss: darknetLoss,
   lossTakesAnchorOptions: true,
   presets: DARKNET_PRESETS,

@@ -3,7 +3,6 @@
  * backbone, BiFPN, anchor + delta heads; PyTorch weights through its key map.
  */
 import { Family } from '../family';
-import { efficientDet } from './efficientDet';
 import { efficientDetFromStateDict, efficientDetNumClasses } from './fromStateDict';
 import { EFFICIENTDET_PARTS } from './parts';
 import { efficientDetTrainLoss } from './loss';
@@ -19,7 +18,6 @@ export const efficientDetFamily: Family = {
   description: 'EfficientDet D0..D7 (zylo117), PyTorch weights',
   matchesSpec: (spec) => spec.heads.every((h) => h.kind === 'anchor-deltas'),
   parts: EFFICIENTDET_PARTS,
-  builders: Object.fromEntries(Array.from({ length: 8 }, (_, phi) => [`${ARCH_PREFIX}${phi}`, (o = {}) => efficientDet({ ...o, phi })])),
   pytorchArchs: Array.from({ length: 8 }, (_, phi) => `${ARCH_PREFIX}${phi}`),
   pytorchArchsHelp: `${ARCH_PREFIX}0..d7`,
   classCount: (_arch, sd) => efficientDetNumClasses(sd),

@@ -1,36 +1,27 @@
 /**
  * The RFSong family (RFBNet300 on a VGG-like base with RFB blocks, SSD multibox heads, softmax
- * classes with a background channel); PyTorch weights through its key table.
+ * classes with a background channel); PyTorch weights through its key table; SSD's MultiBox
+ * loss for training.
  */
-import * as tf from '@tensorflow/tfjs';
-import { ModelSpec, SsdHeadSpec } from '../../spec';
-import { ClassLayer, Family } from '../family';
+import { SsdHeadSpec } from '../../spec';
+import { Family } from '../family';
 import { rfsong } from './rfsong';
 import { rfsongClassCount, rfsongFromStateDict } from './fromStateDict';
-
-const names = (model: tf.LayersModel, keep: (n: string) => boolean): string[] => model.layers.map((l) => l.name).filter(keep);
-
-/** The conf convs `conf.<k>`: per anchor, a background channel then the classes (softmax). */
-function classLayers(model: tf.LayersModel, spec: ModelSpec): ClassLayer[] {
-  const head = spec.heads[0] as SsdHeadSpec;
-  return head.priors.shapes.map((shapes, k) => {
-    const name = `conf.${k}`;
-    if (!model.layers.some((l) => l.name === name)) throw new Error(`model '${model.name}' has no layer '${name}' (RFSong class conv)`);
-    return { name, groups: shapes.length, leading: 1, reshapes: [], softmax: true };
-  });
-}
+import { RFSONG_PARTS } from './parts';
+import { multiboxLoss } from './multiboxLoss';
 
 export const rfsongFamily: Family = {
   name: 'rfsong',
   description: 'RFSong / RFBNet300 (SSD heads), PyTorch weights',
   matchesSpec: (spec) => spec.heads.every((h) => h.kind === 'ssd'),
-  parts: {
-    backbone: (model) => names(model, (n) => n.startsWith('base.')),
-    heads: (model) => names(model, (n) => n.startsWith('loc.') || n.startsWith('conf.')),
-    classLayers,
-  },
-  builders: { rfsong },
+  parts: RFSONG_PARTS,
+  builders: { rfsong: (o = {}) => rfsong({ classNames: o.classNames, inputSize: o.inputSize }) },
   pytorchArchs: ['rfsong'],
   classCount: (_arch, sd) => rfsongClassCount(sd),
   fromStateDict: (_arch, sd, opts) => rfsongFromStateDict(sd, { classNames: opts.classNames, inputSize: opts.inputSize }),
+  loss(spec) {
+    if (spec.heads.length !== 1) throw new Error(`lossForSpec: '${spec.name}' has ${spec.heads.length} ssd heads; expected one`);
+    const head = spec.heads[0] as SsdHeadSpec;
+    return (outputs, boxes) => multiboxLoss(head, outputs, boxes, spec.input.size, spec.classNames.length);
+  },
 };

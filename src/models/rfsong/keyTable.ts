@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KeyTableEntry } from '../../weights/assignStateDict';
 import { torchModuleKeys } from '../../weights/torchModuleKeys';
+import { AtrousConv2D } from '../../layers/atrousConv2D';
 
 /** Key table rows of every layer with weights of an RFSong model, in layer order. */
 export function rfsongKeyTable(model: tf.LayersModel): KeyTableEntry[] {
@@ -13,7 +14,7 @@ export function rfsongKeyTable(model: tf.LayersModel): KeyTableEntry[] {
   for (const layer of model.layers) {
     if (layer.weights.length === 0) continue;
     const cls = layer.getClassName();
-    if (cls === 'Conv2D') {
+    if (cls === 'Conv2D' || cls === AtrousConv2D.className) {
       const useBias = (layer.getConfig() as { useBias?: boolean }).useBias;
       rows.push(...torchModuleKeys(layer.name, useBias ? 'convBias' : 'conv'));
     } else if (cls === 'BatchNormalization') {

@@ -4,7 +4,6 @@
  */
 import { TensorMap } from '../../weights/tensorMap';
 import { Family } from '../family';
-import { yoloFastestV2 } from './yoloFastestV2';
 import { yoloFastestV2FromStateDict } from './fromStateDict';
 import { YOLO_FASTESTV2_PARTS } from './parts';
 import { yoloFastestV2TrainLoss } from './loss';
@@ -23,7 +22,6 @@ export const yoloFastestV2Family: Family = {
   description: 'YOLO-FastestV2 (dog-qiuqiu), PyTorch weights',
   matchesSpec: (spec) => spec.heads.every((h) => h.kind === 'yolov5'),
   parts: YOLO_FASTESTV2_PARTS,
-  builders: { 'yolo-fastestv2': yoloFastestV2 },
   pytorchArchs: ['yolo-fastestv2'],
   classCount: (_arch, sd) => yoloFastestV2ClassCount(sd),
   fromStateDict(_arch, sd, opts) {

@@ -12,3 +12,5 @@ export type { YoloFastestV2LossOptions, YoloFastestV2ScaleTargets } from '../../
 export { efficientDetLoss, assignEfficientDetAnchors } from '../../models/efficientDet/efficientDetLoss';
 export type { EfficientDetLossOptions, EfficientDetAssignment } from '../../models/efficientDet/efficientDetLoss';
 export type { GroundTruthBox, LossTerms } from '../../loss/types';
+export { multiboxLoss, matchPriors, mineNegatives } from '../../models/rfsong/multiboxLoss';
+export type { MultiboxLossOptions, MultiboxTargets } from '../../models/rfsong/multiboxLoss';
