@@ -9,6 +9,7 @@ import { Detection } from './detection';
 import { postprocessOutputs, PostprocessOptions } from './postprocess/postprocess';
 import { resolveClassFilter } from './select/classFilter';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './preprocess/preprocess';
+import type { LoadImageOptions } from './image/loadImage';
 import { ready } from './backend';
 import { disposeLayersModel } from './models/disposeLayersModel';
 import { KernelTrapError } from './engine/wasmInference';
@@ -19,7 +20,8 @@ export type { InferenceEngine, InferenceInfo } from './infer/engineCache';
 export type { Detection } from './detection';
 export type { PostprocessOptions } from './postprocess/postprocess';
 
-export type DetectOptions = Omit<PostprocessOptions, 'imageSize'>;
+/** Options of {@link Detector.detect}: postprocessing, plus the decoder's pixel limit. */
+export type DetectOptions = Omit<PostprocessOptions, 'imageSize'> & Pick<LoadImageOptions, 'maxPixels'>;
 
 /** A network (LayersModel, raw head outputs NHWC) and its spec. */
 export class Detector {
@@ -149,13 +151,16 @@ export class Detector {
     if (opts.classes !== undefined) resolveClassFilter(this.spec.classNames, opts.classes);
     const list = Array.isArray(image) ? image : [image];
     if (list.length === 0) return [];
-    const resize = opts.resize ?? this.spec.input.resize;
+    const { maxPixels, ...post } = opts;
+    const resize = post.resize ?? this.spec.input.resize;
+    const input = { ...this.spec.input, resize };
     const pre: PreprocessResult[] = [];
     try {
       for (const img of list) {
-        const pixels = await loadImage(img);
+        // Encoded images far larger than the network are shrunk by the decoder (bounded memory).
+        const pixels = await loadImage(img, { maxPixels, fitTo: input });
         try {
-          pre.push(preprocessImage(pixels.tensor, { ...this.spec.input, resize }));
+          pre.push(preprocessImage(pixels.tensor, input, pixels.originalSize));
         } finally {
           if (pixels.owned) pixels.tensor.dispose();
         }
@@ -164,7 +169,7 @@ export class Detector {
       let raw: tf.Tensor[] = [];
       try {
         raw = this.predict(batch);
-        const dets = this.postprocessBatch(raw, { ...opts, resize, imageSize: pre.map((p) => p.imageSize) });
+        const dets = this.postprocessBatch(raw, { ...post, resize, imageSize: pre.map((p) => p.imageSize) });
         return Array.isArray(image) ? dets : dets[0];
       } finally {
         if (batch !== pre[0].tensor) batch.dispose();

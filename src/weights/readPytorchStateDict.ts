@@ -34,6 +34,12 @@ function toBytes(buffer: Uint8Array | ArrayBuffer): Uint8Array {
  *   storage types); anything else fails with `unsupported pickle global 'module.name'`.
  * - `num_batches_tracked` entries are skipped unless `opts.keepNumBatchesTracked`.
  * - A `.safetensors` buffer is recognised and read with `readSafetensors`.
+ * - Untrusted input is safe to read (see SECURITY.md): the zip CRC-32 of every entry read is
+ *   checked (`skipChecksums`), NaN / Infinity weights are refused naming the tensor
+ *   (`allowNonFinite`), and time and memory stay proportional to the file size: the pickle has
+ *   a work, depth and integer-size budget (`pickleLimits`), a tensor holds at most as many
+ *   elements as its storage (`allowExpandedViews`), all tensors together at most
+ *   `maxOutputBytes`.
  *
  * @throws with a message naming the problem on truncated, compressed, malicious or non-PyTorch input.
  */

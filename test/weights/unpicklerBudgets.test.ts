@@ -101,3 +101,10 @@ describe('unpickler limits', () => {
     expect(s).toMatch(/^list of 4 items: \[dict of 1 item: \{'x+'\.\.\.\(500 chars\): list of 2 items\}, list of 2 items: \[list of 2 items, list of 2 items\], \d+\.\.\.\(91 digits\), 'y+'\.\.\.\(1000 chars\)\]$/);
   });
 });
+
+describe('found by fuzzing', () => {
+  test('a BINSTRING with a negative length is an error, not a read before the start (was a TypeError)', () => {
+    const bytes = new PickleWriter().proto(2).raw(0x54, 0xf0, 0xff, 0xff, 0xff).stop().bytes();
+    expect(() => unpickle(bytes, 0, plainHooks)).toThrow(/negative length -16 for data at offset 2/);
+  });
+});

@@ -147,6 +147,7 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
   };
 
   const need = (n: number, what: string): void => {
+    if (n < 0) throw new Error(`malformed pickle: negative length ${n} for ${what} at offset ${opPos}`);
     if (pos + n > bytes.length) {
       throw new Error(`pickle truncated: ${what} needs ${n} bytes at offset ${pos}, only ${bytes.length - pos} left`);
     }
