@@ -51,6 +51,10 @@ export class Detector {
   engineThreads?: number;
   /** The compiled engine (picked and cached by `src/infer`). */
   private readonly engines: EngineCache;
+  /** The cached compiled engine (`c` is the compiled inference); internal, for tests and tools. */
+  private get compiled(): { readonly c: unknown } | null {
+    return this.engines.current;
+  }
   private disposed = false;
 
   constructor(model: tf.LayersModel, spec: ModelSpec) {

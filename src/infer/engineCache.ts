@@ -119,6 +119,11 @@ export class EngineCache {
     }
   }
 
+  /** The compiled engine now cached, if any (for inspection: its `c` is the compiled inference). */
+  get current(): Readonly<Compiled> | null {
+    return this.compiled;
+  }
+
   /** Resolves when the compiled engine's worker threads are running (no-op without one). */
   async ready(): Promise<void> {
     const c = this.compiled?.c as { ready?: () => Promise<void> } | undefined;
