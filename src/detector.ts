@@ -4,7 +4,7 @@
  * model-specific parts are the LayersModel and the `ModelSpec` data.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ModelSpec, headOutputs } from './spec';
+import { ModelSpec, checkInputSide, headOutputs } from './spec';
 import { Detection } from './detection';
 import { postprocessOutputs, PostprocessOptions } from './postprocess/postprocess';
 import { resolveClassFilter } from './select/classFilter';
@@ -61,6 +61,10 @@ export class Detector {
     this.model = model;
     this.spec = spec;
     this.engines = new EngineCache(model);
+    // A spec read from a file may claim any size; every image is resized to it.
+    const size = spec.input?.size;
+    if (!Array.isArray(size) || size.length !== 2) throw new Error(`spec '${spec.name}': input.size must be [height, width], got ${JSON.stringify(size)}`);
+    size.forEach((s, i) => checkInputSide(s, `spec '${spec.name}': input.size[${i}]`));
     const nOut = model.outputs.length;
     const needed = Math.max(...spec.heads.flatMap(headOutputs));
     if (needed >= nOut) {

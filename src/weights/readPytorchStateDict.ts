@@ -58,7 +58,18 @@ export function readPytorchStateDict(buffer: Uint8Array | ArrayBuffer, opts: Rea
   throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6), a legacy pickle, nor safetensors');
 }
 
+/** The unpickled root object of a `torch.save` file and access to its (checked) storages. */
+interface OpenedTorchFile {
+  value: unknown;
+  storageBytes: (ref: StorageRef) => Uint8Array;
+}
+
 function readZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
+  const { value, storageBytes } = openZipFormat(bytes, opts);
+  return materialiseStateDict(findStateDict(value, opts), storageBytes, opts, bytes.length);
+}
+
+function openZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): OpenedTorchFile {
   const entries = readStoredZip(bytes, '.pth zip archive');
   let pkl: ZipEntry | undefined;
   for (const e of entries.values()) {
@@ -90,20 +101,22 @@ function readZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
   }
   const storages = new Map<string, StorageRef>();
   const { value } = unpickle(read(pkl), 0, torchUnpickleHooks(storages), opts.pickleLimits);
-  const sd = findStateDict(value, opts);
-  return materialiseStateDict(
-    sd,
-    (ref) => {
+  return {
+    value,
+    storageBytes: (ref) => {
       const entry = entries.get(`${prefix}data/${ref.key}`);
       if (!entry) throw new Error(`.pth zip archive lacks storage '${prefix}data/${ref.key}' (file truncated or corrupt?)`);
       return read(entry);
     },
-    opts,
-    bytes.length,
-  );
+  };
 }
 
 function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
+  const { value, storageBytes } = openLegacyFormat(bytes, opts);
+  return materialiseStateDict(findStateDict(value, opts), storageBytes, opts, bytes.length);
+}
+
+function openLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): OpenedTorchFile {
   const noGlobals = {
     resolveGlobal: () => undefined,
     call: () => {
@@ -151,15 +164,12 @@ function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMa
     raw.set(key, bytes.subarray(pos, pos + nbytes));
     pos += nbytes;
   }
-  const sd = findStateDict(main.value, opts);
-  return materialiseStateDict(
-    sd,
-    (ref) => {
+  return {
+    value: main.value,
+    storageBytes: (ref) => {
       const data = raw.get(ref.key);
       if (!data) throw new Error(`malformed legacy .pth: no data for storage '${ref.key}'`);
       return data;
     },
-    opts,
-    bytes.length,
-  );
+  };
 }

@@ -38,6 +38,14 @@ export function stringLiterals(source: string): string[] {
   return out;
 }
 
+/** Whether `tok` occurs in `lit` at the start of a word (`fpn.` in `fpn.cls_head`, not in `bifpn.0`). */
+function startsWord(lit: string, tok: string): boolean {
+  for (let i = lit.indexOf(tok); i >= 0; i = lit.indexOf(tok, i + 1)) {
+    if (i === 0 || !/[a-z0-9_]/.test(lit[i - 1])) return true;
+  }
+  return false;
+}
+
 /** `file: literal` for every literal outside the family's folder that contains one of its tokens. */
 export function leaks(files: string[], owned: Record<string, string[]>): string[] {
   const found: string[] = [];
@@ -47,7 +55,7 @@ export function leaks(files: string[], owned: Record<string, string[]>): string[
     for (const [family, tokens] of Object.entries(owned)) {
       if (rel.startsWith(`models/${family}/`)) continue;
       for (const lit of literals) {
-        const t = tokens.find((tok) => lit.includes(tok));
+        const t = tokens.find((tok) => startsWord(lit, tok));
         if (t) found.push(`${rel}: '${lit}' (${family}: ${t})`);
       }
     }

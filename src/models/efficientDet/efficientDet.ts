@@ -156,7 +156,7 @@ export function efficientDetGraph(o: EfficientDetOptions): EfficientDetGraph {
   const [size] = spec.input.size;
   const numClasses = spec.classNames.length;
   const input = tf.input({ shape: [size, size, 3], name: 'input' });
-  const bb = efficientNet(input, { variant: cfg.backbone, init: o.init });
+  const bb = efficientNet(input, { variant: cfg.backbone, prefix: 'backbone_net.model', init: o.init });
   const backbone = [bb.p3, bb.p4, bb.p5];
   const pyramid = biFPN({ channels: cfg.channels, repeats: cfg.bifpnRepeats, attention: cfg.attention, init: o.init })(backbone);
   const features = pyramid[pyramid.length - 1];
