@@ -59,6 +59,43 @@ export function resolveMaxPixels(maxPixels: number | undefined): number {
   return maxPixels;
 }
 
+/**
+ * An SVG can embed raster images as `data:` URIs; the SVG renderer decodes them at full size
+ * (a 16000x16000 PNG inside a 320x320 SVG costs 2.3 GB and 20 s). Each embedded image is held
+ * to the same pixel limit, from its header; nested SVGs and non-base64 embedded images (whose
+ * size cannot be read cheaply) are refused.
+ */
+async function checkSvgEmbeddedImages(bytes: Uint8Array, maxPixels: number, sharp: SharpFactory, what: string): Promise<void> {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const uri = /data:([^,"'\s>]*),/gi;
+  let m: RegExpExecArray | null;
+  while ((m = uri.exec(text)) !== null) {
+    const params = m[1].toLowerCase();
+    if (!params.startsWith('image/')) continue;
+    if (!/;base64$/.test(params)) throw new Error(`${what}: SVG embeds a non-base64 '${params}' data URI; not supported`);
+    if (params.startsWith('image/svg')) throw new Error(`${what}: SVG embeds another SVG; not supported`);
+    // The payload runs to the attribute's closing quote (a sticky scan: linear in the text).
+    const payload = /[^"'<>)]*/y;
+    payload.lastIndex = uri.lastIndex;
+    const b64 = (payload.exec(text)?.[0] ?? '').replace(/\s+/g, '');
+    uri.lastIndex = payload.lastIndex;
+    let size: import('sharp').Metadata;
+    try {
+      size = await sharp(Buffer.from(b64, 'base64'), { limitInputPixels: false }).metadata();
+    } catch (e) {
+      throw new Error(`${what}: SVG embeds an unreadable '${params}' image: ${(e as Error).message}`);
+    }
+    const px = (size.width ?? 0) * (size.height ?? 0);
+    if (size.format === 'svg') throw new Error(`${what}: SVG embeds another SVG; not supported`);
+    if (px > maxPixels) {
+      throw new Error(
+        `${what}: SVG embeds a ${size.width}x${size.height} image (${megapixels(px)}), over the limit of ${megapixels(maxPixels)}; ` +
+          'raise the maxPixels option to decode it',
+      );
+    }
+  }
+}
+
 function megapixels(n: number): string {
   return `${(n / 1e6).toFixed(1)} megapixels`;
 }
@@ -99,6 +136,7 @@ export async function decodeImageNode(src: string | Uint8Array | ArrayBuffer, op
   const load: import('sharp').SharpOptions = { ...base };
   let originalSize: [number, number] = upright;
   if (meta.format === 'svg') {
+    await checkSvgEmbeddedImages(bytes, maxPixels, sharp, what);
     // Vector: render at a density that bounds the longest side, whatever size it claims.
     const scale = Math.min(1, SVG_MAX_SIDE / Math.max(upright[0], upright[1]));
     load.density = (meta.density ?? 72) * scale;

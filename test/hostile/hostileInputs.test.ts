@@ -46,6 +46,7 @@ const EXPECT: Record<string, { error?: RegExp; check?: (r: CaseResult) => void }
       }
     },
   },
+  'svg-embeds-png-16000': { error: /^image buffer: SVG embeds a 16000x16000 image \(256\.0 megapixels\), over the limit of 101\.8 megapixels/ },
   'png-16000': { error: /^image buffer is 16000x16000 \(256\.0 megapixels\), over the limit of 101\.8 megapixels; raise the maxPixels option/ },
   'png-10000': { check: (r) => expect(r.value?.detections).toEqual(r.value?.smallDetections) },
   'cfg-padding-10000': { error: /^Darknet cfg: option 'padding' of \[convolutional\] at line \d+ \(layer 0\) \(line \d+\): padding=10000 is over yolo-tfjs's bound of 64/ },

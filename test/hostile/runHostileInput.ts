@@ -44,6 +44,35 @@ async function pngClaiming(w: number, h: number): Promise<Uint8Array> {
   return b;
 }
 
+/**
+ * A complete, valid all-white PNG of `w` x `h` pixels, 1-bit greyscale: the decoder still
+ * produces w*h pixels, but the file is built in milliseconds (no 100-megapixel encode).
+ */
+function whitePng(w: number, h: number): Uint8Array {
+  const rowBytes = Math.ceil(w / 8);
+  const raw = Buffer.alloc(h * (rowBytes + 1), 0xff);
+  for (let y = 0; y < h; y++) raw[y * (rowBytes + 1)] = 0; // filter type 0 (None)
+  const chunk = (type: string, data: Uint8Array): Buffer => {
+    const b = Buffer.alloc(12 + data.length);
+    b.writeUInt32BE(data.length, 0);
+    b.write(type, 4, 'ascii');
+    b.set(data, 8);
+    b.writeUInt32BE(crc32(b.subarray(4, 8 + data.length)), 8 + data.length);
+    return b;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 1; // bit depth
+  ihdr[9] = 0; // greyscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
 function crc32(bytes: Uint8Array): number {
   const z = zlib as unknown as { crc32?: (b: Uint8Array) => number };
   if (z.crc32) return z.crc32(bytes);
@@ -81,17 +110,21 @@ const CASES: Record<string, (good: Detector, ref: Detection[]) => Promise<unknow
     );
     return { detections: await good.detect(svg) };
   },
+  /** A 320x320 SVG embedding a real 16000x16000 PNG (the renderer would decode it: 2.3 GB, 20 s). */
+  'svg-embeds-png-16000': async (good) => {
+    const b64 = Buffer.from(whitePng(16000, 16000)).toString('base64');
+    return good.detect(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="320" height="320"><image width="320" height="320" href="data:image/png;base64,${b64}"/></svg>`));
+  },
   /** A PNG claiming 16000x16000 (256 megapixels, inside sharp's own default limit): refused from the header. */
   'png-16000': async (good) => good.detect(await pngClaiming(16000, 16000)),
-  /** A real 10000x10000 PNG (100 megapixels, under the limit): decoded and shrunk in sharp, streaming. */
+  /** A real, complete 10000x10000 PNG (100 megapixels, under the limit): decoded and shrunk in sharp, streaming. */
   'png-10000': async (good) => {
-    const png = await sharp({ create: { width: 10000, height: 10000, channels: 3, background: '#808080' } }).png({ compressionLevel: 1 }).toBuffer();
+    const png = whitePng(10000, 10000);
     const t0 = Date.now();
     const detections = await good.detect(png);
     const detectMs = Date.now() - t0;
-    // The same flat grey at 1000x1000 takes the exact (full-decode) path: same pixels in, same out.
-    const small = await sharp({ create: { width: 1000, height: 1000, channels: 3, background: '#808080' } }).png().toBuffer();
-    return { pngBytes: png.length, detectMs, detections, smallDetections: await good.detect(small) };
+    // The same white at 1000x1000 takes the exact (full-decode) path: same pixels in, same out.
+    return { pngBytes: png.length, detectMs, detections, smallDetections: await good.detect(whitePng(1000, 1000)) };
   },
   'cfg-padding-10000': () => badCfg((c) => c.replace('pad=1', 'padding=10000')),
   'cfg-width-8192': () => badCfg((c) => c.replace('width=320', 'width=8192').replace('height=320', 'height=8192')),

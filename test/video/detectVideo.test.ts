@@ -47,6 +47,7 @@ describe('Detector.detectVideo (Node, async iterable of frames)', () => {
   beforeAll(async () => {
     det = yoloFastestV2({ numClasses: 3, classNames: ['a', 'b', 'c'], inputSize: 64 });
     randomizeWeights(det.model, 3);
+    det.engineThreads = 1; // tiny frames: worker hand-offs would cost more than they save
     // Count overlapping detect calls: detectVideo goes through the instance's detect.
     const orig = det.detect.bind(det) as (img: ImageInput, o?: object) => Promise<Detection[]>;
     (det as unknown as { detect: typeof orig }).detect = async (img, o) => {
