@@ -6,11 +6,11 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadImage, EXACT_RESIZE_FACTOR } from '../../src/decode/image';
-import { DEFAULT_MAX_IMAGE_PIXELS, SVG_MAX_SIDE } from '../../src/decode/imageNode';
-import { preprocessImage } from '../../src/decode/preprocess';
-import { loadDarknet } from '../../src/models/loadDarknet';
-import { boxIou } from '../../src/decode/nms';
+import { loadImage, EXACT_RESIZE_FACTOR } from '../../src/image/loadImage';
+import { DEFAULT_MAX_IMAGE_PIXELS, SVG_MAX_SIDE } from '../../src/image/decodeImageNode';
+import { preprocessImage } from '../../src/preprocess/preprocess';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
+import { boxIou } from '../../src/nms/nms';
 import { InputSpec } from '../../src/spec';
 import { Detector } from '../../src/detector';
 import { describeFixtures, fixturePath } from '../helpers/fixtures';

@@ -10,8 +10,8 @@
 import * as path from 'path';
 import { runLimited, LimitedRun } from '../helpers/runLimited';
 import { describeFixtures } from '../helpers/fixtures';
-import { boxIou } from '../../src/decode/nms';
-import type { Detection } from '../../src/decode/nms';
+import { boxIou } from '../../src/nms/nms';
+import type { Detection } from '../../src/detection';
 
 // Generous: each child takes 2-4 s of CPU and 200-450 MB (whole Node process with tfjs and
 // the wasm backend); before the fixes these cases hung for minutes at 7-10 GB, or aborted.
