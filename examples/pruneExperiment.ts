@@ -168,7 +168,7 @@ function findRfsong(): ((o: { classNames: string[] }) => Detector) | undefined {
  * the load of a shared machine hits them alike; overwrites their ms columns.
  */
 async function retimeInterleaved(out: string, rows: Row[], meta: Record<string, unknown>, rounds: number): Promise<void> {
-  const { loadDarknet } = require('../src/models/loadDarknet') as typeof import('../src/models/loadDarknet');
+  const { loadDarknet } = require('../src/models/darknet/loadDarknet') as typeof import('../src/models/darknet/loadDarknet');
   const cfgText = fs.readFileSync(path.join(out, 'yolov3-tiny-shapes.cfg'), 'utf8');
   const models: { match: (r: Row) => boolean; det: Detector }[] = [];
   const add = (match: (r: Row) => boolean, cfg: string, weights: string) => {
