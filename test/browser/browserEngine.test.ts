@@ -13,8 +13,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { yoloFastestV2 } from '../../src/models/yoloFastestV2';
-import type { Detection } from '../../src/decode/nms';
+import { yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
+import type { Detection } from '../../src/detection';
 import type { Detector } from '../../src/detector';
 import { CASE_DETECT, CASE_IMAGE, CASE_MODEL, caseInput, maxOutputError, RawOutput, readOutputs, seedWeights } from './browserCase';
 import type { BrowserReport, BrowserRun, BrowserRunOptions } from './browserEntry';

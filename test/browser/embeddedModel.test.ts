@@ -7,7 +7,7 @@
  * playwright-core is absent.
  */
 import * as path from 'path';
-import type { Detection } from '../../src/decode/nms';
+import type { Detection } from '../../src/detection';
 import { loadEmbeddedModel } from '../../src/registry/embeddedModel';
 import type { EmbeddedReport } from './embeddedEntry';
 import { bundleForBrowser, describeBrowser, PageRun, runInChromium, serve } from './browserHarness';
