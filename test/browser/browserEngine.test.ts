@@ -77,7 +77,7 @@ describeBrowser('yolo-tfjs in headless Chromium (cross-origin isolated page)', (
         { path: '/', fn: '__yoloRun', arg: { isolated: true } satisfies BrowserRunOptions },
         { path: '/plain.html', fn: '__yoloRun', arg: { isolated: false } satisfies BrowserRunOptions },
       ];
-      const r = await runInChromium<BrowserReport>(server.url, calls, 45000);
+      const r = await runInChromium<BrowserReport>(server.url, calls, 240000);
       [page, plainPage] = r.pages;
       launchMs = r.launchMs;
     } finally {
@@ -103,7 +103,7 @@ describeBrowser('yolo-tfjs in headless Chromium (cross-origin isolated page)', (
     }
     x.dispose();
     det.dispose();
-  }, 90000);
+  }, 600000);
 
   afterAll(() => {
     if (!report) return;
