@@ -10,11 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Mish, Swish } from './mish';
 
 
-/** Darknet activations supported by {@link darknetConv2D}. */
-export type DarknetActivation = 'leaky' | 'linear' | 'relu' | 'mish' | 'swish' | 'logistic';
+import { DarknetActivation, DARKNET_ACTIVATIONS } from './darknetActivation';
 
-/** The activations accepted, for validation messages. */
-export const DARKNET_ACTIVATIONS: readonly DarknetActivation[] = ['leaky', 'linear', 'relu', 'mish', 'swish', 'logistic'];
+export { DARKNET_ACTIVATIONS } from './darknetActivation';
+export type { DarknetActivation } from './darknetActivation';
 
 /** Darknet's BN epsilon: it normalises with sqrt(variance + .00001f). */
 export const DARKNET_BN_EPSILON = 1e-5;
