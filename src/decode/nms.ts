@@ -29,7 +29,9 @@ export interface SelectOptions {
 export function selectAndSuppress(d: DecodedOutputs, b: number, o: SelectOptions): Detection[] {
   const K = d.count;
   const C = d.numClasses;
-  const thr = o.scoreThreshold;
+  const batched = o.nms.classOffset !== undefined;
+  // torchvision-style NMS compares float32 scores with a float32 threshold.
+  const thr = batched ? Math.fround(o.scoreThreshold) : o.scoreThreshold;
   // Candidates: (box index, class, score), in decode order.
   const boxIdx: number[] = [];
   const classes: number[] = [];
@@ -67,7 +69,14 @@ export function selectAndSuppress(d: DecodedOutputs, b: number, o: SelectOptions
     const src = base + boxIdx[i] * S;
     for (let j = 0; j < 4; j++) boxes[i * 4 + j] = rows[src + j];
   }
+  // Batched NMS runs on the network-input boxes, before they are mapped back.
+  const nmsBoxes = batched ? offsetBoxes(boxes, classes, o.nms.classOffset as number) : null;
   unmapBoxes(boxes, resizeGeometry(o.input, o.imageSize));
+  const finalScores = Float64Array.from(scores);
+  if (nmsBoxes) {
+    const keep = suppress(nmsBoxes.boxes, finalScores, nmsBoxes.separated ? classes : null, o.nms, thr);
+    return sortAndLabel(keep, boxes, finalScores, classes, o);
+  }
   const [imgH, imgW] = o.imageSize;
   // NMS runs on image-relative coordinates, as Darknet does (DIoU is not scale invariant).
   const rel = new Float64Array(n * 4);
@@ -77,8 +86,31 @@ export function selectAndSuppress(d: DecodedOutputs, b: number, o: SelectOptions
     rel[i + 2] = boxes[i + 2] / imgW;
     rel[i + 3] = boxes[i + 3] / imgH;
   }
-  const finalScores = Float64Array.from(scores);
   const keep = suppress(rel, finalScores, o.nms.perClass ? classes : null, o.nms, thr);
+  return sortAndLabel(keep, boxes, finalScores, classes, o);
+}
+
+/**
+ * torchvision's batched NMS input: boxes + class * offset in float32. `separated` is true when
+ * no two classes' shifted boxes can overlap, so suppressing per class gives the same result as
+ * one pass over all boxes (and is much faster).
+ */
+function offsetBoxes(boxes: Float64Array, classes: number[], offset: number): { boxes: Float32Array; separated: boolean } {
+  const f = Math.fround;
+  const out = new Float32Array(boxes.length);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < classes.length; i++) {
+    const d = f(classes[i] * offset);
+    for (let j = 0; j < 4; j++) out[i * 4 + j] = f(boxes[i * 4 + j]) + d;
+    lo = Math.min(lo, boxes[i * 4], boxes[i * 4 + 1]);
+    hi = Math.max(hi, boxes[i * 4 + 2], boxes[i * 4 + 3]);
+  }
+  return { boxes: out, separated: hi - lo < offset - 1 };
+}
+
+/** Kept candidates in descending score order (at most maxDetections), labelled. */
+function sortAndLabel(keep: number[], boxes: Float64Array, finalScores: Float64Array, classes: number[], o: SelectOptions): Detection[] {
   keep.sort((a, c) => finalScores[c] - finalScores[a]);
   const limit = o.maxDetections > 0 ? Math.min(o.maxDetections, keep.length) : keep.length;
   const out: Detection[] = [];
@@ -164,6 +196,7 @@ function softSuppress(
 type Overlap = (boxes: ArrayLike<number>, a: number, b: number) => number;
 
 function overlapFunction(nms: NmsSpec): Overlap {
+  if (nms.classOffset !== undefined) return boxIouFloat32;
   if (nms.kind === 'diou') {
     const beta = nms.beta ?? 0.6;
     return (boxes, a, b) => boxDiou(boxes, a, b, beta);
@@ -181,6 +214,19 @@ export function boxIou(boxes: ArrayLike<number>, a: number, b: number): number {
   const inter = iw * ih;
   const union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
   return union > 0 ? inter / union : 0;
+}
+
+/** IoU with every step rounded to float32, as torchvision's CPU `nms` kernel computes it. */
+export function boxIouFloat32(boxes: ArrayLike<number>, a: number, b: number): number {
+  const f = Math.fround;
+  const ax1 = boxes[a * 4], ay1 = boxes[a * 4 + 1], ax2 = boxes[a * 4 + 2], ay2 = boxes[a * 4 + 3];
+  const bx1 = boxes[b * 4], by1 = boxes[b * 4 + 1], bx2 = boxes[b * 4 + 2], by2 = boxes[b * 4 + 3];
+  const w = Math.max(0, f(Math.min(ax2, bx2) - Math.max(ax1, bx1)));
+  const h = Math.max(0, f(Math.min(ay2, by2) - Math.max(ay1, by1)));
+  const inter = f(w * h);
+  const areaA = f(f(ax2 - ax1) * f(ay2 - ay1));
+  const areaB = f(f(bx2 - bx1) * f(by2 - by1));
+  return f(inter / f(f(areaA + areaB) - inter));
 }
 
 /**

@@ -31,6 +31,8 @@ export interface TorchConv2DOptions {
   useBias?: boolean;
   /** Layer name (the PyTorch module path, e.g. `backbone.first_conv.0`). Pad layer: `${name}.pad`. */
   name: string;
+  /** Kernel initializer (default tfjs's glorotNormal); 'zeros' builds fast when weights are assigned next. */
+  kernelInitializer?: 'zeros';
 }
 
 function checkPositiveInt(what: string, name: string, v: number, min = 1): void {
@@ -64,9 +66,10 @@ export function torchConv2D(opts: TorchConv2DOptions): (x: tf.SymbolicTensor) =>
         .apply(y) as tf.SymbolicTensor;
     }
     const common = { kernelSize, strides: stride, padding: mode, useBias, name };
+    const init = opts.kernelInitializer;
     const layer = opts.depthwise
-      ? tf.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 })
-      : tf.layers.conv2d({ ...common, filters });
+      ? tf.layers.depthwiseConv2d({ ...common, depthMultiplier: 1, ...(init ? { depthwiseInitializer: init } : {}) })
+      : tf.layers.conv2d({ ...common, filters, ...(init ? { kernelInitializer: init } : {}) });
     return layer.apply(y) as tf.SymbolicTensor;
   };
 }

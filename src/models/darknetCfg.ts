@@ -38,6 +38,8 @@ export interface BuildDarknetOptions {
    * parameters on wasm (`loadDarknet` does this).
    */
   kernelInitializer?: KernelInit;
+  /** BatchNorm epsilon of every conv (default Darknet's 1e-5; the PyTorch ports use 1e-4). */
+  bnEpsilon?: number;
 }
 
 /** Resolve an input size option against the cfg; errors when neither gives one. */
@@ -64,7 +66,7 @@ export function darknetYoloLayers(cfg: DarknetCfg): DarknetYoloSection[] {
 
 type KernelInit = DarknetConvOptions['kernelInitializer'];
 
-function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: number, init: KernelInit): tf.SymbolicTensor {
+function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: number, init: KernelInit, bnEpsilon?: number): tf.SymbolicTensor {
   const name = darknetConvName(l.index);
   const kind = groupedConvKind(inChannels, l.filters, l.groups);
   const opts: DarknetGroupedConvOptions = {
@@ -77,6 +79,7 @@ function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: numb
     activation: l.activation,
     name,
     kernelInitializer: init,
+    bnEpsilon,
   };
   // Plain and true depthwise convs are darknetConv2D; depthwise with a channel multiplier or a
   // general grouped conv is darknetGroupedConv2D.
@@ -89,6 +92,7 @@ function buildLayer(
   prev: tf.SymbolicTensor,
   outs: (tf.SymbolicTensor | null)[],
   init: KernelInit,
+  bnEpsilon?: number,
 ): tf.SymbolicTensor | null {
   const ref = (i: number): tf.SymbolicTensor => {
     const t = outs[i];
@@ -99,7 +103,7 @@ function buildLayer(
   };
   switch (l.type) {
     case 'convolutional':
-      return buildConv(l, prev, prev.shape[3] as number, init);
+      return buildConv(l, prev, prev.shape[3] as number, init, bnEpsilon);
     case 'maxpool':
       return darknetMaxPool(prev, { size: l.size, stride: l.stride, padding: l.padding, name: `maxpool_${l.index}` });
     case 'route': {
@@ -153,7 +157,7 @@ export function buildDarknetModel(cfg: DarknetCfg, opts: BuildDarknetOptions = {
       } else prev = p;
     }
     if (l.type === 'yolo') heads.push(prev);
-    outs.push(buildLayer(l, prev, outs, opts.kernelInitializer));
+    outs.push(buildLayer(l, prev, outs, opts.kernelInitializer, opts.bnEpsilon));
   }
   return tf.model({ inputs: input, outputs: heads, name: opts.name ?? 'darknet' });
 }

@@ -8,6 +8,8 @@ import { readPytorchStateDict } from './readPytorchStateDict';
 import { readSafetensors, looksLikeSafetensors } from './readSafetensors';
 import { yoloFastestV2FromStateDict } from '../models/yoloFastestV2FromStateDict';
 import { efficientDetFromStateDict } from './keymaps/efficientDet';
+import { scaledYolov4FromCheckpoint } from '../models/scaledYolov4/fromCheckpoint';
+import { darknetFromPytorchCheckpoint } from '../models/scaledYolov4/darknetCheckpoint';
 
 /** Options of {@link loadPytorch}. */
 export interface LoadPytorchOptions {
@@ -15,10 +17,12 @@ export interface LoadPytorchOptions {
   classNames?: string[];
   /** Input size override (square side). */
   inputSize?: number;
+  /** `darknet`: the cfg text the checkpoint's network was defined by. */
+  cfg?: string;
 }
 
 /** Architectures `loadPytorch` understands. */
-export const PYTORCH_ARCHS = ['yolo-fastestv2', ...Array.from({ length: 8 }, (_, i) => `efficientdet-d${i}`)];
+export const PYTORCH_ARCHS = ['yolo-fastestv2', 'scaled-yolov4', 'darknet', ...Array.from({ length: 8 }, (_, i) => `efficientdet-d${i}`)];
 
 /**
  * Build a Detector of architecture `arch` (`yolo-fastestv2`, `efficientdet-d0` .. `d7`) from
@@ -31,6 +35,11 @@ export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | Tensor
   if (!PYTORCH_ARCHS.includes(a)) {
     throw new Error(`unknown architecture '${arch}' for loadPytorch; known: ${PYTORCH_ARCHS.join(', ')}`);
   }
+  if (a === 'scaled-yolov4') {
+    if (pth instanceof Map) throw new Error(`loadPytorch('scaled-yolov4') needs the .pt file's bytes (the checkpoint pickles the whole model), not a tensor map`);
+    return scaledYolov4FromCheckpoint(pth, opts);
+  }
+  if (a === 'darknet') return darknetFromPytorchCheckpoint(pth, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize });
   const sd = pth instanceof Map ? pth : readWeightsFile(pth);
   if (a === 'yolo-fastestv2') {
     const numClasses = opts.classNames?.length ?? inferYoloFastestV2Classes(sd);

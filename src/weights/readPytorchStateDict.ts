@@ -9,8 +9,9 @@ import { PyDict } from './pytorch/pickleValues';
 import { unpickle } from './pytorch/safeUnpickler';
 import { isZip, readStoredZip, ZipEntry } from './pytorch/storedZip';
 import { RAW_ELEMENT_SIZE } from './pytorch/storageDtypes';
-import { StorageRef, torchUnpickleHooks } from './pytorch/torchPickle';
-import { findStateDict, materialiseStateDict, ReadPytorchOptions } from './pytorch/extractStateDict';
+import { LazyTensor, StorageRef, TorchUnpickleOptions, torchUnpickleHooks } from './pytorch/torchPickle';
+import { findStateDict, materialiseStateDict, materialiseTensor, ReadPytorchOptions } from './pytorch/extractStateDict';
+import { NamedTensor } from './tensorMap';
 import { looksLikeSafetensors, readSafetensors } from './readSafetensors';
 
 export type { ReadPytorchOptions } from './pytorch/extractStateDict';
@@ -51,7 +52,18 @@ export function readPytorchStateDict(buffer: Uint8Array | ArrayBuffer, opts: Rea
   throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6), a legacy pickle, nor safetensors');
 }
 
+/** The unpickled root object of a `torch.save` file and access to its storages. */
+interface OpenedTorchFile {
+  value: unknown;
+  storageBytes: (ref: StorageRef) => Uint8Array;
+}
+
 function readZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
+  const { value, storageBytes } = openZipFormat(bytes, {});
+  return materialiseStateDict(findStateDict(value, opts), storageBytes, opts);
+}
+
+function openZipFormat(bytes: Uint8Array, unpickleOpts: TorchUnpickleOptions): OpenedTorchFile {
   const entries = readStoredZip(bytes, '.pth zip archive');
   let pkl: ZipEntry | undefined;
   for (const e of entries.values()) {
@@ -72,20 +84,23 @@ function readZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
     throw new Error(`.pth was saved on a big-endian machine (byteorder '${new TextDecoder().decode(order.data).trim()}'): not supported`);
   }
   const storages = new Map<string, StorageRef>();
-  const { value } = unpickle(pkl.data, 0, torchUnpickleHooks(storages));
-  const sd = findStateDict(value, opts);
-  return materialiseStateDict(
-    sd,
-    (ref) => {
+  const { value } = unpickle(pkl.data, 0, torchUnpickleHooks(storages, unpickleOpts));
+  return {
+    value,
+    storageBytes: (ref) => {
       const entry = entries.get(`${prefix}data/${ref.key}`);
       if (!entry) throw new Error(`.pth zip archive lacks storage '${prefix}data/${ref.key}' (file truncated or corrupt?)`);
       return entry.data;
     },
-    opts,
-  );
+  };
 }
 
 function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
+  const { value, storageBytes } = openLegacyFormat(bytes, {});
+  return materialiseStateDict(findStateDict(value, opts), storageBytes, opts);
+}
+
+function openLegacyFormat(bytes: Uint8Array, unpickleOpts: TorchUnpickleOptions): OpenedTorchFile {
   const noGlobals = {
     resolveGlobal: () => undefined,
     call: () => {
@@ -104,7 +119,7 @@ function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMa
     throw new Error('.pth was saved on a big-endian machine: not supported');
   }
   const storages = new Map<string, StorageRef>();
-  const main = unpickle(bytes, sysInfo.end, torchUnpickleHooks(storages));
+  const main = unpickle(bytes, sysInfo.end, torchUnpickleHooks(storages, unpickleOpts));
   const keysPickle = unpickle(bytes, main.end, noGlobals);
   const keys = keysPickle.value;
   if (!Array.isArray(keys)) throw new Error('malformed legacy .pth: storage key list missing');
@@ -130,14 +145,39 @@ function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMa
     raw.set(key, bytes.subarray(pos, pos + nbytes));
     pos += nbytes;
   }
-  const sd = findStateDict(main.value, opts);
-  return materialiseStateDict(
-    sd,
-    (ref) => {
+  return {
+    value: main.value,
+    storageBytes: (ref) => {
       const data = raw.get(ref.key);
       if (!data) throw new Error(`malformed legacy .pth: no data for storage '${ref.key}'`);
       return data;
     },
-    opts,
-  );
+  };
+}
+
+/** A whole `torch.save` object (not only a state dict): its root value and a tensor reader. */
+export interface TorchObjectFile {
+  /**
+   * The unpickled root: `PyDict` for dicts, arrays for lists/tuples, `LazyTensor` for tensors,
+   * `PyObject` records for instances of the allowed classes, JS primitives otherwise.
+   */
+  root: unknown;
+  /** Read one tensor of the file (float16 widened to float32, int64 as BigInt64Array). */
+  tensor(t: LazyTensor, name: string): NamedTensor;
+}
+
+/**
+ * Read a `torch.save` file whose pickle holds objects (e.g. a whole pickled `nn.Module`, as
+ * the yolov4-large training script saves), zip or legacy format, with the same safety as
+ * {@link readPytorchStateDict}: only the torch globals and the classes `opts.objectClass`
+ * accepts are allowed, and those become inert records.
+ */
+export function readTorchObjectFile(buffer: Uint8Array | ArrayBuffer, opts: TorchUnpickleOptions): TorchObjectFile {
+  const bytes = toBytes(buffer);
+  if (bytes.length === 0) throw new Error('not a PyTorch file: the buffer is empty');
+  let opened: OpenedTorchFile;
+  if (isZip(bytes)) opened = openZipFormat(bytes, opts);
+  else if (bytes[0] === 0x80) opened = openLegacyFormat(bytes, opts);
+  else throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6) nor a legacy pickle');
+  return { root: opened.value, tensor: (t, name) => materialiseTensor(name, t, opened.storageBytes) };
 }

@@ -74,7 +74,8 @@ export function materialiseStateDict(
   return out;
 }
 
-function materialiseTensor(name: string, t: LazyTensor, storageBytes: (ref: StorageRef) => Uint8Array): NamedTensor {
+/** Materialise one lazy tensor from its storage bytes (offset, strides, dtype widening). */
+export function materialiseTensor(name: string, t: LazyTensor, storageBytes: (ref: StorageRef) => Uint8Array): NamedTensor {
   const { storage, shape, stride } = t;
   const size = RAW_ELEMENT_SIZE[storage.dtype];
   if (shape.length !== stride.length) throw new Error(`tensor '${name}': size and stride ranks differ`);

@@ -40,3 +40,20 @@ export class PyDict {
 export class PyDtype {
   constructor(readonly name: string) {}
 }
+
+/**
+ * An instance of an allow-listed class (e.g. a pickled `nn.Module`): only its class name, the
+ * arguments it was created with and the state BUILD gave it (usually the instance `__dict__`).
+ * Inert data: nothing of the class is imported or run.
+ */
+export class PyObject {
+  /** BUILD state (the instance `__dict__` for plain Python objects). */
+  state: unknown = undefined;
+
+  constructor(readonly className: string, readonly args: unknown[]) {}
+
+  /** An attribute of the instance `__dict__` (undefined when absent). */
+  attr(name: string): unknown {
+    return this.state instanceof PyDict ? this.state.get(name) : undefined;
+  }
+}
