@@ -4,17 +4,19 @@
  * model-specific parts are the LayersModel and the `ModelSpec` data.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ModelSpec } from './spec';
+import { ModelSpec, headOutputs } from './spec';
 import { Detection } from './decode/nms';
 import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
+import { resolveClassFilter } from './decode/classFilter';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
 import { backendInfo, ready } from './backend';
 import { disposeLayersModel } from './models/disposeLayersModel';
 import { compileInference, CompiledInference } from './infer/compileInference';
-import { compileWasmInference } from './engine/wasmInference';
+import { compileWasmInference, KernelTrapError, PlanTooLargeError } from './engine/wasmInference';
 import { UnsupportedGraphError } from './engine/planInference';
 import { wasmSimdSupported, wasmThreadsSupported } from './engine/kernelModule';
 import { isNode } from './backend/backendOptions';
+import { detectVideo, DetectVideoOptions, VideoResultCallback, VideoSource, VideoStopHandle } from './video/detectVideo';
 
 /**
  * Which code runs `predict`:
@@ -73,14 +75,13 @@ export class Detector {
   private compiled: { c: CompiledInference; weights: unknown[]; engine: InferenceInfo['engine']; key: string; threads: number } | null = null;
   private compileFailed = false;
   private fallbackReason?: string;
+  private disposed = false;
 
   constructor(model: tf.LayersModel, spec: ModelSpec) {
     this.model = model;
     this.spec = spec;
     const nOut = model.outputs.length;
-    const needed = Math.max(
-      ...spec.heads.map((h) => (h.kind === 'anchor-deltas' ? Math.max(h.regressionOutput, h.classificationOutput) : h.output)),
-    );
+    const needed = Math.max(...spec.heads.flatMap(headOutputs));
     if (needed >= nOut) {
       throw new Error(`spec '${spec.name}' refers to output ${needed} but the model has ${nOut} outputs`);
     }
@@ -103,11 +104,20 @@ export class Detector {
     if (x.shape[1] !== h || x.shape[2] !== w) {
       throw new Error(`predict expects input ${h}x${w} (spec '${this.spec.name}'), got ${x.shape[1]}x${x.shape[2]}`);
     }
+    if (this.disposed) throw new Error(`Detector '${this.spec.name}' has been disposed`);
     const run = this.inference ?? this.compiledRun();
-    return tf.tidy(() => {
-      const out = run ? run(x as tf.Tensor4D) : this.model.predict(x as tf.Tensor4D);
-      return Array.isArray(out) ? out : [out];
-    });
+    try {
+      return tf.tidy(() => {
+        const out = run ? run(x as tf.Tensor4D) : this.model.predict(x as tf.Tensor4D);
+        return Array.isArray(out) ? out : [out];
+      });
+    } catch (e) {
+      if (!(e instanceof KernelTrapError)) throw e;
+      // The trapped engine instance (its memory and worker threads) is discarded; the next call
+      // compiles a fresh one. Other models have their own instances and are not affected.
+      this.releaseCompiled();
+      throw new Error(`model '${this.spec.name}': ${e.message} (the engine instance was discarded and is rebuilt on the next call)`);
+    }
   }
 
   /** The compiled graph's run function, (re)compiled when the weights changed; null if unavailable. */
@@ -125,6 +135,8 @@ export class Detector {
       this.compiled = { ...compiled, weights, key };
       return (x) => compiled.c.run(x);
     } catch (e) {
+      // Too big for wasm memory: the LayersModel path would need even more, so no fallback.
+      if (e instanceof PlanTooLargeError) throw new Error(`model '${this.spec.name}': ${e.message}`);
       this.compileFailed = true;
       this.fallbackReason = (e as Error).message;
       // eslint-disable-next-line no-console
@@ -211,6 +223,8 @@ export class Detector {
   async detect(images: ImageInput[], opts?: DetectOptions): Promise<Detection[][]>;
   async detect(image: ImageInput | ImageInput[], opts: DetectOptions = {}): Promise<Detection[] | Detection[][]> {
     await ready();
+    // a bad class name fails before the image is read and the network runs
+    if (opts.classes !== undefined) resolveClassFilter(this.spec.classNames, opts.classes);
     const list = Array.isArray(image) ? image : [image];
     if (list.length === 0) return [];
     const resize = opts.resize ?? this.spec.input.resize;
@@ -239,8 +253,31 @@ export class Detector {
     }
   }
 
-  /** Free the model's weights (shared layers included). */
+  /**
+   * Detect objects on a stream of frames: a `<video>` element (each new frame, e.g. a webcam
+   * from `getUserMedia`), a canvas (its pixels at every animation frame), or any async iterable
+   * of images (Node: a decoder, a camera library; tensor frames are disposed once used unless
+   * `keepFrames`). One frame at a time, never two detections at once; frames that arrive while
+   * busy (or faster than `maxFps`) are skipped. `onResult` gets the detections and
+   * `{frame, skipped, ms, fps, timestamp}`; the next frame waits for a promise it returns.
+   *
+   * ```ts
+   * const run = detector.detectVideo(videoElement, (dets, { fps }) => draw(dets, fps), { maxFps: 15 });
+   * // later
+   * run.stop();
+   * await run.done; // { frames, skipped, reason }
+   * ```
+   * @returns a handle: `stop()`, and `done`, which settles once no detection runs any more
+   * (rejects with the error of `detect` or `onResult` unless `opts.onError` is given).
+   */
+  detectVideo(source: VideoSource, onResult: VideoResultCallback, opts: DetectVideoOptions = {}): VideoStopHandle {
+    return detectVideo((image, o) => this.detect(image, o), source, onResult, opts);
+  }
+
+  /** Free the model's weights (shared layers included). Calling it again does nothing. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.releaseCompiled();
     if (this.disposeInference) this.disposeInference();
     this.inference = undefined;

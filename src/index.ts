@@ -4,7 +4,7 @@
  *
  * ```ts
  * import { tinyYoloV3, yoloFastestV2, efficientDet, loadDarknet, load } from 'yolo-tfjs';
- * const detector = await load('yolo-fastestv2-coco');
+ * const detector = await load(); // the embedded Yolo-Fastest 1.1 COCO; or load('yolo-fastestv2-coco')
  * const boxes = await detector.detect('image.jpg');
  * ```
  */
@@ -13,6 +13,16 @@ import './layers'; // registers every custom layer for (de)serialisation
 // Core
 export { Detector } from './detector';
 export type { Detection, DetectOptions, PostprocessOptions, InferenceEngine, InferenceInfo } from './detector';
+export type {
+  VideoSource,
+  VideoElementLike,
+  CanvasLike,
+  VideoResultCallback,
+  VideoFrameInfo,
+  DetectVideoOptions,
+  VideoStopHandle,
+  VideoRunSummary,
+} from './video/detectVideo';
 export * from './spec';
 export { ready, setBackend, backendInfo, autoSelectBackend, disposeBackend, defaultThreadCount } from './backend';
 export type { BackendInfo, BackendOptions, AutoSelectOptions, ModuleLoader } from './backend';
@@ -85,6 +95,9 @@ export { loadDetectorFromDir, isDetectorFolder } from './io/loadDetectorFromDir'
 export { loadDetectorFromUrl } from './io/loadDetectorFromUrl';
 export { load } from './registry/load';
 export type { LoadOptions } from './registry/load';
+export { loadEmbeddedModel, EMBEDDED_MODEL_NAME } from './registry/embeddedModel';
+export type { EmbeddedModelOptions } from './registry/embeddedModel';
+export { setModelBaseUrl, modelBaseUrl, registryModelUrl, DEFAULT_MODEL_BASE_URL } from './registry/loadFromModelBaseUrl';
 export { REGISTRY, registryNames, getRegistryEntry } from './registry/registry';
 export type { RegistryEntry, RegistryFile } from './registry/registry';
 export { cacheRoot } from './registry/cache';

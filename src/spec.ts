@@ -26,6 +26,14 @@ export interface InputSpec {
   mean?: [number, number, number];
   /** Per-channel std the scaled, mean-subtracted values are divided by. */
   std?: [number, number, number];
+  /**
+   * How the image is resized. `bilinear` (default): half-pixel float bilinear, no antialias
+   * (`tf.image.resizeBilinear`). `opencv-linear-u8`: OpenCV's `cv2.resize(INTER_LINEAR)` on the
+   * uint8 image in its fixed-point arithmetic, rounded to integers before the float conversion
+   * (SSD / RFBNet's `BaseTransform`); the same interpolation up to +-1 rounding, bit exact with
+   * OpenCV.
+   */
+  interpolation?: 'bilinear' | 'opencv-linear-u8';
 }
 
 /** Letterbox geometry. */
@@ -107,7 +115,69 @@ export interface AnchorDeltasHeadSpec {
   clip: boolean;
 }
 
-export type HeadSpec = DarknetHeadSpec | Yolov5HeadSpec | AnchorDeltasHeadSpec;
+/**
+ * One prior shape of an SSD feature-map location: `size` `min` is the map's min size s,
+ * `max` is sqrt(min * max); width = size * sqrt(ratio), height = size / sqrt(ratio).
+ */
+export interface SsdPriorShape {
+  size: 'min' | 'max';
+  ratio: number;
+}
+
+/**
+ * SSD prior boxes (ssd.pytorch / RFBNet `PriorBox`): for every source map k (map-major), every
+ * cell (row y, then column x), the shapes of `shapes[k]` in order, centred at
+ * ((x + 0.5) * steps[k], (y + 0.5) * steps[k]) / minDim. Sizes are `minSizes[k]` and
+ * `maxSizes[k]` pixels of a `minDim` image. Computed in double precision, then float32;
+ * `clip` clamps every number (cx, cy, w, h) to [0, 1].
+ */
+export interface SsdPriorSpec {
+  /** Side of each (square) source map, e.g. [38, 19, 10, 5, 3, 1]. */
+  featureMaps: number[];
+  /** Image side the sizes and steps refer to (`min_dim`, 300). */
+  minDim: number;
+  /** Input pixels per cell of each map (not necessarily minDim / map side). */
+  steps: number[];
+  minSizes: number[];
+  maxSizes: number[];
+  /** Prior shapes at each location of each map, in output order. */
+  shapes: SsdPriorShape[][];
+  clip: boolean;
+}
+
+/**
+ * SSD multibox head: per source map k a loc conv output `[N, H, W, A*4]` (per anchor dx, dy, dw,
+ * dh) and a conf conv output `[N, H, W, A*(C+1)]` (per anchor the logits of the C+1 classes,
+ * background at `backgroundClass`). Boxes: cx = p_cx + dx * v0 * p_w, w = p_w * exp(dw * v1)
+ * (normalised, then scaled to the input); scores: softmax over the C+1 logits, background
+ * dropped; the other columns are `classNames` in order.
+ */
+export interface SsdHeadSpec {
+  kind: 'ssd';
+  /** Index of the loc output of each source map. */
+  locOutputs: number[];
+  /** Index of the conf output of each source map. */
+  confOutputs: number[];
+  priors: SsdPriorSpec;
+  /** Centre and size variances `[v0, v1]`. */
+  variances: [number, number];
+  /** Conf channel of the background class within each anchor's C+1 (0 in SSD/RFBNet). */
+  backgroundClass: number;
+}
+
+export type HeadSpec = DarknetHeadSpec | Yolov5HeadSpec | AnchorDeltasHeadSpec | SsdHeadSpec;
+
+/** Indices of the raw outputs a head reads. */
+export function headOutputs(head: HeadSpec): number[] {
+  switch (head.kind) {
+    case 'anchor-deltas':
+      return [head.regressionOutput, head.classificationOutput];
+    case 'ssd':
+      return [...head.locOutputs, ...head.confOutputs];
+    default:
+      return [head.output];
+  }
+}
 
 /** Non-maximum suppression settings. */
 export interface NmsSpec {
@@ -125,6 +195,12 @@ export interface NmsSpec {
   beta?: number;
   /** Soft-NMS sigma. */
   sigma?: number;
+  /**
+   * Added to widths and heights of boxes and intersections, in ORIGINAL-image pixels, when NMS
+   * computes IoU: 1 is the Fast R-CNN / `py_cpu_nms` "+1 pixel" convention (SSD, RFBNet). When
+   * set, IoU NMS runs on original pixels. Default 0 (plain IoU on image-relative coordinates).
+   */
+  pixelOffset?: number;
   /**
    * torchvision-style batched NMS (YOLOv5, Scaled-YOLOv4): per class through coordinate
    * offsets, boxes of class c shifted by c * classOffset, IoU in float32 on network-input
@@ -169,8 +245,36 @@ export const COCO_CLASSES: string[] = [
   'teddy bear', 'hair drier', 'toothbrush',
 ];
 
-/** Names `class0 .. class{n-1}` (or COCO names when n is 80). */
+/**
+ * Largest network input side (height or width, pixels) any loader or builder accepts: cfg
+ * `width`/`height`, `inputSize` options, the CLI's `--size`. Published detectors use at most
+ * 1536 (YOLOv4-P7); a bound is needed because the input size multiplies every activation
+ * (8192 already needs more memory than WebAssembly has).
+ */
+export const MAX_INPUT_SIDE = 4096;
+
+/**
+ * Most classes a model may have (Open Images has 601, YOLO9000 9418). Checked before anything
+ * is allocated per class, e.g. default class names.
+ */
+export const MAX_CLASSES = 100000;
+
+/**
+ * Throws unless `side` is an integer in 1..{@link MAX_INPUT_SIDE}; `what` names the option in
+ * the message.
+ */
+export function checkInputSide(side: unknown, what: string): number {
+  if (typeof side !== 'number' || !Number.isInteger(side) || side < 1 || side > MAX_INPUT_SIDE) {
+    throw new Error(`${what} must be an integer from 1 to ${MAX_INPUT_SIDE} pixels, got ${JSON.stringify(side)}`);
+  }
+  return side;
+}
+
+/** Names `class0 .. class{n-1}` (or COCO names when n is 80). `n` is at most {@link MAX_CLASSES}. */
 export function defaultClassNames(n: number): string[] {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CLASSES) {
+    throw new Error(`a model needs 1 to ${MAX_CLASSES} classes, got ${n}`);
+  }
   if (n === COCO_CLASSES.length) return COCO_CLASSES.slice();
   return Array.from({ length: n }, (_, i) => `class${i}`);
 }

@@ -12,6 +12,14 @@ export interface OptionDef {
   alias?: string;
   description: string;
   default?: string | number | boolean;
+  /** Numbers: the smallest value allowed (inclusive unless `minExclusive`). */
+  min?: number;
+  /** Numbers: the largest value allowed (inclusive unless `maxExclusive`). */
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+  /** Numbers: whole numbers only. */
+  integer?: boolean;
 }
 
 export interface ParsedArgs {
@@ -58,14 +66,32 @@ export function parseArgs(argv: string[], defs: OptionDef[]): ParsedArgs {
       if (value === undefined) throw new UsageError(`option '--${def.name}' needs a value`);
     }
     if (def.type === 'number') {
-      const n = Number(value);
-      if (!Number.isFinite(n)) throw new UsageError(`option '--${def.name}' needs a number, got '${value}'`);
-      options[def.name] = n;
+      options[def.name] = parseNumberOption(def, value);
     } else {
       options[def.name] = value;
     }
   }
   return { positionals, options };
+}
+
+/** The range of a numeric option in words, e.g. "a whole number from 1 to 256". */
+export function describeRange(def: OptionDef): string {
+  const kind = def.integer ? 'a whole number' : 'a number';
+  const lo = def.min === undefined ? '' : `${def.minExclusive ? '>' : '>='} ${def.min}`;
+  const hi = def.max === undefined ? '' : `${def.maxExclusive ? '<' : '<='} ${def.max}`;
+  if (def.min !== undefined && def.max !== undefined && !def.minExclusive && !def.maxExclusive) return `${kind} from ${def.min} to ${def.max}`;
+  return [kind, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
+}
+
+function parseNumberOption(def: OptionDef, value: string): number {
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`option '--${def.name}' needs a number, got '${value}'`);
+  const ok =
+    (!def.integer || Number.isInteger(n)) &&
+    (def.min === undefined || (def.minExclusive ? n > def.min : n >= def.min)) &&
+    (def.max === undefined || (def.maxExclusive ? n < def.max : n <= def.max));
+  if (!ok) throw new UsageError(`option '--${def.name}' must be ${describeRange(def)}, got '${value}'`);
+  return n;
 }
 
 /** Usage text for a command. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `yolo-tfjs` command line: detect | convert | bench | eval | anchors | train | export.
+ * The `yolo-tfjs` command line: detect | convert | bench | eval | anchors | train | export | prune.
  * Errors print one line and exit with code 1 (no stack trace unless YOLO_TFJS_DEBUG is set).
  */
 import { UsageError } from './args';
@@ -15,6 +15,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
   anchors: { summary: 'k-means anchors (1 - IoU distance) for a dataset', load: () => require('./commands/anchors') },
   train: { summary: 'fine-tune a model on a dataset', load: () => require('./commands/train') },
   export: { summary: 'export a model to ONNX', load: () => require('./commands/export') },
+  val: { summary: 'mAP of a model on a labelled dataset (COCO 12 stats, VOC mAP@0.5, per class)', load: () => require('./commands/val') },
+  prune: { summary: 'channel pruning of a Darknet cfg model by its BatchNorm gammas', load: () => require('./commands/prune') },
 };
 
 function help(): string {

@@ -1,19 +1,21 @@
 /**
  * Turn the CLI's `--model` value into a Detector: a Darknet `.cfg` (with `--weights`), a PyTorch
- * `.pth`/`.safetensors` (with `--arch`), a converted model folder, or a registry name.
+ * `.pth`/`.safetensors` (with `--arch`), a converted model folder, or a registry name; without
+ * `--model`, the embedded model (Yolo-Fastest 1.1 COCO, no file or download needed).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { Detector } from '../detector';
 import { OptionDef, ParsedArgs, UsageError } from './args';
 
-export const DEFAULT_MODEL = 'yolo-fastestv2-coco';
 
 export interface ResolveOptions {
   weights?: string;
   arch?: string;
   classNames?: string[];
   inputSize?: number;
+  /** Class names for a model built from scratch (a builder name); default `classNames`. */
+  builderClassNames?: string[];
 }
 
 /** The options of every command that loads a model: where its weights and classes come from. */
@@ -21,7 +23,7 @@ export const MODEL_SOURCE_OPTIONS: OptionDef[] = [
   { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
   { name: 'arch', type: 'string', description: 'architecture of a .pth model (yolo-fastestv2, efficientdet-d0..d7)' },
   { name: 'names', type: 'string', description: 'class names file (one per line)' },
-  { name: 'size', type: 'number', description: 'network input size override' },
+  { name: 'size', type: 'number', description: 'network input size override', min: 32, max: 4096, integer: true },
 ];
 
 /** `--engine`: which code runs inference (see `Detector.engine`), or `layers` for model.predict. */
@@ -55,8 +57,21 @@ export function resolveOptionsFrom(o: ParsedArgs['options']): ResolveOptions {
   };
 }
 
+/** `--model` of the commands that load a model (none = the embedded model). */
+export const MODEL_OPTION: OptionDef = {
+  name: 'model',
+  alias: 'm',
+  type: 'string',
+  description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch); default: the embedded yolo-fastest-1.1 (COCO)',
+};
+
 export async function resolveModel(model: string | undefined, o: ResolveOptions = {}): Promise<Detector> {
-  const m = model ?? DEFAULT_MODEL;
+  if (model === undefined) {
+    if (o.weights || o.arch || o.classNames) throw new UsageError('--weights, --arch and --names need --model (a .cfg or .pth file)');
+    const { loadEmbeddedModel } = await import('../registry/embeddedModel');
+    return loadEmbeddedModel({ inputSize: o.inputSize });
+  }
+  const m = model;
   if (m.endsWith('.cfg')) {
     if (!fs.existsSync(m)) throw new UsageError(`cfg file not found: ${m}`);
     if (!o.weights) throw new UsageError(`--model ${m} is a Darknet cfg: give its weights with --weights <file.weights>`);
@@ -73,6 +88,11 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
     if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. yolo-fastestv2, efficientdet-d0)`);
     const { loadPytorch } = await import('../weights/loadPytorch');
     return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames, inputSize: o.inputSize });
+  }
+  const { MODEL_BUILDERS } = await import('../models/builders');
+  if (Object.prototype.hasOwnProperty.call(MODEL_BUILDERS, m)) {
+    // a builder name: a new model with random weights (training from scratch)
+    return MODEL_BUILDERS[m]({ classNames: o.builderClassNames ?? o.classNames, inputSize: o.inputSize });
   }
   const { load } = await import('../registry/load');
   return load(m);

@@ -3,8 +3,9 @@
  * head descriptions. Runs on tensors (inside one `tf.tidy`) and reads the result once.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AnchorDeltasHeadSpec, DarknetHeadSpec, HeadSpec, ModelSpec, Yolov5HeadSpec } from '../spec';
+import { AnchorDeltasHeadSpec, DarknetHeadSpec, HeadSpec, ModelSpec, SsdHeadSpec, Yolov5HeadSpec } from '../spec';
 import { generateAnchors } from './anchors';
+import { cachedSsdPriors, ssdPriorCounts } from './ssdPriors';
 
 /**
  * Decoded candidates of a batch: for every image the same K candidate boxes (all heads, in head
@@ -76,6 +77,8 @@ function decodeHead(head: HeadSpec, raw: tf.Tensor[], spec: ModelSpec, numClasse
       return decodeYolov5(head, rawOutput(raw, head.output), numClasses);
     case 'anchor-deltas':
       return decodeAnchorDeltas(head, raw, spec, numClasses);
+    case 'ssd':
+      return decodeSsd(head, raw, spec, numClasses);
     default:
       throw new Error(`unknown head kind '${(head as { kind: string }).kind}'`);
   }
@@ -258,4 +261,69 @@ function decodeAnchorDeltas(head: AnchorDeltasHeadSpec, raw: tf.Tensor[], spec: 
     y2 = tf.minimum(y2, netH - 1);
   }
   return { boxes: tf.stack([x1, y1, x2, y2], -1), scores: cls };
+}
+
+/**
+ * The loc and conf outputs of an SSD head, flattened in prior order: `loc [N, P, 4]` and
+ * `conf [N, P, C+1]` (logits). Each map's NHWC `[N, H, W, A*k]` reshapes straight to
+ * `[N, H*W*A, k]`, which is upstream's permute(0, 2, 3, 1) + view order.
+ */
+export function ssdFlatOutputs(head: SsdHeadSpec, raw: tf.Tensor[], numClasses: number): { loc: tf.Tensor3D; conf: tf.Tensor3D } {
+  const p = head.priors;
+  const maps = p.featureMaps.length;
+  if (head.locOutputs.length !== maps || head.confOutputs.length !== maps) {
+    throw new Error(`ssd head: ${head.locOutputs.length} loc and ${head.confOutputs.length} conf outputs for ${maps} feature maps`);
+  }
+  const counts = ssdPriorCounts(p);
+  const K = numClasses + 1;
+  const locs: tf.Tensor[] = [];
+  const confs: tf.Tensor[] = [];
+  p.featureMaps.forEach((f, k) => {
+    const A = p.shapes[k].length;
+    const l = rawOutput(raw, head.locOutputs[k]);
+    const c = rawOutput(raw, head.confOutputs[k]);
+    if (l.shape[1] !== f || l.shape[2] !== f || l.shape[3] !== A * 4) {
+      throw new Error(`ssd head: loc output ${head.locOutputs[k]} must be [N, ${f}, ${f}, ${A * 4}], got [${l.shape.join(', ')}]`);
+    }
+    if (c.shape[1] !== f || c.shape[2] !== f || c.shape[3] !== A * K) {
+      throw new Error(
+        `class count mismatch: conf output ${head.confOutputs[k]} must be [N, ${f}, ${f}, ${A * K}] ` +
+          `(${A} anchors x (${numClasses} classes + background)), got [${c.shape.join(', ')}]`,
+      );
+    }
+    locs.push(tf.reshape(l, [l.shape[0], counts[k], 4]));
+    confs.push(tf.reshape(c, [c.shape[0], counts[k], K]));
+  });
+  return {
+    loc: (locs.length === 1 ? locs[0] : tf.concat(locs, 1)) as tf.Tensor3D,
+    conf: (confs.length === 1 ? confs[0] : tf.concat(confs, 1)) as tf.Tensor3D,
+  };
+}
+
+function decodeSsd(head: SsdHeadSpec, raw: tf.Tensor[], spec: ModelSpec, C: number): HeadTensors {
+  const { loc, conf } = ssdFlatOutputs(head, raw, C);
+  const P = loc.shape[1];
+  const priors = tf.tensor2d(cachedSsdPriors(head.priors), [P, 4]);
+  const [pcx, pcy, pw, ph] = tf.unstack(priors, -1);
+  const [dx, dy, dw, dh] = tf.unstack(loc, -1);
+  const [v0, v1] = head.variances;
+  // utils/box_utils.py::decode, in float32 and in its order: x2 = x1 + w from the shifted x1.
+  const cx = tf.add(pcx, tf.mul(tf.mul(dx, v0), pw));
+  const cy = tf.add(pcy, tf.mul(tf.mul(dy, v0), ph));
+  const w = tf.mul(pw, tf.exp(tf.mul(dw, v1)));
+  const h = tf.mul(ph, tf.exp(tf.mul(dh, v1)));
+  const x1 = tf.sub(cx, tf.div(w, 2));
+  const y1 = tf.sub(cy, tf.div(h, 2));
+  const x2 = tf.add(x1, w);
+  const y2 = tf.add(y1, h);
+  const [netH, netW] = spec.input.size;
+  const boxes = tf.mul(tf.stack([x1, y1, x2, y2], -1), tf.tensor1d([netW, netH, netW, netH]));
+  const probs = tf.softmax(conf);
+  const bg = head.backgroundClass;
+  if (!(Number.isInteger(bg) && bg >= 0 && bg <= C)) throw new Error(`ssd head: backgroundClass ${bg} is not a channel of ${C + 1}`);
+  const parts: tf.Tensor[] = [];
+  if (bg > 0) parts.push(tf.slice(probs, [0, 0, 0], [-1, -1, bg]));
+  if (bg < C) parts.push(tf.slice(probs, [0, 0, bg + 1], [-1, -1, C - bg]));
+  const scores = parts.length === 1 ? parts[0] : tf.concat(parts, -1);
+  return { boxes, scores };
 }

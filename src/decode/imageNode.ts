@@ -24,9 +24,11 @@ export async function decodeImageNode(src: string | Uint8Array | ArrayBuffer): P
   }
   if (bytes.length === 0) throw new Error(`${what} is empty`);
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const sharp = nodeRequire('sharp') as (input: Uint8Array, opts?: { failOn?: string }) => import('sharp').Sharp;
+  const sharp = nodeRequire('sharp') as (input: Uint8Array, opts?: { failOn?: string; ignoreIcc?: boolean }) => import('sharp').Sharp;
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'error' })
+    // ignoreIcc: the original implementations decode with OpenCV, PIL or stb_image, which all
+    // return the stored pixel values and ignore an embedded ICC profile (sharp would convert).
+    const { data, info } = await sharp(bytes, { failOn: 'error', ignoreIcc: true })
       .toColourspace('srgb')
       .removeAlpha()
       .raw()

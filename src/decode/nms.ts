@@ -70,23 +70,27 @@ export function selectAndSuppress(d: DecodedOutputs, b: number, o: SelectOptions
     for (let j = 0; j < 4; j++) boxes[i * 4 + j] = rows[src + j];
   }
   // Batched NMS runs on the network-input boxes, before they are mapped back.
-  const nmsBoxes = batched ? offsetBoxes(boxes, classes, o.nms.classOffset as number) : null;
+  const offset = batched ? offsetBoxes(boxes, classes, o.nms.classOffset as number) : null;
   unmapBoxes(boxes, resizeGeometry(o.input, o.imageSize));
   const finalScores = Float64Array.from(scores);
-  if (nmsBoxes) {
-    const keep = suppress(nmsBoxes.boxes, finalScores, nmsBoxes.separated ? classes : null, o.nms, thr);
+  if (offset) {
+    const keep = suppress(offset.boxes, finalScores, offset.separated ? classes : null, o.nms, thr);
     return sortAndLabel(keep, boxes, finalScores, classes, o);
   }
   const [imgH, imgW] = o.imageSize;
-  // NMS runs on image-relative coordinates, as Darknet does (DIoU is not scale invariant).
-  const rel = new Float64Array(n * 4);
-  for (let i = 0; i < n * 4; i += 4) {
-    rel[i] = boxes[i] / imgW;
-    rel[i + 1] = boxes[i + 1] / imgH;
-    rel[i + 2] = boxes[i + 2] / imgW;
-    rel[i + 3] = boxes[i + 3] / imgH;
+  // NMS runs on image-relative coordinates, as Darknet does (DIoU is not scale invariant),
+  // unless a pixel offset is asked for: that convention only means something in pixels.
+  let nmsBoxes: Float64Array = boxes;
+  if (!o.nms.pixelOffset) {
+    nmsBoxes = new Float64Array(n * 4);
+    for (let i = 0; i < n * 4; i += 4) {
+      nmsBoxes[i] = boxes[i] / imgW;
+      nmsBoxes[i + 1] = boxes[i + 1] / imgH;
+      nmsBoxes[i + 2] = boxes[i + 2] / imgW;
+      nmsBoxes[i + 3] = boxes[i + 3] / imgH;
+    }
   }
-  const keep = suppress(rel, finalScores, o.nms.perClass ? classes : null, o.nms, thr);
+  const keep = suppress(nmsBoxes, finalScores, o.nms.perClass ? classes : null, o.nms, thr);
   return sortAndLabel(keep, boxes, finalScores, classes, o);
 }
 
@@ -150,7 +154,7 @@ export function suppress(
   const overlap = overlapFunction(nms);
   for (const list of byGroup.values()) {
     if (nms.kind === 'soft') {
-      softSuppress(list, boxes, scores, nms.sigma ?? 0.5, scoreThreshold, keep);
+      softSuppress(list, boxes, scores, nms.sigma ?? 0.5, scoreThreshold, keep, nms.pixelOffset ?? 0);
       continue;
     }
     // Stable sort by descending score: ties keep decode order, as Darknet's and torch's sorts do
@@ -176,6 +180,7 @@ function softSuppress(
   sigma: number,
   thr: number,
   keep: number[],
+  pixelOffset: number,
 ): void {
   const alive = list.slice();
   while (alive.length) {
@@ -186,7 +191,7 @@ function softSuppress(
     keep.push(a);
     for (let i = alive.length - 1; i >= 0; i--) {
       const j = alive[i];
-      const iou = boxIou(boxes, a, j);
+      const iou = boxIou(boxes, a, j, pixelOffset);
       scores[j] *= Math.exp(-(iou * iou) / sigma);
       if (!(scores[j] > thr)) alive.splice(i, 1);
     }
@@ -198,21 +203,27 @@ type Overlap = (boxes: ArrayLike<number>, a: number, b: number) => number;
 function overlapFunction(nms: NmsSpec): Overlap {
   if (nms.classOffset !== undefined) return boxIouFloat32;
   if (nms.kind === 'diou') {
+    if (nms.pixelOffset) throw new Error('NMS: pixelOffset applies to IoU NMS, not DIoU');
     const beta = nms.beta ?? 0.6;
     return (boxes, a, b) => boxDiou(boxes, a, b, beta);
   }
-  return boxIou;
+  const offset = nms.pixelOffset ?? 0;
+  return offset ? (boxes, a, b) => boxIou(boxes, a, b, offset) : boxIou;
 }
 
-/** IoU of boxes `a` and `b` (indices into flat `[x1, y1, x2, y2]` data); no +1 pixel terms. */
-export function boxIou(boxes: ArrayLike<number>, a: number, b: number): number {
+/**
+ * IoU of boxes `a` and `b` (indices into flat `[x1, y1, x2, y2]` data). `pixelOffset` (default 0)
+ * is added to every width and height, intersections included: 1 gives `py_cpu_nms`'s
+ * `(x2 - x1 + 1) * (y2 - y1 + 1)` areas and `max(0, min(x2) - max(x1) + 1)` overlaps.
+ */
+export function boxIou(boxes: ArrayLike<number>, a: number, b: number, pixelOffset = 0): number {
   const ax1 = boxes[a * 4], ay1 = boxes[a * 4 + 1], ax2 = boxes[a * 4 + 2], ay2 = boxes[a * 4 + 3];
   const bx1 = boxes[b * 4], by1 = boxes[b * 4 + 1], bx2 = boxes[b * 4 + 2], by2 = boxes[b * 4 + 3];
-  const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
-  const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
+  const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1) + pixelOffset;
+  const ih = Math.min(ay2, by2) - Math.max(ay1, by1) + pixelOffset;
   if (iw <= 0 || ih <= 0) return 0;
   const inter = iw * ih;
-  const union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
+  const union = (ax2 - ax1 + pixelOffset) * (ay2 - ay1 + pixelOffset) + (bx2 - bx1 + pixelOffset) * (by2 - by1 + pixelOffset) - inter;
   return union > 0 ? inter / union : 0;
 }
 

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelSpec, NmsSpec } from '../spec';
 import { decodeOutputs } from './decode';
 import { Detection, selectAndSuppress } from './nms';
+import { keepOnlyClasses, resolveClassFilter } from './classFilter';
 
 /** Options for postprocessing raw outputs. */
 export interface PostprocessOptions {
@@ -19,6 +20,11 @@ export interface PostprocessOptions {
   nms?: Partial<NmsSpec>;
   /** Max detections per image (0 = unlimited). Defaults to the spec's. */
   maxDetections?: number;
+  /**
+   * Keep only these classes (names or ids, e.g. `['person', 'car']`), applied before NMS.
+   * Default: all. An unknown name throws, listing valid ones.
+   */
+  classes?: ReadonlyArray<string | number>;
   /** Resize mode the input was made with (defaults to the spec's); only the inverse mapping uses it. */
   resize?: 'stretch' | 'letterbox';
 }
@@ -35,8 +41,10 @@ export function postprocessOutputs(spec: ModelSpec, raw: tf.Tensor[], opts: Post
   if (!(nms.iouThreshold >= 0 && nms.iouThreshold <= 1)) {
     throw new Error(`iouThreshold must be in [0, 1], got ${nms.iouThreshold}`);
   }
+  const wanted = opts.classes === undefined ? null : resolveClassFilter(spec.classNames, opts.classes);
   const input = { ...spec.input, resize: opts.resize ?? spec.input.resize };
   const decoded = decodeOutputs(spec, raw);
+  if (wanted) keepOnlyClasses(decoded, wanted);
   const out: Detection[][] = [];
   for (let b = 0; b < n; b++) {
     out.push(

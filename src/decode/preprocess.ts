@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputSpec } from '../spec';
 import { resizeGeometry, ResizeGeometry } from './letterbox';
+import { resizeLinearU8OpenCV } from './opencvResize';
 
 export { loadImage } from './image';
 export type { ImageInput, LoadedImage } from './image';
@@ -32,7 +33,7 @@ export function preprocessImage(image: tf.Tensor3D, input: InputSpec): Preproces
     const [ch, cw] = g.contentSize;
     let x: tf.Tensor3D = image.dtype === 'float32' ? image : tf.cast(image, 'float32');
     if (ch !== imageSize[0] || cw !== imageSize[1]) {
-      x = tf.image.resizeBilinear(x, [ch, cw], false, true);
+      x = input.interpolation === 'opencv-linear-u8' ? resizeOpenCV(image, ch, cw) : tf.image.resizeBilinear(x, [ch, cw], false, true);
     }
     x = tf.mul(x, input.scale);
     if (input.channelOrder === 'BGR') x = tf.reverse(x, -1);
@@ -45,4 +46,13 @@ export function preprocessImage(image: tf.Tensor3D, input: InputSpec): Preproces
     return tf.expandDims(x, 0) as tf.Tensor4D;
   });
   return { tensor, imageSize, geometry: g };
+}
+
+/** OpenCV-exact uint8 bilinear resize of an image tensor (values clamped to 0..255 and rounded first). */
+function resizeOpenCV(image: tf.Tensor3D, h: number, w: number): tf.Tensor3D {
+  const [ih, iw] = image.shape;
+  const px = tf.tidy(() => tf.cast(tf.clipByValue(tf.round(image), 0, 255), 'int32'));
+  const data = px.dataSync();
+  px.dispose();
+  return tf.tensor3d(resizeLinearU8OpenCV(data, ih, iw, 3, h, w), [h, w, 3], 'float32');
 }

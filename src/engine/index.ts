@@ -1,5 +1,5 @@
 /** yolo-tfjs's own WebAssembly SIMD inference engine (see wasmInference.ts). */
-export { compileWasmInference } from './wasmInference';
+export { compileWasmInference, KernelTrapError, PlanTooLargeError, MAX_KERNEL_MEMORY_BYTES } from './wasmInference';
 export type { WasmCompiledInference, WasmInferenceOptions } from './wasmInference';
 export { UnsupportedGraphError, planInference } from './planInference';
 export type { InferencePlan, PlanStep, View } from './planInference';

@@ -5,6 +5,7 @@
 import { KERNELS_RELAXED_SIMD, KERNELS_RELAXED_SIMD_THREADS, KERNELS_SIMD, KERNELS_SIMD_THREADS } from './kernelsWasm';
 import { isNode, processEnv } from '../backend/backendOptions';
 import { nodeRequire } from '../backend/nodeRequire';
+import { decodeBase64 } from '../util/base64';
 
 /** A kernel: `(paramsPtr, r0, r1)`, work units [r0, r1). */
 export type KernelFn = (params: number, r0: number, r1: number) => void;
@@ -28,15 +29,6 @@ export interface KernelModule {
 
 const WASM_PAGE = 65536;
 const compiled = new Map<string, WebAssembly.Module>();
-
-function decodeBase64(b64: string): Uint8Array {
-  const B = (globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } }).Buffer;
-  if (B) return new Uint8Array(B.from(b64, 'base64'));
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
 
 /** True when this JS engine runs WebAssembly SIMD128 (tested by compiling a tiny module). */
 export function wasmSimdSupported(): boolean {

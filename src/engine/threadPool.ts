@@ -76,6 +76,12 @@ export interface KernelThreadPoolOptions {
   timeoutMs?: number;
   /** Testing only: each worker sleeps this long after claiming a chunk (a stuck worker), ms. */
   debugWorkerDelayMs?: number;
+  /**
+   * Testing only: the caller never takes over a chunk its worker has not started; it waits for
+   * the worker (up to `timeoutMs`). Every split run then has its workers run their chunks,
+   * however loaded the machine, so a test can rely on it instead of retrying until it happens.
+   */
+  debugNoTakeOver?: boolean;
   /** Testing only: starts a worker instead of {@link spawnKernelWorker} (e.g. a browser-like one). */
   spawnWorker?: typeof spawnKernelWorker;
 }
@@ -121,6 +127,7 @@ class ThreadPool implements KernelThreadPool {
   private readonly spinMs: number;
   private readonly timeoutMs: number;
   private readonly canBlock: boolean;
+  private readonly takeOver: boolean;
   private disposed = false;
   private readonly counters: KernelThreadPoolStats = { runs: 0, splitRuns: 0, workerChunks: 0, takenOver: 0 };
   // Per-run scratch (no allocation per run).
@@ -135,6 +142,7 @@ class ThreadPool implements KernelThreadPool {
     this.spinMs = spinUs / 1000;
     this.timeoutMs = timeoutMs;
     this.canBlock = threadCanBlock();
+    this.takeOver = !opts.debugNoTakeOver;
     this.names = WebAssembly.Module.exports(km.module)
       .filter((e) => e.kind === 'function')
       .map((e) => e.name);
@@ -275,7 +283,7 @@ class ThreadPool implements KernelThreadPool {
     }
     // Take over the chunks no worker has started yet: a worker that has not started by now was
     // asleep and queued behind this thread, descheduled, or dead; waiting for it costs more.
-    for (let j = 0; j < assigned.length; j++) {
+    for (let j = 0; this.takeOver && j < assigned.length; j++) {
       const open = 2 * this.seq[assigned[j]];
       if (Atomics.compareExchange(ctl, this.slot(assigned[j]) + SLOT.CLAIM, open, -1) !== open) continue;
       assigned[j] = -1;

@@ -16,7 +16,7 @@ import { Arena, createKernelModule, KernelFn, KernelModule, packConvWeights, pac
 import { writeParams } from './kernelParams';
 import { planBufferOffsets } from './memoryPlan';
 import { InferencePlan, planInference, View } from './planInference';
-import { createKernelThreadPool, defaultKernelThreads, KernelThreadPoolStats, whenPoolReady } from './threadPool';
+import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPoolOptions, KernelThreadPoolStats, whenPoolReady } from './threadPool';
 
 /** Options of {@link compileWasmInference}. */
 export interface WasmInferenceOptions extends BuildGraphOptions, OptimizeOptions {
@@ -33,6 +33,8 @@ export interface WasmInferenceOptions extends BuildGraphOptions, OptimizeOptions
   relaxedSimd?: boolean;
   /** Steps with fewer multiply-adds than this run on one thread (default 150000). */
   minParallelCost?: number;
+  /** Options of the thread pool (testing knobs; see {@link KernelThreadPoolOptions}). */
+  pool?: KernelThreadPoolOptions;
 }
 
 /** A compiled network on the wasm kernels. */
@@ -52,6 +54,40 @@ export interface WasmCompiledInference extends CompiledInference {
   /** Per-step wall times of one run (ms), for profiling. */
   profile(x: tf.Tensor4D): { layer: string; kernel: string; ms: number }[];
 }
+
+/** Most memory a kernel module may have (its wasm memory maximum): 2 GiB. */
+export const MAX_KERNEL_MEMORY_BYTES = 2 ** 31;
+
+/**
+ * Thrown by {@link compileWasmInference} when the network's estimated memory (weights,
+ * activations with buffer reuse, parameter blocks, worker stacks) is over
+ * {@link MAX_KERNEL_MEMORY_BYTES}: checked before anything is allocated.
+ */
+export class PlanTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanTooLargeError';
+  }
+}
+
+/**
+ * Thrown by a compiled inference's `run` when a kernel traps (e.g. `memory access out of
+ * bounds`): names the layer and the kernel. The compiled inference is unusable afterwards (its
+ * memory may be corrupt): dispose it and compile again; nothing else shares its memory.
+ */
+export class KernelTrapError extends Error {
+  constructor(
+    message: string,
+    /** The IR node (layer) whose kernel trapped. */
+    readonly layer: string,
+  ) {
+    super(message);
+    this.name = 'KernelTrapError';
+  }
+}
+
+const GiB = 2 ** 30;
+const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
 /**
  * The input's floats without an intermediate copy where possible: a float32 tensor on
@@ -77,6 +113,31 @@ function inputFloats(x: tf.Tensor): Float32Array {
 }
 
 /**
+ * Throws {@link PlanTooLargeError} when the plan cannot fit in a kernel module's memory, naming
+ * the largest activation's layer, before any memory is allocated.
+ */
+function checkPlanMemory(plan: InferencePlan, activationBytes: number, threads: number): void {
+  let weights = 0;
+  for (const c of plan.consts) weights += align64(c.data.length * 4);
+  let params = 0;
+  for (const s of plan.steps) params += align64(s.layout.length * 4);
+  // The module's own stack and data come first (well under 1 MiB), then one stack per worker.
+  const need = weights + activationBytes + params + (threads - 1) * KERNEL_WORKER_STACK_BYTES + (1 << 20);
+  if (need <= MAX_KERNEL_MEMORY_BYTES) return;
+  let big = 0;
+  plan.storages.forEach((s, i) => {
+    if (s.floats > plan.storages[big].floats) big = i;
+  });
+  const writer = plan.steps.find((s) => s.writes.some((v) => v.storage === big));
+  const where = writer ? `layer '${writer.layer}'` : 'the input';
+  throw new PlanTooLargeError(
+    `the network needs ${(need / GiB).toFixed(2)} GiB of wasm memory (weights ${(weights / GiB).toFixed(2)} GiB, ` +
+      `activations ${(activationBytes / GiB).toFixed(2)} GiB), over the ${MAX_KERNEL_MEMORY_BYTES / GiB} GiB limit; ` +
+      `the largest activation is ${where} (${((plan.storages[big].floats * 4) / GiB).toFixed(2)} GiB): use a smaller input size`,
+  );
+}
+
+/**
  * Compile a single-input LayersModel (or an already built IR graph) onto the wasm kernels.
  * Throws `UnsupportedGraphError` when a layer has no kernel (custom layers): callers fall back
  * to `compileInference`. Weights are read NOW; compile again after training.
@@ -87,12 +148,6 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
   let threads = Math.max(1, Math.floor(opts.threads ?? defaultKernelThreads()));
   if (threads > 1 && !wasmThreadsSupported()) threads = 1;
   const minParallelCost = opts.minParallelCost ?? 150000;
-
-  const km = createKernelModule({ threaded: threads > 1, relaxed: opts.relaxedSimd, bytes: 1 << 20 });
-  const arena = new Arena(km);
-  // Worker stacks are carved from the arena by the pool; constants first (they never move).
-  const constAt = new Map<object, number>();
-  for (const c of plan.consts) constAt.set(c, arena.allocF32(c.data));
 
   // Buffer lifetimes over the steps (input written before step 0, outputs read after the last).
   const first = plan.storages.map(() => Infinity);
@@ -112,6 +167,13 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
   const { offsets, total } = planBufferOffsets(
     plan.storages.map((s, i) => ({ bytes: s.floats * 4, first: first[i] === Infinity ? -1 : first[i], last: last[i] === -Infinity ? plan.steps.length : last[i] })),
   );
+  checkPlanMemory(plan, total, threads);
+
+  const km = createKernelModule({ threaded: threads > 1, relaxed: opts.relaxedSimd, bytes: 1 << 20, maxBytes: MAX_KERNEL_MEMORY_BYTES });
+  const arena = new Arena(km);
+  // Worker stacks are carved from the arena by the pool; constants first (they never move).
+  const constAt = new Map<object, number>();
+  for (const c of plan.consts) constAt.set(c, arena.allocF32(c.data));
   const region = arena.alloc(total);
   const addr = (v: View) => region + offsets[v.storage] + v.offset * 4;
   const constAddr = (c: object) => {
@@ -126,20 +188,28 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
     return p;
   });
   const fns: KernelFn[] = plan.steps.map((s) => km.kernel(s.kernel));
-  const pool = threads > 1 ? createKernelThreadPool(km, threads, arena) : null;
+  const pool = threads > 1 ? createKernelThreadPool(km, threads, arena, opts.pool) : null;
   const parallel = plan.steps.map((s) => !!pool && s.cost >= minParallelCost && s.total >= 2 * s.grain);
 
   const inView = plan.input;
   const inFloats = inView.H * inView.W * inView.C;
   const inShape = graph.shapes[graph.input];
   let disposed = false;
+  /** Set when a kernel trapped: the memory may be corrupt, so every later call refuses. */
+  let trapped: KernelTrapError | null = null;
 
   const runSteps = (timings?: number[]) => {
     for (let i = 0; i < fns.length; i++) {
       const t0 = timings ? performance.now() : 0;
       const s = plan.steps[i];
-      if (pool && parallel[i]) pool.run(s.kernel, paramPtrs[i], s.total, s.grain);
-      else fns[i](paramPtrs[i], 0, s.total);
+      try {
+        if (pool && parallel[i]) pool.run(s.kernel, paramPtrs[i], s.total, s.grain);
+        else fns[i](paramPtrs[i], 0, s.total);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        trapped = new KernelTrapError(`layer '${s.layer}' (step ${i}, kernel '${s.kernel}') trapped: ${why}`, s.layer);
+        throw trapped;
+      }
       if (timings) timings.push(performance.now() - t0);
     }
   };
@@ -154,6 +224,7 @@ export function compileWasmInference(model: tf.LayersModel | IRGraph, opts: Wasm
 
   const run = (x: tf.Tensor4D, timings?: number[]): tf.Tensor[] => {
     if (disposed) throw new Error('compileWasmInference: this compiled function was disposed');
+    if (trapped) throw new KernelTrapError(`compileWasmInference: unusable after an earlier trap (${trapped.message}); compile again`, trapped.layer);
     if (x.rank !== 4 || inShape.some((d, i) => x.shape[i + 1] !== d)) {
       throw new Error(`compileWasmInference: expected input [N, ${inShape.join(', ')}], got [${x.shape.join(', ')}]`);
     }

@@ -42,6 +42,16 @@ export interface CocoGroundTruth {
   [key: string]: unknown;
 }
 
+/**
+ * The official COCO category ids (1..90 with gaps) of the 80 classes in the order Darknet and
+ * most YOLO releases list them (the order of `COCO_CLASSES`).
+ */
+export const COCO80_CATEGORY_IDS: readonly number[] = [
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 31, 32, 33, 34,
+  35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+  64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90,
+];
+
 /** One detection of a COCO results file; `bbox` is `[x, y, w, h]` in original pixels. */
 export interface CocoDetection {
   image_id: number;

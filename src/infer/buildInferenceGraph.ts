@@ -97,6 +97,8 @@ const CONVERTERS: Record<string, Converter> = {
     const bias = cfg.useBias ? f32(w[1]) : null;
     return b.emit(convFromConfig(layer, cfg, false, f32(w[0]), w[0].shape, bias), inputs, outShapes);
   },
+  // A Conv2D whose dilated forward pass is trainable (src/layers/atrousConv2D.ts).
+  YoloTfjsAtrousConv2D: (layer, cfg, inputs, outShapes, b) => CONVERTERS.Conv2D(layer, cfg, inputs, outShapes, b),
   DepthwiseConv2D: (layer, cfg, inputs, outShapes, b) => {
     const w = layer.getWeights();
     const bias = cfg.useBias ? f32(w[1]) : null;

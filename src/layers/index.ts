@@ -7,6 +7,7 @@
 import './channelShuffle';
 import './dropConnect';
 import './weightedFusion';
+import './atrousConv2D';
 
 export { Mish, Swish, mish } from './mish';
 export { ChannelSlice, channelSlice } from './channelSlice';
@@ -27,6 +28,7 @@ export { compose } from './compose';
 export { cspOSABlock } from './cspOSA';
 export type { CspOSAOptions, CspOSAResult } from './cspOSA';
 // EfficientDet / EfficientNet
+export { AtrousConv2D, atrousConv2d } from './atrousConv2D';
 export { DropConnect } from './dropConnect';
 export type { DropConnectConfig } from './dropConnect';
 export { WeightedFusion } from './weightedFusion';

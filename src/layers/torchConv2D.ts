@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DarknetMaxPool2D } from './darknetMaxPool';
+import { AtrousConv2D } from './atrousConv2D';
 
 /** PyTorch's `BatchNorm2d` default epsilon. */
 export const TORCH_BN_EPSILON = 1e-5;
@@ -25,6 +26,8 @@ export interface TorchConv2DOptions {
   stride?: number;
   /** Zeros added on every side (PyTorch `padding`). Default 0. */
   padding?: number;
+  /** Kernel dilation (PyTorch `dilation`; tfjs supports it at stride 1 only). Default 1. */
+  dilation?: number;
   /** `groups == in_channels == out_channels` in PyTorch: a depthwise conv (multiplier 1). */
   depthwise?: boolean;
   /** Default false (PyTorch convs followed by BN have `bias=False`). */
@@ -48,14 +51,17 @@ export function torchConv2D(opts: TorchConv2DOptions): (x: tf.SymbolicTensor) =>
   const stride = opts.stride ?? 1;
   const padding = opts.padding ?? 0;
   const useBias = opts.useBias ?? false;
+  const dilation = opts.dilation ?? 1;
   checkPositiveInt('torchConv2D kernelSize', name, kernelSize);
+  checkPositiveInt('torchConv2D dilation', name, dilation);
+  if (dilation > 1 && stride > 1) throw new Error(`torchConv2D '${name}': dilation ${dilation} with stride ${stride} is not supported (tfjs)`);
   checkPositiveInt('torchConv2D stride', name, stride);
   checkPositiveInt('torchConv2D padding', name, padding, 0);
   if (!opts.depthwise) checkPositiveInt('torchConv2D filters', name, filters);
   return (x: tf.SymbolicTensor): tf.SymbolicTensor => {
     const inChannels = x.shape[x.shape.length - 1];
     if (inChannels == null) throw new Error(`torchConv2D '${name}': input channel count must be known`);
-    const sameIsSymmetric = stride === 1 && kernelSize % 2 === 1 && padding === (kernelSize - 1) / 2;
+    const sameIsSymmetric = stride === 1 && kernelSize % 2 === 1 && padding === (dilation * (kernelSize - 1)) / 2;
     let mode: 'same' | 'valid' = 'valid';
     let y = x;
     if (padding > 0 && sameIsSymmetric) {
@@ -65,20 +71,26 @@ export function torchConv2D(opts: TorchConv2DOptions): (x: tf.SymbolicTensor) =>
         .zeroPadding2d({ padding: [[padding, padding], [padding, padding]], name: `${name}.pad` })
         .apply(y) as tf.SymbolicTensor;
     }
-    const common = { kernelSize, strides: stride, padding: mode, useBias, name };
+    const common = { kernelSize, strides: stride, padding: mode, useBias, name, ...(dilation > 1 ? { dilationRate: dilation } : {}) };
     const init = opts.kernelInitializer;
     const layer = opts.depthwise
       ? tf.layers.depthwiseConv2d({ ...common, depthMultiplier: 1, ...(init ? { depthwiseInitializer: init } : {}) })
-      : tf.layers.conv2d({ ...common, filters, ...(init ? { kernelInitializer: init } : {}) });
+      : dilation > 1
+        ? new AtrousConv2D({ ...common, filters, ...(init ? { kernelInitializer: init } : {}) })
+        : tf.layers.conv2d({ ...common, filters, ...(init ? { kernelInitializer: init } : {}) });
     return layer.apply(y) as tf.SymbolicTensor;
   };
 }
 
-/** PyTorch `BatchNorm2d` (eps 1e-5, momentum 0.1) over the channel (last) axis. */
-export function torchBatchNorm(name: string): (x: tf.SymbolicTensor) => tf.SymbolicTensor {
+/**
+ * PyTorch `BatchNorm2d` (eps 1e-5) over the channel (last) axis. `torchMomentum` is PyTorch's
+ * (default 0.1: running = (1 - m) * running + m * batch); Keras keeps 1 - m.
+ */
+export function torchBatchNorm(name: string, torchMomentum = 0.1): (x: tf.SymbolicTensor) => tf.SymbolicTensor {
+  const momentum = torchMomentum === 0.1 ? TORCH_BN_MOMENTUM : 1 - torchMomentum;
   return (x) =>
     tf.layers
-      .batchNormalization({ axis: -1, epsilon: TORCH_BN_EPSILON, momentum: TORCH_BN_MOMENTUM, name })
+      .batchNormalization({ axis: -1, epsilon: TORCH_BN_EPSILON, momentum, name })
       .apply(x) as tf.SymbolicTensor;
 }
 

@@ -25,6 +25,7 @@ import { darknetLayerShapes } from '../weights/darknetLayerShapes';
 import { darknetTensorName, darknetConvWeightsLayout } from '../weights/readDarknetWeights';
 import { TensorMap, NamedTensor } from '../weights/tensorMap';
 import { darknetConvName } from './darknetConvLayers';
+import { checkInputSide } from '../spec';
 
 /** Options of {@link buildDarknetModel}. */
 export interface BuildDarknetOptions {
@@ -53,9 +54,7 @@ export function resolveDarknetInputSize(cfg: DarknetCfg, inputSize?: number | [n
   } else {
     size = typeof inputSize === 'number' ? [inputSize, inputSize] : [inputSize[0], inputSize[1]];
   }
-  for (const s of size) {
-    if (!Number.isInteger(s) || s < 1) throw new Error(`Darknet: inputSize must be positive integers, got ${JSON.stringify(inputSize)}`);
-  }
+  for (const s of size) checkInputSide(s, 'Darknet: inputSize');
   return size;
 }
 

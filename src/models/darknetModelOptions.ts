@@ -2,7 +2,7 @@
  * Options shared by the hand-written Darknet models (tiny YOLOv3, YOLOv4-tiny) and their
  * validation.
  */
-import { DarknetHeadSpec, defaultClassNames } from '../spec';
+import { DarknetHeadSpec, MAX_INPUT_SIDE, defaultClassNames } from '../spec';
 
 /** Options of `tinyYoloV3()` / `yoloV4Tiny()`. */
 export interface DarknetModelOptions {
@@ -39,6 +39,9 @@ export function resolveDarknetOptions(
   for (const s of inputSize) {
     if (!Number.isInteger(s) || s < 32 || s % 32 !== 0) {
       throw new Error(`${builder}: inputSize must be a positive multiple of 32, got ${JSON.stringify(size)}`);
+    }
+    if (s > MAX_INPUT_SIDE) {
+      throw new Error(`${builder}: inputSize ${JSON.stringify(size)} is over the bound of ${MAX_INPUT_SIDE} pixels`);
     }
   }
   const anchors = normaliseAnchors(builder, opts.anchors ?? defaultAnchors);

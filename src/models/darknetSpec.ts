@@ -6,6 +6,7 @@
  */
 import { ModelSpec, NmsSpec, defaultClassNames } from '../spec';
 import { DarknetCfg, DarknetYoloSection } from '../weights/parseDarknetCfg';
+import { darknetLayerShapes } from '../weights/darknetLayerShapes';
 import { darknetYoloLayers, resolveDarknetInputSize } from './darknetCfg';
 
 /** Options of {@link darknetModelSpec}. */
@@ -47,6 +48,10 @@ export function darknetModelSpec(cfg: DarknetCfg, opts: DarknetSpecOptions = {})
       );
     }
   }
+  // Sizes first: they check every layer against the input (and classes against the head's
+  // filters) before anything is allocated per class.
+  const size = resolveDarknetInputSize(cfg, opts.inputSize);
+  darknetLayerShapes(cfg, size);
   let classNames: string[];
   if (opts.classNames) {
     if (!Array.isArray(opts.classNames) || opts.classNames.length !== classes) {
@@ -59,7 +64,6 @@ export function darknetModelSpec(cfg: DarknetCfg, opts: DarknetSpecOptions = {})
   } else {
     classNames = defaultClassNames(classes);
   }
-  const size = resolveDarknetInputSize(cfg, opts.inputSize);
   // Darknet's detector uses the NMS settings of the network's last layer (a [yolo] in every
   // supported cfg, since a [yolo] is always last in practice); take the last [yolo].
   const nms = darknetNms(yolos[yolos.length - 1]);

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
-import { ModelSpec, AnchorDeltasHeadSpec } from '../spec';
+import { ModelSpec, AnchorDeltasHeadSpec, MAX_CLASSES, MAX_INPUT_SIDE } from '../spec';
 import { efficientNet } from '../layers/efficientNet';
 import { biFPN } from '../layers/biFPN';
 import { efficientDetRegressor, efficientDetClassifier } from '../layers/efficientDetHeads';
@@ -95,12 +95,14 @@ export function efficientDetSpec(o: EfficientDetOptions): ModelSpec {
   const cfg = efficientDetConfig(o.phi);
   const size = o.inputSize ?? cfg.inputSize;
   const numClasses = o.numClasses ?? o.classNames?.length ?? 90;
-  const classNames = o.classNames ?? (numClasses === 90 ? EFFICIENTDET_COCO_CLASSES.slice() : Array.from({ length: numClasses }, (_, i) => `class${i}`));
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`EfficientDet numClasses must be an integer >= 1, got ${numClasses}`);
+  if (numClasses > MAX_CLASSES) throw new Error(`EfficientDet numClasses ${numClasses} is over the bound of ${MAX_CLASSES}`);
+  const classNames = o.classNames ?? (numClasses === 90 ? EFFICIENTDET_COCO_CLASSES.slice() : Array.from({ length: numClasses }, (_, i) => `class${i}`));
   if (classNames.length !== numClasses) throw new Error(`EfficientDet: classNames has ${classNames.length} entries for numClasses ${numClasses}`);
   if (!Number.isInteger(size) || size < 128 || size % 128 !== 0) {
     throw new Error(`EfficientDet inputSize must be a positive multiple of 128 (the P7 stride), got ${size}`);
   }
+  if (size > MAX_INPUT_SIDE) throw new Error(`EfficientDet inputSize ${size} is over the bound of ${MAX_INPUT_SIDE} pixels`);
   const head: AnchorDeltasHeadSpec = {
     kind: 'anchor-deltas',
     regressionOutput: 0,

@@ -6,6 +6,7 @@ import { parseDarknetCfg } from '../weights/parseDarknetCfg';
 import { readDarknetWeights } from '../weights/readDarknetWeights';
 import { buildDarknetModel, setDarknetWeights } from './darknetCfg';
 import { darknetModelSpec } from './darknetSpec';
+import { setDarknetSource } from './darknetSource';
 
 /** Options of {@link loadDarknet}. */
 export interface LoadDarknetOptions {
@@ -15,6 +16,8 @@ export interface LoadDarknetOptions {
   inputSize?: number | [number, number];
   /** Model / spec name (default 'darknet'). */
   name?: string;
+  /** Load weights holding NaN or +-Infinity (refused by default, naming the tensor). */
+  allowNonFinite?: boolean;
 }
 
 /**
@@ -25,12 +28,16 @@ export interface LoadDarknetOptions {
  */
 export function loadDarknet(cfgText: string, weights: Uint8Array | ArrayBuffer, opts: LoadDarknetOptions = {}): Detector {
   const cfg = parseDarknetCfg(cfgText);
+  // The weights size check comes first: it bounds every layer (a cfg claiming a billion
+  // classes fails it) before the spec allocates anything per class.
+  const { tensors } = readDarknetWeights(weights, cfg, { allowNonFinite: opts.allowNonFinite });
   const spec = darknetModelSpec(cfg, opts);
-  const { tensors } = readDarknetWeights(weights, cfg);
   const model = buildDarknetModel(cfg, { inputSize: opts.inputSize, name: opts.name, kernelInitializer: 'zeros' });
   try {
     setDarknetWeights(model, cfg, tensors);
-    return new Detector(model, spec);
+    const detector = new Detector(model, spec);
+    setDarknetSource(detector, cfgText);
+    return detector;
   } catch (e) {
     model.dispose();
     throw e;

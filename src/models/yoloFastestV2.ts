@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
-import { ModelSpec, defaultClassNames } from '../spec';
+import { MAX_INPUT_SIDE, ModelSpec, defaultClassNames } from '../spec';
 import { shuffleV2Block } from '../layers/shuffleV2Block';
 import { dwConvBlock } from '../layers/dwConvBlock';
 import { torchBatchNorm, torchConv2D, torchMaxPool2D, torchReLU } from '../layers/torchConv2D';
@@ -125,6 +125,9 @@ export function resolveYoloFastestV2Options(opts: YoloFastestV2Options = {}): Re
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`yoloFastestV2: numClasses must be a positive integer, got ${numClasses}`);
   if (!Number.isInteger(inputSize) || inputSize < 32 || inputSize % 32 !== 0) {
     throw new Error(`yoloFastestV2: inputSize must be a positive multiple of 32, got ${inputSize}`);
+  }
+  if (inputSize > MAX_INPUT_SIDE) {
+    throw new Error(`yoloFastestV2: inputSize ${inputSize} is over the bound of ${MAX_INPUT_SIDE} pixels`);
   }
   if (!Array.isArray(anchors) || anchors.length < 2 || anchors.length % 2 !== 0) {
     throw new Error(`yoloFastestV2: anchors must be an even number (>= 2) of [w, h] pairs (half per scale), got ${Array.isArray(anchors) ? anchors.length : typeof anchors}`);

@@ -1,6 +1,9 @@
 /**
- * NODE-ONLY: `load(nameOrDir)`: a saved Detector folder, or a registry model that is downloaded
- * on first use, converted once, and loaded from the cache after.
+ * `load(nameOrDir)`: in Node, a saved Detector folder, or a registry model that is downloaded
+ * on first use, converted once, and loaded from the cache after. In browsers (or with the
+ * `modelBaseUrl` option) a converted folder served under a base URL
+ * (src/registry/loadFromModelBaseUrl.ts). `load()` without a name gives the embedded model, in
+ * Node and in browsers alike: no file system, cache or network.
  */
 import { Detector } from '../detector';
 import { isDetectorFolder, loadDetectorFromDir } from '../io/loadDetectorFromDir';
@@ -10,22 +13,41 @@ import { loadPytorch } from '../weights/loadPytorch';
 import { CacheOptions, convertedModelDir, ensureRawFiles } from './cache';
 import { getRegistryEntry, REGISTRY, RegistryEntry } from './registry';
 import { nodeRequire } from '../backend/nodeRequire';
+import { isNode } from '../backend/backendOptions';
+import { loadFromModelBaseUrl } from './loadFromModelBaseUrl';
 
 /** Options of {@link load}. */
-export type LoadOptions = CacheOptions;
+export interface LoadOptions extends CacheOptions {
+  /**
+   * Load registry models from `<modelBaseUrl>/<name>/` (folders written by `yolo-tfjs convert`)
+   * instead of the cache. Browsers always load this way; their default base URL is the one set
+   * by `setModelBaseUrl()`, else `models/` next to the page.
+   */
+  modelBaseUrl?: string;
+}
 
 /**
  * Load a Detector.
+ * - no argument: the model the package carries, Yolo-Fastest 1.1 COCO (320x320; see
+ *   `loadEmbeddedModel`): no file, cache or download.
  * - `nameOrDir` a folder with `model.json` (+ `spec.json`): loaded as saved by `saveDetector`
  *   or `yolo-tfjs convert`.
  * - a registry name (`yolo-fastestv2-coco`, `yolo-fastest-1.1`, `yolov4-tiny`,
  *   `efficientdet-d0` ...; see `registryNames()`): from `<cache>/<name>/model/` when already
  *   converted; else the raw files are taken from `<cache>/<name>/` or downloaded (size and
  *   sha256 checked), converted, and the converted folder is saved for next time.
+ * - in a browser (no file system) or with `opts.modelBaseUrl`: a registry name is loaded from
+ *   `<base URL>/<name>/` (see `setModelBaseUrl`), and a URL or path from that folder.
  * @throws for an unknown name (listing the known ones) and, offline, naming the URL that failed
  * and where to put the file.
  */
-export async function load(nameOrDir: string, opts: LoadOptions = {}): Promise<Detector> {
+export async function load(nameOrDir?: string, opts: LoadOptions = {}): Promise<Detector> {
+  if (nameOrDir === undefined) {
+    // imported on demand: the ~1 MB asset is parsed only when it is used
+    const { loadEmbeddedModel } = await import('./embeddedModel');
+    return loadEmbeddedModel();
+  }
+  if (!isNode() || opts.modelBaseUrl !== undefined) return loadFromModelBaseUrl(nameOrDir, opts);
   const fs = nodeRequire('fs') as typeof import('fs');
   if (isDetectorFolder(nameOrDir)) return loadDetectorFromDir(nameOrDir);
   if (!Object.prototype.hasOwnProperty.call(REGISTRY, nameOrDir)) {

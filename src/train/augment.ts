@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InputSpec } from '../spec';
 import { resizeGeometry } from '../decode/letterbox';
 import { Rng, mulberry32, uniform } from './random';
+import type { SsdAugmentOptions } from './ssdAugment';
 
 /** A box in network-input pixels, `classId` the class index. */
 export interface TrainBox {
@@ -57,6 +58,12 @@ export interface AugmentOptions {
    * letterbox pad value, else 0.5 without mean/std (grey) or 0 with them.
    */
   fillValue?: number;
+  /**
+   * SSD's augmentation pipeline (random crop, photometric distortion, zoom out, mirror; see
+   * `ssdAugment`) instead of the scale / translate / flip / hsv one; `true` for its defaults.
+   * Used by `batches` for every sample (no mosaic).
+   */
+  ssd?: SsdAugmentOptions | true;
 }
 
 /** YOLOv5-like defaults for fine-tuning (no mosaic). */

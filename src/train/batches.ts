@@ -9,6 +9,7 @@ import { InputSpec } from '../spec';
 import { loadImage } from '../decode/image';
 import { DatasetImage, DetectionDataset } from './data/dataset';
 import { AugmentOptions, TrainBox, augment, mosaic } from './augment';
+import { ssdAugment } from './ssdAugment';
 import { hashSeed, mulberry32, permutation } from './random';
 
 /** One batch: `[B, H, W, 3]` network inputs (the consumer disposes) and their boxes. */
@@ -87,7 +88,7 @@ export async function* batches(dataset: DetectionDataset, input: InputSpec, opts
     order.slice(b * batchSize, Math.min(n, (b + 1) * batchSize)).map((idx) => {
       const s = hashSeed(seed, epoch, idx);
       const rng = mulberry32(hashSeed(s, 0x3a05));
-      const useMosaic = !!aug && rng() < (aug.mosaic ?? 0);
+      const useMosaic = !!aug && !aug.ssd && rng() < (aug.mosaic ?? 0);
       const indices = useMosaic ? [idx, ...[0, 1, 2].map(() => Math.floor(rng() * n))] : [idx];
       return { indices, seed: s, mosaic: useMosaic };
     });
@@ -109,9 +110,11 @@ export async function* batches(dataset: DetectionDataset, input: InputSpec, opts
         samples.forEach((s, k) => {
           const ims = decoded[k];
           const srcBoxes = s.indices.map((i) => dataset.images[i].boxes);
-          const r = s.mosaic
-            ? mosaic(ims, srcBoxes, input, { ...aug, seed: s.seed })
-            : augment(ims[0], srcBoxes[0], input, { ...(aug ?? {}), seed: s.seed });
+          const r = aug?.ssd
+            ? ssdAugment(ims[0], srcBoxes[0], input, { ...(aug.ssd === true ? {} : aug.ssd), seed: s.seed })
+            : s.mosaic
+              ? mosaic(ims, srcBoxes, input, { ...aug, seed: s.seed })
+              : augment(ims[0], srcBoxes[0], input, { ...(aug ?? {}), seed: s.seed });
           parts.push(r.image);
           boxes.push(r.boxes);
         });

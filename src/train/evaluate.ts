@@ -30,6 +30,14 @@ export interface EvaluateOptions {
   readImage?: (image: DatasetImage) => Promise<tf.Tensor3D>;
   /** Label of the progress bar. */
   label?: string;
+  /**
+   * Detector class id -> dataset class id (-1: not in the dataset, dropped). Lets a detector
+   * with more classes (e.g. COCO's 80) be scored on a dataset of some of them. Default: the
+   * identity, which needs the same classes in the same order.
+   */
+  classMap?: number[];
+  /** NMS IoU threshold of the detector (default: the model's). */
+  nmsIouThreshold?: number;
 }
 
 /** What {@link evaluate} returns. */
@@ -50,7 +58,12 @@ export interface EvaluateResult {
  */
 export async function evaluate(detector: Detector, dataset: DetectionDataset, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
   const nc = detector.spec.classNames.length;
-  if (dataset.classNames.length !== nc) {
+  const classMap = opts.classMap;
+  if (classMap) {
+    if (classMap.length !== nc) throw new Error(`evaluate: classMap has ${classMap.length} entries but the detector ${nc} classes`);
+    const bad = classMap.find((c) => !(Number.isInteger(c) && c >= -1 && c < dataset.classNames.length));
+    if (bad !== undefined) throw new Error(`evaluate: classMap entry ${bad} is not a dataset class id (0..${dataset.classNames.length - 1}) or -1`);
+  } else if (dataset.classNames.length !== nc) {
     throw new Error(`evaluate: the dataset has ${dataset.classNames.length} classes but the detector ${nc}; use withClasses first`);
   }
   if (dataset.images.length === 0) throw new Error('evaluate: the dataset has no images');
@@ -63,10 +76,12 @@ export async function evaluate(detector: Detector, dataset: DetectionDataset, op
     const chunk = dataset.images.slice(i, i + batchSize);
     const tensors = await Promise.all(chunk.map(read));
     try {
-      const dets = await detector.detect(tensors, { scoreThreshold });
+      const dets = await detector.detect(tensors, { scoreThreshold, iouThreshold: opts.nmsIouThreshold });
       dets.forEach((list, k) => {
         for (const d of list) {
-          detections.push({ imageId: chunk[k].id, x1: d.box[0], y1: d.box[1], x2: d.box[2], y2: d.box[3], classId: d.classId, score: d.score });
+          const classId = classMap ? classMap[d.classId] : d.classId;
+          if (classId < 0) continue;
+          detections.push({ imageId: chunk[k].id, x1: d.box[0], y1: d.box[1], x2: d.box[2], y2: d.box[3], classId, score: d.score });
         }
       });
     } finally {

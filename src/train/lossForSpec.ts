@@ -4,7 +4,9 @@
  * - `darknet` heads -> keras-yolo3's loss ({@link yoloV3Loss});
  * - `yolov5` heads -> YOLO-FastestV2's loss ({@link yoloFastestV2Loss});
  * - `anchor-deltas` heads -> EfficientDet's focal + smooth-L1 loss ({@link efficientDetLoss}),
- *   with the anchors of `generateAnchors` (the same grid decode uses).
+ *   with the anchors of `generateAnchors` (the same grid decode uses);
+ * - `ssd` heads -> SSD's MultiBox loss ({@link multiboxLoss}: IoU matching, hard negative mining
+ *   3:1, smooth L1 on encoded offsets), with the spec's priors.
  * Each takes the raw outputs of `model.apply(x, {training: true})` and the batch's boxes in
  * network-input pixels (`TrainBox`, the losses' `GroundTruthBox`), and returns scalar terms.
  *
@@ -18,11 +20,11 @@
  * {@link LossForSpecOptions} to reproduce keras-yolo3 exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AnchorDeltasHeadSpec, DarknetHeadSpec, ModelSpec, Yolov5HeadSpec } from '../spec';
+import { AnchorDeltasHeadSpec, DarknetHeadSpec, ModelSpec, SsdHeadSpec, Yolov5HeadSpec } from '../spec';
 import { generateAnchors } from '../decode/anchors';
 import { TrainBox } from './augment';
 import { modelFamily } from './modelParts';
-import { efficientDetLoss, yoloFastestV2Loss, yoloV3Loss } from './losses';
+import { efficientDetLoss, multiboxLoss, yoloFastestV2Loss, yoloV3Loss } from './losses';
 import type { LossTerms } from './losses';
 
 export type { LossTerms } from './losses';
@@ -95,6 +97,12 @@ function anchorDeltasLoss(spec: ModelSpec): TrainLoss {
   );
 }
 
+function ssdLoss(spec: ModelSpec): TrainLoss {
+  if (spec.heads.length !== 1) throw new Error(`lossForSpec: '${spec.name}' has ${spec.heads.length} ssd heads; expected one`);
+  const head = spec.heads[0] as SsdHeadSpec;
+  return (outputs, boxes) => multiboxLoss(head, outputs, boxes, spec.input.size, spec.classNames.length);
+}
+
 /**
  * The loss for a spec's head kind (see the file comment). The returned function is bound to
  * this spec's geometry (input size, anchors); build a new one when the spec changes.
@@ -106,5 +114,6 @@ export function lossForSpec(spec: ModelSpec, opts: LossForSpecOptions = {}): Tra
   }
   if (family === 'yolov5') return yolov5Loss(spec);
   if (family === 'darknet') return darknetLoss(spec, opts);
+  if (family === 'ssd') return ssdLoss(spec);
   return anchorDeltasLoss(spec);
 }

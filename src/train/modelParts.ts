@@ -19,7 +19,7 @@ export interface ClassLayer {
   reshapes: string[];
 }
 
-type Family = 'darknet' | 'yolov5' | 'anchor-deltas';
+type Family = 'darknet' | 'yolov5' | 'anchor-deltas' | 'ssd';
 
 /** The model family (one per head kind). */
 export function modelFamily(spec: ModelSpec): Family {
@@ -52,12 +52,31 @@ export function classLayers(model: tf.LayersModel, spec: ModelSpec): ClassLayer[
     if (!model.layers.some((l) => l.name === name)) throw new Error(`model '${model.name}' has no layer '${name}' (YOLO-FastestV2 class conv)`);
     return [{ name, groups: 1, leading: 0, reshapes: [] }];
   }
+  if (family === 'ssd') return ssdClassLayers(model, spec);
   const head = spec.heads[0];
   if (head.kind !== 'anchor-deltas') throw new Error('unreachable');
   const name = 'classifier.header';
   if (!model.layers.some((l) => l.name === name)) throw new Error(`model '${model.name}' has no layer '${name}' (EfficientDet class header)`);
   const reshapes = model.layers.filter((l) => l.name.startsWith('classifier.reshape.')).map((l) => l.name);
   return [{ name, groups: head.scales.length * head.ratios.length, leading: 0, reshapes }];
+}
+
+/** SSD: the conf convs, per anchor the background channel (leading) then the classes. */
+function ssdClassLayers(model: tf.LayersModel, spec: ModelSpec): ClassLayer[] {
+  const head = spec.heads[0];
+  if (head.kind !== 'ssd') throw new Error('unreachable');
+  return head.confOutputs.map((o, k) => {
+    const layer = outputSourceLayer(model, o);
+    if (layer.getClassName() !== 'Conv2D') throw new Error(`output ${o} of '${spec.name}' comes from '${layer.name}', not a Conv2D conf head`);
+    return { name: layer.name, groups: head.priors.shapes[k].length, leading: 1, reshapes: [] };
+  });
+}
+
+/** SSD: the layers producing the head outputs (loc and conf convs). */
+function ssdHeadLayers(model: tf.LayersModel, spec: ModelSpec): Set<string> {
+  const head = spec.heads[0];
+  if (head.kind !== 'ssd') throw new Error('unreachable');
+  return new Set([...head.locOutputs, ...head.confOutputs].map((o) => outputSourceLayer(model, o).name));
 }
 
 const DARKNET_INDEX = /^[a-z_]+?_(\d+)(?:_[a-z]+)?$/;
@@ -83,6 +102,11 @@ export function backbonePredicate(model: tf.LayersModel, spec: ModelSpec): (name
   const family = modelFamily(spec);
   if (family === 'yolov5') return (n) => n.startsWith('backbone.');
   if (family === 'anchor-deltas') return (n) => n.startsWith('backbone_net.');
+  if (family === 'ssd') {
+    // everything but the multibox heads (SSD's extra layers belong to its base network)
+    const heads = ssdHeadLayers(model, spec);
+    return (n) => !heads.has(n);
+  }
   let last = -1;
   for (const l of model.layers) {
     const i = darknetIndex(l.name);
@@ -104,6 +128,10 @@ export function headPredicate(model: tf.LayersModel, spec: ModelSpec): (name: st
   const family = modelFamily(spec);
   if (family === 'anchor-deltas') return (n) => n.startsWith('regressor.') || n.startsWith('classifier.');
   if (family === 'yolov5') return (n) => n.startsWith('output_') || /^fpn\.(cls|reg)_head_/.test(n);
+  if (family === 'ssd') {
+    const ssd = ssdHeadLayers(model, spec);
+    return (n) => ssd.has(n);
+  }
   const heads = new Set(classLayers(model, spec).map((c) => c.name));
   return (n) => heads.has(n);
 }

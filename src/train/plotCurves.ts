@@ -139,6 +139,7 @@ export function plotLabelsSvg(panels: PlotPanel[], frames: PanelFrame[], width: 
     parts.push(`<text x="${f.x0}" y="16" font-size="13" font-weight="bold">${esc(p.title)}</text>`);
     let lx = f.x0 + 8;
     for (const s of p.series) {
+      if (!s.label) continue; // unlabelled series (e.g. intermediate epochs) stay out of the legend
       parts.push(`<text x="${lx}" y="${f.y0 + 14}" fill="rgb(${s.color.join(',')})">${esc(s.label)}</text>`);
       lx += s.label.length * 7 + 14;
     }

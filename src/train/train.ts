@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
 import { DatasetImage, DetectionDataset } from './data/dataset';
-import { AugmentOptions, DEFAULT_AUGMENT, TrainBox } from './augment';
+import { AugmentOptions, TrainBox } from './augment';
+import { defaultAugmentForSpec } from './augmentForSpec';
 import { batchCount, batches } from './batches';
 import { FreezeSpec, applyFreeze } from './modelParts';
 import { withClasses } from './withClasses';
@@ -23,6 +24,7 @@ import { evaluate } from './evaluate';
 import { ProgressBar } from '../util/progress';
 import { registerCpuTrainingFixes, registerWasmTrainingKernels } from './wasmGradients';
 import { nodeRequire } from '../backend/nodeRequire';
+import { GammaStats, absGammas, bnGammaVariables, gammaPanels, gammaStats } from './gammaHistogram';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -59,7 +61,7 @@ export interface TrainOptions {
   classNames?: string[];
   /** Class count (names `class0..`) when `classNames` is not given; must agree with the dataset. */
   numClasses?: number;
-  /** Augmentation (default `DEFAULT_AUGMENT`; false: resize only). */
+  /** Augmentation (default: `defaultAugmentForSpec`, i.e. SSD's for SSD heads, else `DEFAULT_AUGMENT`; false: resize only). */
   augment?: AugmentOptions | false;
   /** Seed for shuffling and augmentation. Default 0. */
   seed?: number;
@@ -79,6 +81,13 @@ export interface TrainOptions {
   maxSteps?: number;
   /** Show a progress bar on stderr. Default true. */
   progress?: boolean;
+  /**
+   * Sparsity training (network slimming, Lam1360's `-sr --s`): add `sparsity * sign(gamma)` to
+   * the gradient of every BatchNorm gamma, the L1 subgradient that drives unneeded channels'
+   * gammas to zero before `prune`. Default none. When set (0 included), each epoch log gets
+   * `gamma` (|gamma| histogram and summary) and `outDir` gets `gammas.png`.
+   */
+  sparsity?: number;
   /** Loss override (default: `lossForSpec` of the (possibly re-classed) spec). */
   loss?: TrainLoss;
   /** Options of the default loss (e.g. a Darknet cfg's full anchor list and masks). */
@@ -117,6 +126,8 @@ export interface EpochLog {
   mAP50?: number;
   /** Held-out COCO mAP@[.5:.95] (with cocoEval). */
   mAP?: number;
+  /** BatchNorm |gamma| after this epoch (when the `sparsity` option is set). */
+  gamma?: GammaStats;
   seconds: number;
 }
 
@@ -152,6 +163,9 @@ function checkOptions(o: TrainOptions): void {
   if (o.lr !== undefined && !(o.lr > 0)) throw new Error(`train: lr must be > 0, got ${o.lr}`);
   if (o.optimizer !== undefined && o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw new Error(`train: optimizer must be 'sgd' or 'adam', got '${o.optimizer as string}'`);
   if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) throw new Error(`train: weightDecay must be >= 0, got ${o.weightDecay}`);
+  if (o.sparsity !== undefined && !(typeof o.sparsity === 'number' && o.sparsity >= 0 && Number.isFinite(o.sparsity))) {
+    throw new Error(`train: sparsity must be a finite number >= 0, got ${String(o.sparsity)}`);
+  }
 }
 
 function setLr(opt: tf.Optimizer, lr: number): void {
@@ -162,8 +176,9 @@ function setLr(opt: tf.Optimizer, lr: number): void {
 }
 
 /**
- * One optimisation step: forward in training mode, loss, gradients of the trainable weights,
- * optimizer update, decoupled weight decay. Returns the loss terms as numbers.
+ * One optimisation step: forward in training mode, loss, gradients of the trainable weights
+ * (plus `sparsity * sign(gamma)` on the BatchNorm gammas when `sparsity` > 0), optimizer update,
+ * decoupled weight decay. Returns the loss terms as numbers.
  */
 export function trainStep(
   detector: Detector,
@@ -174,6 +189,7 @@ export function trainStep(
   vars: tf.Variable[],
   lr: number,
   weightDecay: number,
+  sparsity = 0,
 ): { total: number; box: number; obj: number; cls: number } {
   const kept: tf.Tensor[] = [];
   try {
@@ -185,6 +201,11 @@ export function trainStep(
         kept.push(tf.keep(parts.box), tf.keep(parts.obj), tf.keep(parts.cls));
         return parts.total;
       }, vars);
+      if (sparsity > 0) {
+        for (const g of bnGammaVariables(vars)) {
+          if (grads[g.name]) grads[g.name] = tf.add(grads[g.name], tf.mul(tf.sign(g), sparsity));
+        }
+      }
       optimizer.applyGradients(grads);
       if (weightDecay > 0) {
         const f = 1 - lr * weightDecay;
@@ -208,6 +229,13 @@ function jsonl(outDir: string | undefined): (rec: object) => void {
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'train.jsonl');
   return (rec) => fs.appendFileSync(file, `${JSON.stringify(rec)}\n`);
+}
+
+/** Node: `gammas.png`, the |gamma| histograms of a sparsity run. */
+async function writeGammaPlot(outDir: string, history: GammaStats[]): Promise<void> {
+  const path = nodeRequire('path') as typeof import('path');
+  const { writeCurvesPng } = require('./plotCurves') as typeof import('./plotCurves');
+  await writeCurvesPng(path.join(outDir, 'gammas.png'), gammaPanels(history));
 }
 
 async function writeCurves(outDir: string, steps: StepLog[], epochs: EpochLog[]): Promise<void> {
@@ -270,7 +298,7 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
   const sched = { lr: lr0, totalSteps: plannedSteps, warmupSteps, schedule: opts.schedule, finalLrFactor: opts.finalLrFactor, milestones: opts.milestones, gamma: opts.gamma };
   const optimizer: tf.Optimizer = kind === 'adam' ? tf.train.adam(lr0, opts.momentum ?? 0.9) : tf.train.momentum(lr0, opts.momentum ?? 0.937, true);
   const weightDecay = opts.weightDecay ?? 5e-4;
-  const augmentOpts = opts.augment === undefined ? { ...DEFAULT_AUGMENT } : opts.augment;
+  const augmentOpts = opts.augment === undefined ? defaultAugmentForSpec(det.spec) : opts.augment;
 
   applyFreeze(det.model, det.spec, opts.freeze);
   const vars = modelVariables(det.model, true);
@@ -279,6 +307,15 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
 
   const epochs: EpochLog[] = [];
   const steps: StepLog[] = [];
+  // Sparsity runs follow the BN |gamma| distribution, on fixed bins from 0 to the starting max.
+  const gammaVars = opts.sparsity !== undefined ? bnGammaVariables(vars) : [];
+  const gammaHistory: GammaStats[] = [];
+  let gammaTop = 1;
+  if (gammaVars.length) {
+    const start = absGammas(gammaVars);
+    gammaTop = start.reduce((m, v) => Math.max(m, v), 1e-6);
+    gammaHistory.push(gammaStats(start, gammaTop));
+  }
   let step = 0;
   let startEpoch = 0;
   if (opts.resume) {
@@ -315,7 +352,7 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
         setLr(optimizer, lr);
         let r: { total: number; box: number; obj: number; cls: number };
         try {
-          r = trainStep(det, batch.images, batch.boxes, loss, optimizer, vars, lr, weightDecay);
+          r = trainStep(det, batch.images, batch.boxes, loss, optimizer, vars, lr, weightDecay, opts.sparsity ?? 0);
         } finally {
           batch.images.dispose();
         }
@@ -339,6 +376,10 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
         seconds: (Date.now() - t0) / 1000,
       };
       const lastEpoch = epoch === opts.epochs - 1 || step >= totalSteps;
+      if (gammaVars.length) {
+        e.gamma = gammaStats(absGammas(gammaVars), gammaTop);
+        gammaHistory.push(e.gamma);
+      }
       if (opts.valDataset && ((epoch + 1) % (opts.evalEvery ?? 1) === 0 || lastEpoch)) {
         const restore = ema?.swapIn();
         try {
@@ -368,6 +409,7 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
           ema?.values,
         );
         await writeCurves(opts.outDir, steps, epochs);
+        if (gammaHistory.length) await writeGammaPlot(opts.outDir, gammaHistory);
       }
     }
     if (ema) ema.applyTo();

@@ -67,7 +67,8 @@ export async function withClasses(detector: Detector, classNames: string[], opts
   try {
     const rebuilt = new Map(layers.map((l) => [l.name, l]));
     const oldIndex = classNames.map((c) => ((opts.keepMatchingClasses ?? true) ? spec.classNames.indexOf(c) : -1));
-    const prior = family === 'yolov5' ? 0 : logit(opts.classPrior ?? 0.01);
+    // softmax heads (YOLO-FastestV2, SSD with its background channel) start new classes at 0
+    const prior = family === 'yolov5' || family === 'ssd' ? 0 : logit(opts.classPrior ?? 0.01);
     for (const layer of newModel.layers) {
       if (layer.weights.length === 0) continue;
       const old = model.getLayer(layer.name);

@@ -45,10 +45,24 @@ export function darknetLayerShapes(cfg: DarknetCfg, inputSize?: [number, number]
   const prevOf = (i: number): DarknetLayerShape => (i === 0 ? input : out[i - 1]);
   for (const l of cfg.layers) {
     const prev = prevOf(l.index);
-    out.push(layerShape(l, prev, out));
+    const s = layerShape(l, prev, out);
+    const bytes = s.h * s.w * s.c * 4;
+    if (bytes > MAX_LAYER_ACTIVATION_BYTES) {
+      throw new Error(
+        `Darknet cfg: ${describeLayer(l)} outputs ${fmt(s)} = ${(bytes / 2 ** 30).toFixed(1)} GiB of float32 per image, over ` +
+          `yolo-tfjs's bound of ${MAX_LAYER_ACTIVATION_BYTES / 2 ** 30} GiB for one activation (a smaller input size?)`,
+      );
+    }
+    out.push(s);
   }
   return { input, layers: out };
 }
+
+/**
+ * Largest output of one layer (batch 1) a cfg may have: 1 GiB of float32. WebAssembly memory
+ * holds at most 2-4 GiB, and a layer's input and output are live at the same time.
+ */
+export const MAX_LAYER_ACTIVATION_BYTES = 2 ** 30;
 
 function layerShape(l: DarknetLayerSection, prev: DarknetLayerShape, out: DarknetLayerShape[]): DarknetLayerShape {
   const where = describeLayer(l);

@@ -4,10 +4,11 @@
  */
 import { Detector } from '../detector';
 import { TensorMap } from './tensorMap';
-import { readPytorchStateDict } from './readPytorchStateDict';
+import { readPytorchStateDict, ReadPytorchOptions } from './readPytorchStateDict';
 import { readSafetensors, looksLikeSafetensors } from './readSafetensors';
 import { yoloFastestV2FromStateDict } from '../models/yoloFastestV2FromStateDict';
 import { efficientDetFromStateDict } from './keymaps/efficientDet';
+import { rfsongFromStateDict } from '../models/rfsong/fromStateDict';
 import { scaledYolov4FromCheckpoint } from '../models/scaledYolov4/fromCheckpoint';
 import { darknetFromPytorchCheckpoint } from '../models/scaledYolov4/darknetCheckpoint';
 
@@ -17,12 +18,17 @@ export interface LoadPytorchOptions {
   classNames?: string[];
   /** Input size override (square side). */
   inputSize?: number;
+  /**
+   * How the file is read: integrity and budget options of {@link readPytorchStateDict}
+   * (`allowNonFinite`, `skipChecksums`, `allowExpandedViews`, `maxOutputBytes`, `key`, ...).
+   */
+  read?: ReadPytorchOptions;
   /** `darknet`: the cfg text the checkpoint's network was defined by. */
   cfg?: string;
 }
 
 /** Architectures `loadPytorch` understands. */
-export const PYTORCH_ARCHS = ['yolo-fastestv2', 'scaled-yolov4', 'darknet', ...Array.from({ length: 8 }, (_, i) => `efficientdet-d${i}`)];
+export const PYTORCH_ARCHS = ['yolo-fastestv2', 'rfsong', 'scaled-yolov4', 'darknet', ...Array.from({ length: 8 }, (_, i) => `efficientdet-d${i}`)];
 
 /**
  * Build a Detector of architecture `arch` (`yolo-fastestv2`, `efficientdet-d0` .. `d7`) from
@@ -37,10 +43,11 @@ export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | Tensor
   }
   if (a === 'scaled-yolov4') {
     if (pth instanceof Map) throw new Error(`loadPytorch('scaled-yolov4') needs the .pt file's bytes (the checkpoint pickles the whole model), not a tensor map`);
-    return scaledYolov4FromCheckpoint(pth, opts);
+    return scaledYolov4FromCheckpoint(pth, { ...opts, read: opts.read });
   }
-  if (a === 'darknet') return darknetFromPytorchCheckpoint(pth, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize });
-  const sd = pth instanceof Map ? pth : readWeightsFile(pth);
+  const sd = pth instanceof Map ? pth : readWeightsFile(pth, opts.read);
+  if (a === 'darknet') return darknetFromPytorchCheckpoint(sd, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize });
+  if (a === 'rfsong') return rfsongFromStateDict(sd, { classNames: opts.classNames, inputSize: opts.inputSize });
   if (a === 'yolo-fastestv2') {
     const numClasses = opts.classNames?.length ?? inferYoloFastestV2Classes(sd);
     return yoloFastestV2FromStateDict(sd, { numClasses, classNames: opts.classNames, inputSize: opts.inputSize });
@@ -49,9 +56,9 @@ export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | Tensor
   return efficientDetFromStateDict(sd, { phi, classNames: opts.classNames, inputSize: opts.inputSize });
 }
 
-function readWeightsFile(buf: Uint8Array | ArrayBuffer): TensorMap {
+function readWeightsFile(buf: Uint8Array | ArrayBuffer, read: ReadPytorchOptions = {}): TensorMap {
   const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
-  return looksLikeSafetensors(bytes) ? readSafetensors(bytes) : readPytorchStateDict(bytes);
+  return looksLikeSafetensors(bytes) ? readSafetensors(bytes, read) : readPytorchStateDict(bytes, read);
 }
 
 function inferYoloFastestV2Classes(sd: TensorMap): number {

@@ -15,6 +15,38 @@
  * ignored. A repeated key keeps its FIRST value, as Darknet's `option_find` does.
  */
 
+import { MAX_CLASSES, MAX_INPUT_SIDE } from '../spec';
+
+/**
+ * Upper bounds on every cfg number that sizes memory or time, checked while parsing: a hostile
+ * or mistyped cfg (`padding=10000`, `maxpool size=1000000`, `classes=1000000000`) fails here
+ * with an error naming the option, instead of allocating gigabytes or trapping in wasm later.
+ * Each bound is far above what published Darknet networks use (in parentheses).
+ */
+export const DARKNET_CFG_LIMITS = {
+  /** `[net]` width and height (1536, YOLOv4-P7). */
+  inputSide: MAX_INPUT_SIDE,
+  /** `[net]` channels (3). */
+  channels: 64,
+  /** Kernel size of `[convolutional]` and `[maxpool]` (maxpool 13 in SPP blocks; the cost of a
+   * window grows with its area). */
+  kernel: 32,
+  /** Explicit `padding` of `[convolutional]` and `[maxpool]` (12 in SPP blocks). */
+  padding: 64,
+  /** `stride` of `[convolutional]` and `[maxpool]` (2). */
+  stride: 64,
+  /** `filters` and `groups` of a `[convolutional]` (2048). */
+  filters: 16384,
+  /** `[upsample]` stride (4). */
+  upsample: 32,
+  /** `[yolo]` classes (601, Open Images). */
+  classes: MAX_CLASSES,
+  /** `[yolo]` num, the anchor count (9; 12 in YOLOv4-P6). */
+  anchors: 64,
+  /** `[route]` groups (2). */
+  routeGroups: 1024,
+} as const;
+
 /** Darknet activations the builder supports. */
 export type DarknetCfgActivation = 'leaky' | 'linear' | 'relu' | 'mish' | 'swish' | 'logistic';
 
@@ -316,9 +348,16 @@ class OptionReader {
     }
   }
 
-  positiveInt(key: string, def: number): number {
+  positiveInt(key: string, def: number, max?: number): number {
     const v = this.int(key, def);
     if (v < 1) throw cfgError(`${this.where(key)}: must be >= 1, got ${v}`);
+    if (max !== undefined) this.atMost(key, v, max);
+    return v;
+  }
+
+  /** Throws unless `v` (the value of `key`) is at most `max`, one of {@link DARKNET_CFG_LIMITS}. */
+  atMost(key: string, v: number, max: number): number {
+    if (v > max) throw cfgError(`${this.where(key)}: ${key}=${v} is over yolo-tfjs's bound of ${max} (no published network comes near it)`);
     return v;
   }
 
@@ -377,15 +416,15 @@ function parseNet(sec: RawSection, r: OptionReader): DarknetNetSection {
     type: 'net',
     line: sec.line,
     options: sec.options,
-    width: r.has('width') ? r.positiveInt('width', 0) : 0,
-    height: r.has('height') ? r.positiveInt('height', 0) : 0,
-    channels: r.positiveInt('channels', 3),
+    width: r.has('width') ? r.positiveInt('width', 0, DARKNET_CFG_LIMITS.inputSide) : 0,
+    height: r.has('height') ? r.positiveInt('height', 0, DARKNET_CFG_LIMITS.inputSide) : 0,
+    channels: r.positiveInt('channels', 3, DARKNET_CFG_LIMITS.channels),
     letterBox: r.int('letter_box', 0) !== 0,
   };
 }
 
 function parseConv(sec: RawSection, r: OptionReader, index: number): DarknetConvSection {
-  const size = r.positiveInt('size', 1);
+  const size = r.positiveInt('size', 1, DARKNET_CFG_LIMITS.kernel);
   let stride = r.int('stride', 1);
   const sx = r.int('stride_x', -1);
   const sy = r.int('stride_y', -1);
@@ -401,6 +440,7 @@ function parseConv(sec: RawSection, r: OptionReader, index: number): DarknetConv
     }
   }
   if (stride < 1) throw cfgError(`${r.where('stride')}: must be >= 1, got ${stride}`);
+  r.atMost(r.has('stride_x') ? 'stride_x' : r.has('stride_y') ? 'stride_y' : 'stride', stride, DARKNET_CFG_LIMITS.stride);
   if (size !== 1) r.requireDefault('dilation', 1, 'dilated convolution');
   r.requireDefault('antialiasing', 0, 'anti-aliased (blurred) stride');
   if (r.has('share_index')) throw cfgError(`${r.where('share_index')}: weight sharing between layers is not supported`);
@@ -418,23 +458,24 @@ function parseConv(sec: RawSection, r: OptionReader, index: number): DarknetConv
   const pad = r.int('pad', 0);
   const padding = pad ? Math.floor(size / 2) : r.int('padding', 0);
   if (padding < 0) throw cfgError(`${r.where('padding')}: must be >= 0, got ${padding}`);
+  r.atMost('padding', padding, DARKNET_CFG_LIMITS.padding);
   return {
     type: 'convolutional',
     line: sec.line,
     options: sec.options,
     index,
-    filters: r.positiveInt('filters', 1),
+    filters: r.positiveInt('filters', 1, DARKNET_CFG_LIMITS.filters),
     size,
     stride,
     padding,
-    groups: r.positiveInt('groups', 1),
+    groups: r.positiveInt('groups', 1, DARKNET_CFG_LIMITS.filters),
     batchNormalize: r.int('batch_normalize', 0) !== 0,
     activation: r.activation('activation', 'logistic'),
   };
 }
 
 function parseMaxPool(sec: RawSection, r: OptionReader, index: number): DarknetMaxPoolSection {
-  const stride = r.positiveInt('stride', 1);
+  const stride = r.positiveInt('stride', 1, DARKNET_CFG_LIMITS.stride);
   for (const k of ['stride_x', 'stride_y']) {
     if (r.has(k) && r.int(k, stride) !== stride) {
       throw cfgError(`${r.where(k)}: ${k}=${r.str(k)} differs from stride=${stride}; non-square strides are not supported`);
@@ -444,9 +485,10 @@ function parseMaxPool(sec: RawSection, r: OptionReader, index: number): DarknetM
   r.requireDefault('out_channels', 1, 'max over channels');
   r.requireDefault('antialiasing', 0, 'anti-aliased (blurred) stride');
   r.requireDefault('maxpool_zero_nonmax', 0, 'zeroing non-maximum inputs');
-  const size = r.positiveInt('size', stride);
+  const size = r.positiveInt('size', stride, DARKNET_CFG_LIMITS.kernel);
   const padding = r.int('padding', size - 1);
   if (padding < 0) throw cfgError(`${r.where('padding')}: must be >= 0, got ${padding}`);
+  r.atMost('padding', padding, DARKNET_CFG_LIMITS.padding);
   return { type: 'maxpool', line: sec.line, options: sec.options, index, size, stride, padding };
 }
 
@@ -463,7 +505,7 @@ function resolveIndices(r: OptionReader, key: string, list: number[], index: num
 function parseRoute(sec: RawSection, r: OptionReader, index: number): DarknetRouteSection {
   const raw = r.intList('layers');
   if (!raw) throw cfgError(`[route] at line ${sec.line} (layer ${index}): missing 'layers'`);
-  const groups = r.positiveInt('groups', 1);
+  const groups = r.positiveInt('groups', 1, DARKNET_CFG_LIMITS.routeGroups);
   const groupId = r.int('group_id', 0);
   if (groupId < 0 || groupId >= groups) {
     throw cfgError(`${r.where('group_id')}: group_id=${groupId} must be in [0, ${groups})`);
@@ -502,6 +544,7 @@ function parseUpsample(sec: RawSection, r: OptionReader, index: number): Darknet
   if (stride < 1) {
     throw cfgError(`${r.where('stride')}: stride=${stride} (negative = downsampling, 'reverse') is not supported`);
   }
+  r.atMost('stride', stride, DARKNET_CFG_LIMITS.upsample);
   r.requireDefault('scale', 1, 'scaled upsample output');
   return { type: 'upsample', line: sec.line, options: sec.options, index, stride };
 }
@@ -512,9 +555,10 @@ function parseDropout(sec: RawSection, r: OptionReader, index: number): DarknetD
 
 function parseYolo(sec: RawSection, r: OptionReader, index: number): DarknetYoloSection {
   const label = `[yolo] at line ${sec.line} (layer ${index})`;
-  const classes = r.positiveInt('classes', 20);
-  const num = r.positiveInt('num', 1);
+  const classes = r.positiveInt('classes', 20, DARKNET_CFG_LIMITS.classes);
+  const num = r.positiveInt('num', 1, DARKNET_CFG_LIMITS.anchors);
   const mask = r.intList('mask') ?? Array.from({ length: num }, (_, i) => i);
+  if (mask.length > num) throw cfgError(`${r.where('mask')}: ${mask.length} entries for num=${num} anchors`);
   for (const m of mask) {
     if (m < 0 || m >= num) throw cfgError(`${r.where('mask')}: anchor index ${m} is outside 0..${num - 1} (num=${num})`);
   }

@@ -16,6 +16,13 @@
 import { DarknetCfg, DarknetConvSection, describeLayer } from './parseDarknetCfg';
 import { darknetLayerShapes } from './darknetLayerShapes';
 import { TensorMap } from './tensorMap';
+import { assertFiniteWeights } from './checkFinite';
+
+/** Options of {@link readDarknetWeights}. */
+export interface ReadDarknetWeightsOptions {
+  /** Load weights holding NaN or +-Infinity (refused by default, naming the tensor). */
+  allowNonFinite?: boolean;
+}
 
 /** The `.weights` header. */
 export interface DarknetWeightsHeader {
@@ -146,9 +153,10 @@ export function readDarknetWeightsHeader(bytes: Uint8Array): { header: DarknetWe
  * Read a Darknet `.weights` file for a parsed cfg. The byte count must match the cfg exactly:
  * a short file names the first layer that did not fit (index, type, floats needed and left);
  * a long file reports the expected and actual total sizes. A weights file for another class
- * count fails here too (its head convs have a different size).
+ * count fails here too (its head convs have a different size). NaN / Infinity values are an
+ * error naming the tensor unless `opts.allowNonFinite` (the format has no checksum).
  */
-export function readDarknetWeights(buffer: Uint8Array | ArrayBuffer, cfg: DarknetCfg): DarknetWeights {
+export function readDarknetWeights(buffer: Uint8Array | ArrayBuffer, cfg: DarknetCfg, opts: ReadDarknetWeightsOptions = {}): DarknetWeights {
   const bytes = toBytes(buffer);
   const { header, bytes: headerBytes } = readDarknetWeightsHeader(bytes);
   const layout = darknetConvWeightsLayout(cfg);
@@ -190,5 +198,5 @@ export function readDarknetWeights(buffer: Uint8Array | ArrayBuffer, cfg: Darkne
         `(${bytes.byteLength - expectedBytes} extra). Does the weights file belong to this cfg?`,
     );
   }
-  return { header, tensors };
+  return { header, tensors: assertFiniteWeights(tensors, 'Darknet weights', opts.allowNonFinite) };
 }

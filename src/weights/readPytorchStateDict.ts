@@ -5,12 +5,13 @@
  * Browser-compatible and synchronous.
  */
 import { TensorMap } from './tensorMap';
-import { PyDict } from './pytorch/pickleValues';
+import { describePickled, PyDict } from './pytorch/pickleValues';
 import { unpickle } from './pytorch/safeUnpickler';
-import { isZip, readStoredZip, ZipEntry } from './pytorch/storedZip';
+import { isZip, readStoredZip, verifiedEntryData, ZipEntry } from './pytorch/storedZip';
+import { assertFiniteWeights } from './checkFinite';
 import { RAW_ELEMENT_SIZE } from './pytorch/storageDtypes';
 import { LazyTensor, StorageRef, TorchUnpickleOptions, torchUnpickleHooks } from './pytorch/torchPickle';
-import { findStateDict, materialiseStateDict, materialiseTensor, ReadPytorchOptions } from './pytorch/extractStateDict';
+import { defaultMaxOutputBytes, findStateDict, materialiseOneTensor, materialiseStateDict, ReadPytorchOptions } from './pytorch/extractStateDict';
 import { NamedTensor } from './tensorMap';
 import { looksLikeSafetensors, readSafetensors } from './readSafetensors';
 
@@ -34,21 +35,27 @@ function toBytes(buffer: Uint8Array | ArrayBuffer): Uint8Array {
  *   storage types); anything else fails with `unsupported pickle global 'module.name'`.
  * - `num_batches_tracked` entries are skipped unless `opts.keepNumBatchesTracked`.
  * - A `.safetensors` buffer is recognised and read with `readSafetensors`.
+ * - Untrusted input is safe to read (see SECURITY.md): the zip CRC-32 of every entry read is
+ *   checked (`skipChecksums`), NaN / Infinity weights are refused naming the tensor
+ *   (`allowNonFinite`), and time and memory stay proportional to the file size: the pickle has
+ *   a work, depth and integer-size budget (`pickleLimits`), a tensor holds at most as many
+ *   elements as its storage (`allowExpandedViews`), all tensors together at most
+ *   `maxOutputBytes`.
  *
  * @throws with a message naming the problem on truncated, compressed, malicious or non-PyTorch input.
  */
 export function readPytorchStateDict(buffer: Uint8Array | ArrayBuffer, opts: ReadPytorchOptions = {}): TensorMap {
   const bytes = toBytes(buffer);
   if (bytes.length === 0) throw new Error('not a PyTorch file: the buffer is empty');
-  if (isZip(bytes)) return readZipFormat(bytes, opts);
+  if (isZip(bytes)) return assertFiniteWeights(readZipFormat(bytes, opts), '.pth', opts.allowNonFinite);
   // safetensors before legacy: its 8-byte length may start with 0x80; a legacy file's byte 8 is
   // inside the magic number and never '{'
   if (looksLikeSafetensors(bytes)) {
-    const map = readSafetensors(bytes);
+    const map = readSafetensors(bytes, { allowNonFinite: opts.allowNonFinite });
     if (!opts.keepNumBatchesTracked) for (const k of [...map.keys()]) if (k.endsWith('num_batches_tracked')) map.delete(k);
     return map;
   }
-  if (bytes[0] === 0x80) return readLegacyFormat(bytes, opts);
+  if (bytes[0] === 0x80) return assertFiniteWeights(readLegacyFormat(bytes, opts), '.pth', opts.allowNonFinite);
   throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6), a legacy pickle, nor safetensors');
 }
 
@@ -59,11 +66,11 @@ interface OpenedTorchFile {
 }
 
 function readZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
-  const { value, storageBytes } = openZipFormat(bytes, {});
-  return materialiseStateDict(findStateDict(value, opts), storageBytes, opts);
+  const { value, storageBytes } = openZipFormat(bytes, opts, {});
+  return materialiseStateDict(findStateDict(value, opts), storageBytes, opts, bytes.length);
 }
 
-function openZipFormat(bytes: Uint8Array, unpickleOpts: TorchUnpickleOptions): OpenedTorchFile {
+function openZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions, unpickleOpts: TorchUnpickleOptions): OpenedTorchFile {
   const entries = readStoredZip(bytes, '.pth zip archive');
   let pkl: ZipEntry | undefined;
   for (const e of entries.values()) {
@@ -78,29 +85,39 @@ function openZipFormat(bytes: Uint8Array, unpickleOpts: TorchUnpickleOptions): O
     }
     throw new Error(`.pth zip archive has no data.pkl (entries: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''})`);
   }
+  const label = '.pth zip archive';
+  // every entry read is checked against its CRC-32 once (storages are shared by tensors)
+  const verified = new Set<ZipEntry>();
+  const read = (entry: ZipEntry): Uint8Array => {
+    if (opts.skipChecksums || verified.has(entry)) return entry.data;
+    verifiedEntryData(entry, label);
+    verified.add(entry);
+    return entry.data;
+  };
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
   const order = entries.get(`${prefix}byteorder`);
-  if (order && new TextDecoder().decode(order.data).trim() !== 'little') {
-    throw new Error(`.pth was saved on a big-endian machine (byteorder '${new TextDecoder().decode(order.data).trim()}'): not supported`);
+  if (order) {
+    const text = new TextDecoder().decode(read(order)).trim();
+    if (text !== 'little') throw new Error(`.pth was saved on a big-endian machine (byteorder '${text.slice(0, 20)}'): not supported`);
   }
   const storages = new Map<string, StorageRef>();
-  const { value } = unpickle(pkl.data, 0, torchUnpickleHooks(storages, unpickleOpts));
+  const { value } = unpickle(read(pkl), 0, torchUnpickleHooks(storages, unpickleOpts), opts.pickleLimits);
   return {
     value,
     storageBytes: (ref) => {
       const entry = entries.get(`${prefix}data/${ref.key}`);
       if (!entry) throw new Error(`.pth zip archive lacks storage '${prefix}data/${ref.key}' (file truncated or corrupt?)`);
-      return entry.data;
+      return read(entry);
     },
   };
 }
 
 function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
-  const { value, storageBytes } = openLegacyFormat(bytes, {});
-  return materialiseStateDict(findStateDict(value, opts), storageBytes, opts);
+  const { value, storageBytes } = openLegacyFormat(bytes, opts, {});
+  return materialiseStateDict(findStateDict(value, opts), storageBytes, opts, bytes.length);
 }
 
-function openLegacyFormat(bytes: Uint8Array, unpickleOpts: TorchUnpickleOptions): OpenedTorchFile {
+function openLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions, unpickleOpts: TorchUnpickleOptions): OpenedTorchFile {
   const noGlobals = {
     resolveGlobal: () => undefined,
     call: () => {
@@ -108,19 +125,21 @@ function openLegacyFormat(bytes: Uint8Array, unpickleOpts: TorchUnpickleOptions)
     },
   };
   let pos = 0;
-  const magic = unpickle(bytes, pos, noGlobals);
-  if (BigInt(magic.value as number | bigint) !== LEGACY_MAGIC) {
+  const limits = opts.pickleLimits;
+  const magic = unpickle(bytes, pos, noGlobals, limits);
+  const m = magic.value;
+  if ((typeof m !== 'number' && typeof m !== 'bigint') || !Number.isInteger(Number(m)) || BigInt(m) !== LEGACY_MAGIC) {
     throw new Error('not a PyTorch file: pickle without the torch.save magic number');
   }
-  const proto = unpickle(bytes, magic.end, noGlobals);
+  const proto = unpickle(bytes, magic.end, noGlobals, limits);
   if (proto.value !== LEGACY_PROTOCOL) throw new Error(`unsupported legacy .pth protocol version ${String(proto.value)}`);
-  const sysInfo = unpickle(bytes, proto.end, noGlobals);
+  const sysInfo = unpickle(bytes, proto.end, noGlobals, limits);
   if (sysInfo.value instanceof PyDict && sysInfo.value.get('little_endian') === false) {
     throw new Error('.pth was saved on a big-endian machine: not supported');
   }
   const storages = new Map<string, StorageRef>();
-  const main = unpickle(bytes, sysInfo.end, torchUnpickleHooks(storages, unpickleOpts));
-  const keysPickle = unpickle(bytes, main.end, noGlobals);
+  const main = unpickle(bytes, sysInfo.end, torchUnpickleHooks(storages, unpickleOpts), limits);
+  const keysPickle = unpickle(bytes, main.end, noGlobals, limits);
   const keys = keysPickle.value;
   if (!Array.isArray(keys)) throw new Error('malformed legacy .pth: storage key list missing');
   pos = keysPickle.end;
@@ -129,7 +148,8 @@ function openLegacyFormat(bytes: Uint8Array, unpickleOpts: TorchUnpickleOptions)
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const raw = new Map<string, Uint8Array>();
   for (const k of keys) {
-    const key = String(k);
+    if (typeof k !== 'string') throw new Error(`malformed legacy .pth: storage key ${describePickled(k, 0)} is not a string`);
+    const key = k;
     const ref = storages.get(key);
     if (!ref) throw new Error(`malformed legacy .pth: storage '${key}' is listed but never referenced`);
     if (pos + 8 > bytes.length) throw new Error(`legacy .pth truncated: storage '${key}' header missing at byte ${pos} of ${bytes.length}`);
@@ -169,15 +189,30 @@ export interface TorchObjectFile {
 /**
  * Read a `torch.save` file whose pickle holds objects (e.g. a whole pickled `nn.Module`, as
  * the yolov4-large training script saves), zip or legacy format, with the same safety as
- * {@link readPytorchStateDict}: only the torch globals and the classes `opts.objectClass`
- * accepts are allowed, and those become inert records.
+ * {@link readPytorchStateDict} (pickle budgets, CRC checks, view checks): only the torch globals
+ * and the classes `objectClass` accepts are allowed, and those become inert records.
  */
-export function readTorchObjectFile(buffer: Uint8Array | ArrayBuffer, opts: TorchUnpickleOptions): TorchObjectFile {
+export function readTorchObjectFile(
+  buffer: Uint8Array | ArrayBuffer,
+  unpickleOpts: TorchUnpickleOptions,
+  opts: ReadPytorchOptions = {},
+): TorchObjectFile {
   const bytes = toBytes(buffer);
   if (bytes.length === 0) throw new Error('not a PyTorch file: the buffer is empty');
   let opened: OpenedTorchFile;
-  if (isZip(bytes)) opened = openZipFormat(bytes, opts);
-  else if (bytes[0] === 0x80) opened = openLegacyFormat(bytes, opts);
+  if (isZip(bytes)) opened = openZipFormat(bytes, opts, unpickleOpts);
+  else if (bytes[0] === 0x80) opened = openLegacyFormat(bytes, opts, unpickleOpts);
   else throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6) nor a legacy pickle');
-  return { root: opened.value, tensor: (t, name) => materialiseTensor(name, t, opened.storageBytes) };
+  // all tensors together within the output budget (a storage may be referenced many times)
+  const budget = opts.maxOutputBytes ?? defaultMaxOutputBytes(bytes.length);
+  let used = 0;
+  return {
+    root: opened.value,
+    tensor: (t, name) => {
+      const out = materialiseOneTensor(name, t, opened.storageBytes, opts);
+      used += out.data.byteLength;
+      if (used > budget) throw new Error(`.pth tensors need more than ${budget} bytes once materialised (at '${name}')`);
+      return out;
+    },
+  };
 }

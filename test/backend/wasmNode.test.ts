@@ -59,14 +59,13 @@ describe('initWasmBackendNode', () => {
     // Defines the factory but never starts: the worker stays silent forever.
     fs.writeFileSync(silent, 'var WasmBackendModuleThreadedSimd = function () { return {}; };\n');
     const lines: string[] = [];
-    const t0 = Date.now();
+    // No wall-clock bound (a busy machine): a hang would never resolve; the reason names the timeout.
     const init = await initWasmBackendNode({
       threads: 2,
       factoryPathOverride: silent,
       initTimeoutMs: 1500,
       warn: (l) => lines.push(l),
     });
-    expect(Date.now() - t0).toBeLessThan(15000);
     expect(init.threads).toBe(1);
     expect(init.fallbackReason).toMatch(/did not finish within 1500 ms/);
     expect(lines).toHaveLength(1);

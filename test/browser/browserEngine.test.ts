@@ -161,11 +161,13 @@ describeBrowser('yolo-tfjs in headless Chromium (cross-origin isolated page)', (
     const r = run('wasm-kernels 2 threads (cpu backend)');
     expect(r.info).toEqual({ engine: 'wasm-kernels', threads: 2 });
     expect(r.workersReadyMs).toBeDefined();
-    // The worker really computed chunks (not everything taken over by the page's thread).
-    expect(r.threadStats!.splitRuns).toBeGreaterThan(0);
-    expect(r.threadStats!.workerChunks).toBeGreaterThan(0);
     expect(maxOutputError(r.outputs!, nodeRef)).toBeLessThanOrEqual(TOL);
     expect(maxOutputError(r.outputs!, nodeKernels)).toBeLessThanOrEqual(1e-6);
+    // On a pool whose page thread never takes chunks over, the worker computed its chunks in
+    // the page (whatever the machine's load) and the numbers are the same.
+    expect(r.threadStats!.splitRuns).toBeGreaterThan(0);
+    expect(r.threadStats!.workerChunks).toBeGreaterThan(0);
+    expect(maxOutputError(r.workerOutputs!, nodeKernels)).toBeLessThanOrEqual(1e-6);
     expect(r.tensors![1]).toBe(r.tensors![0]);
   });
 

@@ -10,6 +10,19 @@ describe('box overlap', () => {
     expect(boxIou([0, 0, 1, 1, 2, 2, 3, 3], 0, 1)).toBe(0);
   });
 
+  test('IoU with the +1 pixel convention (py_cpu_nms)', () => {
+    // [0,0,2,2] and [1,1,3,3] with +1: areas 3*3 = 9, overlap (2-1+1)^2 = 4, union 14
+    expect(boxIou([0, 0, 2, 2, 1, 1, 3, 3], 0, 1, 1)).toBeCloseTo(4 / 14, 12);
+    // touching edges overlap by one pixel column under the convention
+    expect(boxIou([0, 0, 1, 1, 1, 0, 2, 1], 0, 1, 1)).toBeCloseTo(2 / 6, 12);
+    expect(boxIou([0, 0, 1, 1, 1, 0, 2, 1], 0, 1)).toBe(0);
+    // [0,0,4,4] vs [2,0,6,4]: plain 8/24 = 0.333 keeps both at 0.4; +1: 15/35 = 0.429 suppresses
+    const b = [0, 0, 4, 4, 2, 0, 6, 4];
+    const nms: NmsSpec = { kind: 'iou', perClass: false, iouThreshold: 0.4 };
+    expect(suppress(b, Float64Array.from([0.9, 0.8]), null, nms).sort()).toEqual([0, 1]);
+    expect(suppress(b, Float64Array.from([0.9, 0.8]), null, { ...nms, pixelOffset: 1 })).toEqual([0]);
+  });
+
   test('DIoU = IoU - (d^2/c^2)^beta', () => {
     // centres (1,1) and (2,2): d^2 = 2; enclosing [0,0,3,3]: c^2 = 18
     const b = [0, 0, 2, 2, 1, 1, 3, 3];

@@ -72,24 +72,14 @@ function outView(km: KernelModule, c: Conv): Float32Array {
 }
 
 /**
- * Calls `f` until a worker ran a chunk during the call (the caller takes over chunks a worker
- * has not started by the time its own chunk is done, e.g. while the worker wakes up).
+ * Runs `f` once and checks that a worker ran a chunk during it. Only for pools made with
+ * `debugNoTakeOver` (the caller waits for its workers instead of taking their chunks over), so
+ * it holds however loaded the machine is: no retry until the scheduler lets a worker in.
  */
-function untilWorkerRan(pool: KernelThreadPool, f: () => void, tries = 2000): number {
-  // Keep the worker spinning so it claims its chunk as soon as it is scheduled; on a loaded
-  // machine (CI runs two test files at once on two cores) give it a moment now and then.
-  pool.hold(true);
-  try {
-    for (let k = 1; k <= tries; k++) {
-      const before = pool.stats.workerChunks;
-      f();
-      if (pool.stats.workerChunks > before) return k;
-      if (k % 20 === 0) sleepSync(2);
-    }
-  } finally {
-    pool.hold(false);
-  }
-  throw new Error(`no worker ran a chunk in ${tries} calls (stats ${JSON.stringify(pool.stats)})`);
+function workerRan(pool: KernelThreadPool, f: () => void): void {
+  const before = pool.stats.workerChunks;
+  f();
+  expect(pool.stats.workerChunks).toBeGreaterThan(before);
 }
 
 function sleepSync(ms: number): void {
@@ -104,7 +94,8 @@ describe('KernelThreadPool', () => {
   beforeAll(async () => {
     km = createKernelModule({ threaded: true });
     arena = new Arena(km);
-    pool2 = createKernelThreadPool(km, 2, arena);
+    // The worker always runs its chunk (see workerRan); takeovers are tested on their own pools.
+    pool2 = createKernelThreadPool(km, 2, arena, { debugNoTakeOver: true });
     expect(pool2.size).toBe(2);
     await whenPoolReady(pool2);
     expect(pool2.ready).toBe(1);
@@ -122,10 +113,10 @@ describe('KernelThreadPool', () => {
     out.fill(NaN);
     pool1.run('conv2d', conv.params, total, 4);
     const single = out.slice();
-    untilWorkerRan(pool2, () => {
+    workerRan(pool2, () => {
       out.fill(NaN);
       pool2.run('conv2d', conv.params, total, 4);
-    }, 10);
+    });
     const multi = out.slice();
     pool1.dispose();
 
@@ -144,7 +135,7 @@ describe('KernelThreadPool', () => {
   test('each worker runs on its own stack (allocated from the arena), not the module stack', async () => {
     const conv = setupConv(km, arena, 12, 12, 64, 10, 9); // N = 10: the partial store uses the stack
     const stackBase = Math.ceil(arena.used / 64) * 64;
-    const pool = createKernelThreadPool(km, 3, arena);
+    const pool = createKernelThreadPool(km, 3, arena, { debugNoTakeOver: true });
     expect(arena.used).toBe(stackBase + 2 * 65536);
     await whenPoolReady(pool);
     const frameBytes = (i: number): number => {
@@ -152,8 +143,9 @@ describe('KernelThreadPool', () => {
       return new Uint8Array(km.memory.buffer, top - 1024, 1024).reduce((n, b) => n + (b !== 0 ? 1 : 0), 0);
     };
     expect([frameBytes(0), frameBytes(1)]).toEqual([0, 0]);
-    // Chunks [0, 48) [48, 96) [96, 144); repeat until both workers ran theirs at least once.
-    for (let k = 0; k < 200 && (frameBytes(0) === 0 || frameBytes(1) === 0); k++) pool.run('conv2d', conv.params, 144, 4);
+    // Chunks [0, 48) [48, 96) [96, 144): each worker runs its own (no takeover).
+    pool.run('conv2d', conv.params, 144, 4);
+    expect(pool.stats.workerChunks).toBe(2);
     expect(frameBytes(0)).toBeGreaterThan(0);
     expect(frameBytes(1)).toBeGreaterThan(0);
     pool.dispose();
@@ -168,11 +160,11 @@ describe('KernelThreadPool', () => {
     const out = outView(km, conv);
     km.kernel('conv2d')(conv.params, 0, 100);
     const ref = out.slice();
-    untilWorkerRan(pool2, () => {
+    workerRan(pool2, () => {
       out.fill(NaN);
       pool2.run('conv2d', conv.params, 100, 4); // the worker writes pixels [52, 100)
-      expect(Array.from(out)).toEqual(Array.from(ref));
     });
+    expect(Array.from(out)).toEqual(Array.from(ref));
   });
 
   test('every range size (incl. 0 and < grain) is computed exactly over [0, total)', () => {
@@ -226,19 +218,15 @@ describe('KernelThreadPool', () => {
     new Int32Array(km.memory.buffer, bad, CONV_PARAMS.length).set(new Int32Array(km.memory.buffer, conv.params, CONV_PARAMS.length));
     // `out` so that pixel 32 starts exactly at the end of memory.
     new Int32Array(km.memory.buffer, bad, CONV_PARAMS.length)[CONV_PARAMS.indexOf('out')] = km.memory.buffer.byteLength - 32 * conv.N * 4;
-    const messages: string[] = [];
-    untilWorkerRan(pool2, () => {
-      let message = 'no error';
+    let message = 'no error';
+    workerRan(pool2, () => {
       try {
         pool2.run('conv2d', bad, total, 4);
       } catch (e) {
         message = (e as Error).message;
       }
-      messages.push(message);
     });
-    // When the worker ran [32, 64) it reports; when the caller took the chunk over, it does.
-    expect(messages[messages.length - 1]).toMatch(/^kernel 'conv2d' failed in worker 1, units \[32, 64\): RuntimeError: memory access out of bounds/);
-    for (const m of messages) expect(m).toMatch(/^kernel 'conv2d' failed (in worker 1|on the calling thread), units \[32, 64\): RuntimeError: memory access out of bounds/);
+    expect(message).toMatch(/^kernel 'conv2d' failed in worker 1, units \[32, 64\): RuntimeError: memory access out of bounds/);
     // total < 2 * grain: the caller alone runs everything, so the caller traps.
     expect(() => pool2.run('conv2d', bad, 40, 32)).toThrow(/kernel 'conv2d' failed on the calling thread, units \[0, 40\): RuntimeError/);
     // Entirely out of bounds: both trap; still one error.
@@ -284,38 +272,27 @@ describe('KernelThreadPool', () => {
     expect(pool.ready).toBe(1);
     for (let k = 0; k < 3; k++) {
       out.fill(NaN);
-      const t0 = Date.now();
-      pool.run('conv2d', conv.params, 64, 4);
-      expect(Date.now() - t0).toBeLessThan(300);
+      // Waiting for the dead worker would end in the 400 ms timeout error; the caller runs the
+      // chunk nobody claimed instead: no error and the full output.
+      expect(() => pool.run('conv2d', conv.params, 64, 4)).not.toThrow();
       expect(Array.from(out)).toEqual(Array.from(ref));
     }
     pool.dispose();
   });
 
   test('a worker stuck in its chunk costs a clear timeout error, then the pool runs without it', async () => {
-    const pool = createKernelThreadPool(km, 2, arena, { timeoutMs: 300, debugWorkerDelayMs: 3000 });
+    // The caller waits for the worker (no takeover), which sleeps 3 s in its chunk: the run ends
+    // with the 300 ms timeout error (had it waited for the worker, it would have succeeded).
+    const pool = createKernelThreadPool(km, 2, arena, { timeoutMs: 300, debugWorkerDelayMs: 3000, debugNoTakeOver: true });
     await whenPoolReady(pool);
-    // Big enough that the worker claims its chunk while the caller runs its own (~10+ ms).
     const conv = setupConv(km, arena, 40, 40, 64, 64, 11);
     const total = 1600;
     const out = outView(km, conv);
     km.kernel('conv2d')(conv.params, 0, total);
     const ref = out.slice();
-    // The caller takes the chunk over when the worker has not claimed it in time (a busy
-    // machine): repeat until the worker did claim it (then it sleeps 3 s in it).
-    let message = '';
-    let ms = 0;
-    for (let k = 0; k < 20 && !message; k++) {
-      const t0 = Date.now();
-      try {
-        pool.run('conv2d', conv.params, total, 4);
-      } catch (e) {
-        message = (e as Error).message;
-        ms = Date.now() - t0;
-      }
-    }
-    expect(message).toMatch(/^kernel 'conv2d': worker 1 did not finish units \[800, 1600\) within 300 ms \(dead or stuck\); it is excluded from now on$/);
-    expect(ms).toBeLessThan(3000);
+    expect(() => pool.run('conv2d', conv.params, total, 4)).toThrow(
+      /^kernel 'conv2d': worker 1 did not finish units \[800, 1600\) within 300 ms \(dead or stuck\); it is excluded from now on$/,
+    );
     expect(pool.ready).toBe(0);
     out.fill(NaN);
     pool.run('conv2d', conv.params, total, 4);
@@ -329,7 +306,7 @@ describe('KernelThreadPool', () => {
     expect(pool.ready).toBe(2);
     (pool as unknown as { workers: Array<{ terminate(): void }> }).workers[1].terminate();
     const t0 = Date.now();
-    while (pool.ready !== 1 && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 10));
+    while (pool.ready !== 1 && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 10));
     expect(pool.ready).toBe(1);
     const conv = setupConv(km, arena, 9, 9, 4, 8, 6);
     const out = outView(km, conv);
@@ -366,7 +343,7 @@ describe('KernelThreadPool', () => {
     // Threads end asynchronously after terminate().
     const t0 = Date.now();
     let now = threadCount();
-    while (now > before && Date.now() - t0 < 10000) {
+    while (now > before && Date.now() - t0 < 60000) {
       await new Promise((r) => setTimeout(r, 20));
       now = threadCount();
     }
@@ -383,7 +360,8 @@ describe('KernelThreadPool', () => {
       whenPoolReady(pool).then(() => console.log('ready', pool.ready));`;
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { execFileSync } = require('child_process') as typeof import('child_process');
-    const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: root, timeout: 30000, encoding: 'utf8' });
+    // The timeout only catches a process kept alive (it would never exit); generous for a busy machine.
+    const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: root, timeout: 120000, encoding: 'utf8' });
     expect(out.trim()).toBe('ready 1');
   });
 });
@@ -425,17 +403,17 @@ test('the worker script also runs as a browser worker (self.onmessage / self.pos
   };
   const km = createKernelModule({ threaded: true });
   const arena = new Arena(km);
-  const pool = createKernelThreadPool(km, 2, arena, { spawnWorker: spawnBrowserLike });
+  const pool = createKernelThreadPool(km, 2, arena, { spawnWorker: spawnBrowserLike, debugNoTakeOver: true });
   await whenPoolReady(pool);
   const conv = setupConv(km, arena, 12, 12, 64, 16, 14);
   const out = outView(km, conv);
   km.kernel('conv2d')(conv.params, 0, 144);
   const ref = out.slice();
-  untilWorkerRan(pool, () => {
+  workerRan(pool, () => {
     out.fill(NaN);
     pool.run('conv2d', conv.params, 144, 4);
-    expect(Array.from(out)).toEqual(Array.from(ref));
   });
+  expect(Array.from(out)).toEqual(Array.from(ref));
   pool.dispose();
   await new Promise((r) => setTimeout(r, 50));
   expect(started).toEqual(['yolo-tfjs-kernels-1:ready']);

@@ -55,6 +55,23 @@ describe('torchConv2D / torchBatchNorm / torchMaxPool2D', () => {
     expect(() => torchMaxPool2D({ kernelSize: 3, stride: 2, padding: 2, name: 'bad' })).toThrow(/at most half the kernel/);
   });
 
+  it('dilated stride-1 conv with padding = dilation keeps the size and samples every d-th pixel', () => {
+    const input = tf.input({ shape: [7, 7, 1] });
+    const model = tf.model({ inputs: input, outputs: torchConv2D({ filters: 1, kernelSize: 3, padding: 2, dilation: 2, name: 'dil' })(input) });
+    expect(model.outputs[0].shape).toEqual([null, 7, 7, 1]);
+    expect(model.layers.some((l) => l.name === 'dil.pad')).toBe(false);
+    model.getLayer('dil').setWeights([tf.ones([3, 3, 1, 1])]);
+    const x = tf.reshape(tf.range(0, 49), [1, 7, 7, 1]);
+    const out = (model.predict(x) as tf.Tensor).dataSync();
+    // centre (3,3): rows 1,3,5 x cols 1,3,5 -> sum of 7r + c = 3*(7+21+35) + 3*(1+3+5) = 189 + 27 = 216
+    expect(out[3 * 7 + 3]).toBe(216);
+    // corner (0,0): rows 0,2 x cols 0,2 (-2 is padding) -> 0 + 2 + 14 + 16 = 32
+    expect(out[0]).toBe(32);
+    tf.dispose([x]);
+    model.dispose();
+    expect(() => torchConv2D({ filters: 1, kernelSize: 3, stride: 2, dilation: 2, name: 'sd' })).toThrow(/dilation 2 with stride 2/);
+  });
+
   it('rejects invalid options', () => {
     expect(() => torchConv2D({ filters: 0, kernelSize: 1, name: 'z' })).toThrow(/'z'.*>= 1, got 0/);
     expect(() => torchConv2D({ filters: 4, kernelSize: 3, stride: 1.5, name: 's' })).toThrow(/stride 's'/);

@@ -3,20 +3,28 @@
  * what `darknet detector test` printed. Darknet's CLI resizes with its own 2-pass bilinear and
  * decodes JPEGs with stb_image, we use a half-pixel bilinear and libjpeg-turbo, so scores move a
  * little: same classes, IoU > 0.9 and score within 0.05 for every CLI detection, and nothing of
- * ours above 0.35 that the CLI did not report.
+ * ours above 0.35 that the CLI did not report. The same holds for the embedded copy
+ * (`load()` with no name, 16-bit kernels).
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadEmbeddedModel } from '../../src/registry/embeddedModel';
+import { Detector } from '../../src/detector';
 import { boxIou } from '../../src/decode/nms';
 import { describeFixtures, fixturePath, readJson } from '../helpers/fixtures';
 
+const LOADERS: [string, () => Detector][] = [
+  ['the float32 weights', () => loadDarknet(
+    fs.readFileSync(fixturePath('darknet/weights/yolo-fastest-1.1.cfg'), 'utf8'),
+    fs.readFileSync(fixturePath('darknet/weights/yolo-fastest-1.1.weights')),
+  )],
+  ['the embedded copy', () => loadEmbeddedModel()],
+];
+
 describeFixtures('darknet/weights/yolo-fastest-1.1.weights', 'yolo-fastest-1.1 detect(dog.jpg) vs darknet detector test', () => {
-  test('same objects as the Darknet CLI', async () => {
-    const det = loadDarknet(
-      fs.readFileSync(fixturePath('darknet/weights/yolo-fastest-1.1.cfg'), 'utf8'),
-      fs.readFileSync(fixturePath('darknet/weights/yolo-fastest-1.1.weights')),
-    );
+  test.each(LOADERS)('same objects as the Darknet CLI: %s', async (_name, make) => {
+    const det = make();
     try {
       const ours = await det.detect(fixturePath('images/dog.jpg'));
       const before = tf.memory().numTensors; // after the first call, which compiles the fused graph

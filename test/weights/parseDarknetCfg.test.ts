@@ -154,3 +154,34 @@ describe('parseDarknetCfg', () => {
     expect(() => parseDarknetCfg(text)).toThrow(re);
   });
 });
+
+describe('parseDarknetCfg bounds every number that sizes memory (hostile cfgs)', () => {
+  const conv = (opts: string) => `${NET}[convolutional]\nfilters=8\nsize=3\n${opts}\n`;
+  test.each([
+    ['[net] width', '[net]\nwidth=8192\nheight=32\n[convolutional]\nfilters=8\n', /option 'width' of \[net\] at line 1 \(line 2\): width=8192 is over yolo-tfjs's bound of 4096/],
+    ['[net] height', '[net]\nwidth=32\nheight=100000\n[convolutional]\nfilters=8\n', /height=100000 is over yolo-tfjs's bound of 4096/],
+    ['[net] channels', '[net]\nwidth=32\nheight=32\nchannels=100000\n[convolutional]\nfilters=8\n', /channels=100000 is over yolo-tfjs's bound of 64/],
+    ['conv padding', conv('padding=10000'), /option 'padding' of \[convolutional\] at line 5 \(layer 0\) \(line 8\): padding=10000 is over yolo-tfjs's bound of 64/],
+    ['conv size', `${NET}[convolutional]\nfilters=8\nsize=99\n`, /size=99 is over yolo-tfjs's bound of 32/],
+    ['conv stride', conv('stride=1000'), /stride=1000 is over yolo-tfjs's bound of 64/],
+    ['conv stride_x', conv('stride_x=1000\nstride_y=1000'), /stride_x=1000 is over yolo-tfjs's bound of 64/],
+    ['conv filters', `${NET}[convolutional]\nfilters=1000000\n`, /filters=1000000 is over yolo-tfjs's bound of 16384/],
+    ['conv groups', `${NET}[convolutional]\nfilters=8\ngroups=1000000\n`, /groups=1000000 is over yolo-tfjs's bound of 16384/],
+    ['maxpool size', `${NET}[maxpool]\nsize=1000000\nstride=1\n`, /option 'size' of \[maxpool\].*size=1000000 is over yolo-tfjs's bound of 32/],
+    ['maxpool padding', `${NET}[maxpool]\nsize=2\nstride=2\npadding=5000\n`, /padding=5000 is over yolo-tfjs's bound of 64/],
+    ['maxpool stride', `${NET}[maxpool]\nsize=2\nstride=5000\n`, /stride=5000 is over yolo-tfjs's bound of 64/],
+    ['upsample stride', `${NET}[convolutional]\nfilters=8\n[upsample]\nstride=1000\n`, /stride=1000 is over yolo-tfjs's bound of 32/],
+    ['route groups', `${NET}[convolutional]\nfilters=8\n[route]\nlayers=-1\ngroups=100000\n`, /groups=100000 is over yolo-tfjs's bound of 1024/],
+    ['yolo classes', `${NET}[convolutional]\nfilters=18\n[yolo]\nclasses=1000000000\nnum=3\nanchors=1,2,3,4,5,6\n`, /classes=1000000000 is over yolo-tfjs's bound of 100000/],
+    ['yolo num', `${NET}[convolutional]\nfilters=18\n[yolo]\nclasses=1\nnum=100000\nanchors=1,2\n`, /num=100000 is over yolo-tfjs's bound of 64/],
+    ['yolo mask longer than num', `${NET}[convolutional]\nfilters=18\n[yolo]\nclasses=1\nnum=3\nmask=0,0,0,0,0\nanchors=1,2,3,4,5,6\n`, /mask.*5 entries for num=3 anchors/],
+  ])('%s', (_, text, re) => {
+    expect(() => parseDarknetCfg(text)).toThrow(re);
+  });
+
+  test('values at the bounds are accepted', () => {
+    const cfg = parseDarknetCfg('[net]\nwidth=4096\nheight=4096\n[maxpool]\nsize=32\nstride=32\npadding=64\n');
+    expect(cfg.net.width).toBe(4096);
+    expect(cfg.layers[0]).toMatchObject({ size: 32, stride: 32, padding: 64 });
+  });
+});

@@ -14,8 +14,8 @@ export const anchorsOptions: OptionDef[] = [
   { name: 'k', type: 'number', description: 'number of anchors', default: 6 },
   { name: 'size', alias: 's', type: 'string', description: 'network input size: 416 or WxH (e.g. 416x320)', default: '416' },
   { name: 'split', type: 'string', description: 'VOC split (ImageSets/Main/<split>.txt)' },
-  { name: 'seed', type: 'number', description: 'k-means++ seed', default: 0 },
-  { name: 'iterations', type: 'number', description: 'max k-means iterations', default: 300 },
+  { name: 'seed', type: 'number', description: 'k-means++ seed', default: 0, integer: true },
+  { name: 'iterations', type: 'number', description: 'max k-means iterations', default: 300, min: 1, max: 100000, integer: true },
   { name: 'json', type: 'boolean', description: 'print JSON' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ];

@@ -5,17 +5,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OptionDef, parseArgs, usage } from '../args';
-import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, DEFAULT_MODEL, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
+import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, MODEL_OPTION, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
 import { ready, setBackend, backendInfo } from '../../backend';
 
 export const benchOptions: OptionDef[] = [
-  { name: 'model', alias: 'm', type: 'string', description: 'registry name, model folder, .cfg (+ --weights) or .pth (+ --arch)', default: DEFAULT_MODEL },
+  MODEL_OPTION,
   ...MODEL_SOURCE_OPTIONS,
-  { name: 'runs', type: 'number', description: 'timed runs', default: 30 },
-  { name: 'warmup', type: 'number', description: 'warm-up runs', default: 5 },
-  { name: 'batch', type: 'number', description: 'batch size', default: 1 },
+  { name: 'runs', type: 'number', description: 'timed runs', default: 30, min: 1, max: 100000, integer: true },
+  { name: 'warmup', type: 'number', description: 'warm-up runs', default: 5, min: 0, max: 10000, integer: true },
+  { name: 'batch', type: 'number', description: 'batch size', default: 1, min: 1, max: 256, integer: true },
   { name: 'backend', type: 'string', description: 'tfjs backend' },
-  { name: 'threads', type: 'number', description: 'wasm threads (default: all cores)' },
+  { name: 'threads', type: 'number', description: 'wasm threads (default: all cores)', min: 1, max: 256, integer: true },
   ENGINE_OPTION,
   { name: 'json', type: 'boolean', description: 'print JSON' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (o.backend || o.threads) await setBackend(String(o.backend ?? 'wasm'), { threads: o.threads as number | undefined });
   else await ready();
-  const detector = await resolveModel(o.model as string, resolveOptionsFrom(o));
+  const detector = await resolveModel(o.model as string | undefined, resolveOptionsFrom(o));
   let engine: string;
   try {
     engine = applyEngineOption(detector, o.engine);

@@ -14,7 +14,7 @@ export const evalOptions: OptionDef[] = [
   { name: 'voc', type: 'boolean', description: 'VOC AP@0.5 instead of COCO mAP' },
   { name: 'eleven-point', type: 'boolean', description: 'VOC: 11-point interpolation (VOC2007)' },
   { name: 'crowd-excluded', type: 'boolean', description: 'VOC: leave crowd boxes out (default: treat them as difficult)' },
-  { name: 'iou', type: 'number', description: 'VOC: IoU threshold', default: 0.5 },
+  { name: 'iou', type: 'number', description: 'VOC: IoU threshold', default: 0.5, min: 0, max: 1, minExclusive: true },
   { name: 'json', type: 'boolean', description: 'print JSON' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ];

@@ -5,6 +5,7 @@
  */
 import { Detector } from '../../detector';
 import { assignStateDict } from '../../weights/assignStateDict';
+import type { ReadPytorchOptions } from '../../weights/readPytorchStateDict';
 import { disposeLayersModel } from '../disposeLayersModel';
 import { yamlKeyTable } from './buildModel';
 import { planModel } from './planModel';
@@ -17,11 +18,13 @@ export interface ScaledYoloCheckpointOptions {
   classNames?: string[];
   /** Square side or `[height, width]`, multiples of the largest stride (default the model's test size). */
   inputSize?: number | [number, number];
+  /** Integrity and budget options of the PyTorch reader. */
+  read?: ReadPytorchOptions;
 }
 
 /** Build the Detector of a yolov4-large `.pt` file. */
 export function scaledYolov4FromCheckpoint(bytes: Uint8Array | ArrayBuffer, opts: ScaledYoloCheckpointOptions = {}): Detector {
-  const ck = readScaledYoloCheckpoint(bytes);
+  const ck = readScaledYoloCheckpoint(bytes, opts.read);
   const plan = planModel(ck.dict);
   if (ck.layerClasses.length !== plan.layers.length) {
     throw new Error(`checkpoint: the model has ${ck.layerClasses.length} layers but its model dict describes ${plan.layers.length}`);

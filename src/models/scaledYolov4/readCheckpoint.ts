@@ -9,7 +9,7 @@
  */
 import { PyDict, PyObject } from '../../weights/pytorch/pickleValues';
 import { LazyTensor } from '../../weights/pytorch/torchPickle';
-import { readTorchObjectFile, TorchObjectFile } from '../../weights/readPytorchStateDict';
+import { ReadPytorchOptions, readTorchObjectFile, TorchObjectFile } from '../../weights/readPytorchStateDict';
 import { NamedTensor, TensorMap } from '../../weights/tensorMap';
 import { YAML_MODULES } from './modules';
 import { ModelDict } from './planModel';
@@ -156,8 +156,8 @@ function anchorsFromGrid(t: NamedTensor): [number, number][][] | undefined {
 }
 
 /** Read a yolov4-large `.pt` (zip or legacy format) into data. */
-export function readScaledYoloCheckpoint(bytes: Uint8Array | ArrayBuffer): ScaledYoloCheckpoint {
-  const file = readTorchObjectFile(bytes, { objectClass });
+export function readScaledYoloCheckpoint(bytes: Uint8Array | ArrayBuffer, read: ReadPytorchOptions = {}): ScaledYoloCheckpoint {
+  const file = readTorchObjectFile(bytes, { objectClass }, read);
   const model = findModel(file.root);
   const yaml = model.attr('yaml');
   if (!(yaml instanceof PyDict)) throw new Error('checkpoint: the pickled Model has no yaml model dict');

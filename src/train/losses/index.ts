@@ -12,3 +12,5 @@ export type { YoloFastestV2LossOptions, YoloFastestV2ScaleTargets } from './yolo
 export { efficientDetLoss, assignEfficientDetAnchors } from './efficientDetLoss';
 export type { EfficientDetLossOptions, EfficientDetAssignment } from './efficientDetLoss';
 export type { GroundTruthBox, LossTerms } from './types';
+export { multiboxLoss, matchPriors, mineNegatives } from './multiboxLoss';
+export type { MultiboxLossOptions, MultiboxTargets } from './multiboxLoss';

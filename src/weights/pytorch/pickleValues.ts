@@ -41,6 +41,57 @@ export class PyDtype {
   constructor(readonly name: string) {}
 }
 
+/** How much of a value {@link describePickled} prints. */
+const DESCRIBE_ITEMS = 4;
+const DESCRIBE_DEPTH = 2;
+const DESCRIBE_STRING = 60;
+
+/**
+ * A short, bounded description of an unpickled value for error messages: at most a few items
+ * per container, two levels deep, long strings cut. Pickles share sub-objects through the memo,
+ * so a few hundred bytes can describe a structure with 2^30 leaves; `String(v)` or
+ * `JSON.stringify(v)` would expand it all (minutes, gigabytes), and a cyclic or very deep one
+ * would overflow the stack. This never visits more than ~25 nodes.
+ */
+export function describePickled(v: unknown, depth = DESCRIBE_DEPTH): string {
+  if (v === null || v === undefined) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    const s = String(v);
+    return s.length > DESCRIBE_STRING ? `${s.slice(0, DESCRIBE_STRING)}...(${s.length} digits)` : s;
+  }
+  if (typeof v === 'string') {
+    return v.length > DESCRIBE_STRING ? `'${v.slice(0, DESCRIBE_STRING)}'...(${v.length} chars)` : `'${v}'`;
+  }
+  if (v instanceof PyGlobal) return v.qualifiedName;
+  if (v instanceof PyDtype) return `torch.${v.name}`;
+  if (v instanceof Uint8Array) return `bytes of length ${v.length}`;
+  if (Array.isArray(v)) {
+    const head = `list of ${v.length} item${v.length === 1 ? '' : 's'}`;
+    if (depth <= 0 || v.length === 0) return head;
+    const items = v.slice(0, DESCRIBE_ITEMS).map((x) => describePickled(x, depth - 1));
+    return `${head}: [${items.join(', ')}${v.length > DESCRIBE_ITEMS ? ', ...' : ''}]`;
+  }
+  if (v instanceof PyDict) {
+    const head = `${v.className} of ${v.map.size} item${v.map.size === 1 ? '' : 's'}`;
+    if (depth <= 0 || v.map.size === 0) return head;
+    const items: string[] = [];
+    for (const [k, x] of v.map) {
+      if (items.length === DESCRIBE_ITEMS) {
+        items.push('...');
+        break;
+      }
+      items.push(`${describePickled(k, 0)}: ${describePickled(x, depth - 1)}`);
+    }
+    return `${head}: {${items.join(', ')}}`;
+  }
+  if (typeof v === 'object') {
+    const name = (v as object).constructor?.name;
+    return name ? `a ${name}` : 'an object';
+  }
+  return typeof v;
+}
+
 /**
  * An instance of an allow-listed class (e.g. a pickled `nn.Module`): only its class name, the
  * arguments it was created with and the state BUILD gave it (usually the instance `__dict__`).

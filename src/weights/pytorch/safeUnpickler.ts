@@ -22,6 +22,36 @@ export interface UnpickleHooks {
   build?(obj: unknown, state: unknown): unknown;
 }
 
+/**
+ * Budgets that keep one pickle's cost proportional to its size. Every value can be raised by
+ * the caller; the defaults are far above what any real state dict or checkpoint needs.
+ */
+export interface UnpickleLimits {
+  /** Deepest nesting of containers (lists, tuples, dicts, objects built by hooks). Default 256. */
+  maxDepth?: number;
+  /** Largest integer: bytes of a LONG1/LONG4 payload. Default 32 (256 bits). */
+  maxIntegerBytes?: number;
+  /** Largest text integer (INT/LONG opcodes), in characters. Default 80. */
+  maxIntegerDigits?: number;
+  /**
+   * Work allowed per byte of pickle, on top of a fixed 1 Mi units. One unit is one opcode or
+   * one element a container operation or an allowed call touches (a call on a memo-shared list
+   * of a million items costs a million units however few bytes invoked it). Default 8; real
+   * state dicts and checkpoints use about 2.
+   */
+  workPerByte?: number;
+}
+
+/** Default {@link UnpickleLimits}. */
+export const DEFAULT_UNPICKLE_LIMITS: Required<UnpickleLimits> = {
+  maxDepth: 256,
+  maxIntegerBytes: 32,
+  maxIntegerDigits: 80,
+  workPerByte: 8,
+};
+
+const BASE_WORK = 1024 * 1024;
+
 /** Result of one `unpickle` call: the object and where the pickle ended (after STOP). */
 export interface UnpickleResult {
   value: unknown;
@@ -40,15 +70,84 @@ export function unsupportedGlobalError(module: string, name: string): Error {
 /**
  * Read one pickle from `bytes` starting at `offset`. Returns the unpickled value and the
  * offset just after its STOP opcode (legacy .pth files hold several pickles back to back).
+ *
+ * Cost is bounded by `limits`: memo references stay shared (nothing is ever copied or expanded
+ * by reference count), huge integers are refused before they are parsed, nesting deeper than
+ * `maxDepth` is an error (so any recursive consumer of the result is safe), and the total work,
+ * including what allowed calls do with their arguments, is proportional to the pickle's size.
  */
-export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks): UnpickleResult {
+export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks, limits: UnpickleLimits = {}): UnpickleResult {
+  const lim = { ...DEFAULT_UNPICKLE_LIMITS, ...limits };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = offset;
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
+  // Nesting depth of every container built so far (scalars are 0, absent objects 1).
+  const depths = new WeakMap<object, number>();
+  const workBudget = BASE_WORK + lim.workPerByte * Math.max(0, bytes.length - offset);
+  let work = 0;
+  let opPos = offset;
+
+  const charge = (units: number): void => {
+    work += units;
+    if (work > workBudget) {
+      throw new Error(
+        `pickle work budget exceeded at offset ${opPos} (${workBudget} units for ${bytes.length - offset} bytes): ` +
+          'memo-shared data is being copied or iterated over and over; not a plain state dict',
+      );
+    }
+  };
+  const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? depths.get(v) ?? 1 : 0);
+  /** Record that `container` holds `items` (new or added); refuse nesting beyond the limit. */
+  const nest = <T>(container: T, items: readonly unknown[]): T => {
+    if (typeof container !== 'object' || container === null) return container;
+    let d = depths.get(container) ?? 1;
+    for (const x of items) {
+      const dx = depthOf(x) + 1;
+      if (dx > d) d = dx;
+    }
+    if (d > lim.maxDepth) {
+      throw new Error(
+        `pickle nested deeper than ${lim.maxDepth} levels at offset ${opPos} (a state dict needs a handful): refused`,
+      );
+    }
+    depths.set(container, d);
+    return container;
+  };
+  /**
+   * Elements an allowed call may touch in its arguments: two levels, stops once over budget.
+   * Four units each: a call usually builds something per element (an OrderedDict entry).
+   */
+  const chargeArgs = (v: unknown, levels: number): void => {
+    if (levels <= 0) return;
+    if (Array.isArray(v)) {
+      charge(4 * v.length);
+      for (const x of v) chargeArgs(x, levels - 1);
+    } else if (v instanceof PyDict) {
+      charge(4 * v.map.size);
+      for (const x of v.map.values()) chargeArgs(x, levels - 1);
+    }
+  };
+  const checkIntegerBytes = (n: number): void => {
+    if (n > lim.maxIntegerBytes) {
+      throw new Error(
+        `pickle integer of ${n} bytes at offset ${opPos} is larger than the ${lim.maxIntegerBytes}-byte limit: refused ` +
+          '(no state dict holds such a number)',
+      );
+    }
+  };
+  const intText = (s: string): number | bigint => {
+    if (s.length > lim.maxIntegerDigits) {
+      throw new Error(
+        `pickle integer of ${s.length} digits at offset ${opPos} is longer than the ${lim.maxIntegerDigits}-digit limit: refused`,
+      );
+    }
+    return parseIntText(s, opPos);
+  };
 
   const need = (n: number, what: string): void => {
+    if (n < 0) throw new Error(`malformed pickle: negative length ${n} for ${what} at offset ${opPos}`);
     if (pos + n > bytes.length) {
       throw new Error(`pickle truncated: ${what} needs ${n} bytes at offset ${pos}, only ${bytes.length - pos} left`);
     }
@@ -125,16 +224,22 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
   const setItems = (dict: unknown, kv: unknown[]): void => {
     if (!(dict instanceof PyDict)) throw new Error('malformed pickle: SETITEM(S) on a non-dict');
     if (kv.length % 2 !== 0) throw new Error('malformed pickle: odd number of items in SETITEMS');
+    charge(kv.length);
+    nest(dict, kv);
     for (let i = 0; i < kv.length; i += 2) dict.set(kv[i], kv[i + 1]);
   };
   const append = (list: unknown, items: unknown[]): void => {
     if (!Array.isArray(list)) throw new Error('malformed pickle: APPEND(S) on a non-list');
-    list.push(...items);
+    charge(items.length);
+    nest(list, items);
+    // one by one: push(...items) overflows the call stack for a few hundred thousand items
+    for (const x of items) list.push(x);
   };
 
   for (;;) {
     if (pos >= bytes.length) throw new Error(`pickle truncated: no STOP opcode (started at offset ${offset})`);
-    const opPos = pos;
+    opPos = pos;
+    charge(1);
     const op = bytes[pos++];
     switch (op) {
       case 0x80: // PROTO
@@ -179,21 +284,27 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
       case 0x4a: // BININT 'J'
         stack.push(i32());
         break;
-      case 0x8a: // LONG1
-        stack.push(readLong(take(u8())));
+      case 0x8a: { // LONG1
+        const n = u8();
+        checkIntegerBytes(n);
+        stack.push(readLong(take(n)));
         break;
-      case 0x8b: // LONG4
-        stack.push(readLong(take(u32())));
+      }
+      case 0x8b: { // LONG4
+        const n = u32();
+        checkIntegerBytes(n);
+        stack.push(readLong(take(n)));
         break;
+      }
       case 0x49: { // INT 'I' (text)
         const s = line().trim();
         if (s === '00') stack.push(false);
         else if (s === '01') stack.push(true);
-        else stack.push(parseIntText(s));
+        else stack.push(intText(s));
         break;
       }
       case 0x4c: // LONG 'L' (text)
-        stack.push(parseIntText(line().trim().replace(/L$/, '')));
+        stack.push(intText(line().trim().replace(/L$/, '')));
         break;
       case 0x47: // BINFLOAT 'G' (big-endian double)
         need(8, 'BINFLOAT');
@@ -244,29 +355,39 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
       case 0x5d: // EMPTY_LIST ']'
         stack.push([]);
         break;
-      case 0x6c: // LIST 'l'
-        stack.push(popMark());
+      case 0x6c: { // LIST 'l'
+        const items = popMark();
+        charge(items.length);
+        stack.push(nest(items, items));
         break;
+      }
       case 0x29: // EMPTY_TUPLE ')'
         stack.push([]);
         break;
-      case 0x74: // TUPLE 't'
-        stack.push(popMark());
+      case 0x74: { // TUPLE 't'
+        const items = popMark();
+        charge(items.length);
+        stack.push(nest(items, items));
         break;
-      case 0x85: // TUPLE1
-        stack.push([pop()]);
+      }
+      case 0x85: { // TUPLE1
+        const t = [pop()];
+        stack.push(nest(t, t));
         break;
+      }
       case 0x86: { // TUPLE2
         const b = pop();
         const a = pop();
-        stack.push([a, b]);
+        const t = [a, b];
+        stack.push(nest(t, t));
         break;
       }
       case 0x87: { // TUPLE3
         const c = pop();
         const b = pop();
         const a = pop();
-        stack.push([a, b, c]);
+        const t = [a, b, c];
+        stack.push(nest(t, t));
         break;
       }
       case 0x8f: // EMPTY_SET
@@ -277,9 +398,12 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         append(top(), items);
         break;
       }
-      case 0x91: // FROZENSET
-        stack.push(popMark());
+      case 0x91: { // FROZENSET
+        const items = popMark();
+        charge(items.length);
+        stack.push(nest(items, items));
         break;
+      }
       case 0x73: { // SETITEM 's'
         const v = pop();
         const k = pop();
@@ -312,7 +436,7 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         memo.set(memo.size, top());
         break;
       case 0x70: // PUT 'p'
-        memo.set(parseInt(line(), 10), top());
+        memo.set(memoIndex(line(), opPos), top());
         break;
       case 0x68: // BINGET 'h'
         stack.push(memoGet(u8()));
@@ -321,7 +445,7 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         stack.push(memoGet(u32()));
         break;
       case 0x67: // GET 'g'
-        stack.push(memoGet(parseInt(line(), 10)));
+        stack.push(memoGet(memoIndex(line(), opPos)));
         break;
       // --- globals and calls (allow-listed only)
       case 0x63: { // GLOBAL 'c'
@@ -343,32 +467,37 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         const args = pop();
         const fn = pop();
         if (!Array.isArray(args)) throw new Error('malformed pickle: REDUCE arguments are not a tuple');
-        stack.push(hooks.call(fn, args));
+        chargeArgs(args, 2);
+        stack.push(nest(hooks.call(fn, args), [args]));
         break;
       }
       case 0x81: { // NEWOBJ
         const args = pop();
         const cls = pop();
         if (!Array.isArray(args)) throw new Error('malformed pickle: NEWOBJ arguments are not a tuple');
-        stack.push(hooks.call(cls, args));
+        chargeArgs(args, 2);
+        stack.push(nest(hooks.call(cls, args), [args]));
         break;
       }
       case 0x92: { // NEWOBJ_EX
-        pop(); // kwargs
+        const kwargs = pop();
         const args = pop();
         const cls = pop();
         if (!Array.isArray(args)) throw new Error('malformed pickle: NEWOBJ_EX arguments are not a tuple');
-        stack.push(hooks.call(cls, args));
+        chargeArgs(args, 2);
+        chargeArgs(kwargs, 2);
+        stack.push(nest(hooks.call(cls, args), [args]));
         break;
       }
       case 0x62: { // BUILD 'b'
         const state = pop();
         const obj = pop();
+        chargeArgs(state, 2);
         if (obj instanceof PyDict) {
           obj.attributes = state;
-          stack.push(obj);
+          stack.push(nest(obj, [state]));
         } else if (hooks.build) {
-          stack.push(hooks.build(obj, state));
+          stack.push(nest(hooks.build(obj, state), [state]));
         } else {
           throw new Error('malformed pickle: BUILD on an unsupported object');
         }
@@ -377,7 +506,8 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
       case 0x51: { // BINPERSID 'Q'
         const pid = pop();
         if (!hooks.persistentLoad) throw new Error('pickle uses persistent ids but none are expected here');
-        stack.push(hooks.persistentLoad(pid));
+        chargeArgs(pid, 2);
+        stack.push(nest(hooks.persistentLoad(pid), [pid]));
         break;
       }
       case 0x50: { // PERSID 'P'
@@ -409,9 +539,16 @@ function readLong(b: Uint8Array): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
-function parseIntText(s: string): number | bigint {
+function parseIntText(s: string, at: number): number | bigint {
+  if (!/^[+-]?\d+$/.test(s)) throw new Error(`malformed pickle: '${s.slice(0, 40)}' at offset ${at} is not an integer`);
   const v = BigInt(s);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+function memoIndex(s: string, at: number): number {
+  const t = s.trim();
+  if (!/^\d{1,15}$/.test(t)) throw new Error(`malformed pickle: memo index '${t.slice(0, 40)}' at offset ${at}`);
+  return Number(t);
 }
 
 function latin1(b: Uint8Array): string {

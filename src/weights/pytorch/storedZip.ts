@@ -8,6 +8,28 @@
 export interface ZipEntry {
   name: string;
   data: Uint8Array;
+  /** CRC-32 the central directory records for the data (absent for entries to be written). */
+  crc32?: number;
+}
+
+/**
+ * The bytes of an entry after checking them against the CRC-32 the archive records: a flipped
+ * byte anywhere in the data is an error naming the entry, never a silently different weight.
+ */
+export function verifiedEntryData(entry: ZipEntry, label = 'zip archive'): Uint8Array {
+  if (entry.crc32 !== undefined) {
+    const actual = crc32(entry.data);
+    if (actual !== entry.crc32) {
+      throw new Error(
+        `${label}: entry '${entry.name}' is corrupt (CRC-32 ${hex32(actual)}, the archive records ${hex32(entry.crc32)})`,
+      );
+    }
+  }
+  return entry.data;
+}
+
+function hex32(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
 const SIG_LOCAL = 0x04034b50;
@@ -60,12 +82,14 @@ export function readStoredZip(bytes: Uint8Array, label = 'zip archive'): Map<str
   for (let k = 0; k < count; k++) {
     if (p + 46 > bytes.length || dv.getUint32(p, true) !== SIG_CENTRAL) throw truncated(`central directory entry ${k} is bad`);
     const method = dv.getUint16(p + 10, true);
+    const crc = dv.getUint32(p + 16, true);
     let compSize = dv.getUint32(p + 20, true);
     let size = dv.getUint32(p + 24, true);
     const nameLen = dv.getUint16(p + 28, true);
     const extraLen = dv.getUint16(p + 30, true);
     const commentLen = dv.getUint16(p + 32, true);
     let localOffset = dv.getUint32(p + 42, true);
+    if (p + 46 + nameLen + extraLen > bytes.length) throw truncated(`central directory entry ${k} runs past the end`);
     const name = dec.decode(bytes.subarray(p + 46, p + 46 + nameLen));
     // zip64 extended information (0x0001) in the central extra field
     let e = p + 46 + nameLen;
@@ -87,12 +111,14 @@ export function readStoredZip(bytes: Uint8Array, label = 'zip archive'): Map<str
           'are supported, as torch.save writes them. Re-save the file with torch.save.',
       );
     }
+    if (compSize !== size) throw truncated(`stored entry '${name}' has a compressed size ${compSize} unlike its size ${size}`);
+    if (entries.has(name)) throw new Error(`${label}: entry '${name}' appears twice (corrupt or crafted archive)`);
     if (localOffset + 30 > bytes.length || dv.getUint32(localOffset, true) !== SIG_LOCAL) {
       throw truncated(`local header of '${name}' is missing`);
     }
     const dataStart = localOffset + 30 + dv.getUint16(localOffset + 26, true) + dv.getUint16(localOffset + 28, true);
     if (dataStart + size > bytes.length) throw truncated(`entry '${name}' runs past the end`);
-    entries.set(name, { name, data: bytes.subarray(dataStart, dataStart + size) });
+    entries.set(name, { name, data: bytes.subarray(dataStart, dataStart + size), crc32: crc });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return entries;

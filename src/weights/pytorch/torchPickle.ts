@@ -3,7 +3,7 @@
  * may use, the storage references persistent ids produce, and lazy tensors that are
  * materialised once the raw storage bytes are known.
  */
-import { PyDict, PyDtype, PyGlobal, PyObject } from './pickleValues';
+import { describePickled, PyDict, PyDtype, PyGlobal, PyObject } from './pickleValues';
 import { UnpickleHooks, unsupportedGlobalError } from './safeUnpickler';
 import { RawDtype, TORCH_DTYPE_OBJECTS, TORCH_STORAGE_DTYPES } from './storageDtypes';
 
@@ -53,20 +53,25 @@ export interface TorchUnpickleOptions {
 }
 
 function asInt(v: unknown, what: string): number {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'bigint') return Number(v);
-  throw new Error(`malformed .pth: ${what} is not an integer (${String(v)})`);
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+  // describePickled: the value may be a memo-shared structure with billions of leaves
+  throw new Error(`malformed .pth: ${what} is not an integer (${describePickled(v)})`);
 }
 
+/** Torch tensors have at most 64 dimensions. */
+const MAX_RANK = 64;
+
 function asIntList(v: unknown, what: string): number[] {
-  if (!Array.isArray(v)) throw new Error(`malformed .pth: ${what} is not a tuple`);
+  if (!Array.isArray(v)) throw new Error(`malformed .pth: ${what} is not a tuple (${describePickled(v)})`);
+  if (v.length > MAX_RANK) throw new Error(`malformed .pth: ${what} has ${v.length} dimensions (torch allows ${MAX_RANK})`);
   return v.map((x, i) => asInt(x, `${what}[${i}]`));
 }
 
-function decodeAsciiish(v: unknown): string {
+function decodeAsciiish(v: unknown, what: string): string {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return new TextDecoder().decode(v);
-  return String(v);
+  throw new Error(`malformed .pth: ${what} is not a string (${describePickled(v)})`);
 }
 
 /**
@@ -123,7 +128,8 @@ export function torchUnpickleHooks(storages: Map<string, StorageRef>, opts: Torc
           return args[0];
         case '_codecs.encode': {
           // protocol-2 pickles encode `bytes` as _codecs.encode(latin1 text, 'latin1')
-          const s = String(args[0] ?? '');
+          if (typeof args[0] !== 'string') throw new Error(`malformed .pth: _codecs.encode of ${describePickled(args[0])}`);
+          const s = args[0];
           const out = new Uint8Array(s.length);
           for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
           return out;
@@ -139,20 +145,21 @@ export function torchUnpickleHooks(storages: Map<string, StorageRef>, opts: Torc
     persistentLoad(pid: unknown): unknown {
       // Legacy files reference each pickled nn.Module class once as ('module', class, file,
       // source); torch only compares the source. The class was resolved (allow-listed) already.
-      if (Array.isArray(pid) && decodeAsciiish(pid[0]) === 'module' && pid[1] instanceof PyGlobal && objectClasses.has(pid[1].qualifiedName)) {
+      if (Array.isArray(pid) && pid[0] === 'module' && pid[1] instanceof PyGlobal && objectClasses.has(pid[1].qualifiedName)) {
         return pid[1];
       }
-      if (!Array.isArray(pid) || decodeAsciiish(pid[0]) !== 'storage') {
-        throw new Error(`unsupported persistent id in .pth (${describePid(pid)}): only tensor storages are allowed`);
+      if (!Array.isArray(pid) || (typeof pid[0] !== 'string' && !(pid[0] instanceof Uint8Array)) || decodeAsciiish(pid[0], 'persistent id') !== 'storage') {
+        throw new Error(`unsupported persistent id in .pth (${describePickled(pid)}): only tensor storages are allowed`);
       }
       const [, type, keyRaw, locationRaw, numelRaw, viewMeta] = pid;
       let dtype: RawDtype | undefined;
       if (type instanceof PyGlobal && type.module === 'torch') dtype = TORCH_STORAGE_DTYPES[type.name];
       else if (type instanceof PyDtype) dtype = TORCH_DTYPE_OBJECTS[type.name];
-      if (!dtype) throw new Error(`unsupported storage type in .pth: ${describePid(type)}`);
-      const key = decodeAsciiish(keyRaw);
-      const location = decodeAsciiish(locationRaw);
+      if (!dtype) throw new Error(`unsupported storage type in .pth: ${describePickled(type)}`);
+      const key = decodeAsciiish(keyRaw, 'storage key');
+      const location = decodeAsciiish(locationRaw, 'storage location');
       const numel = asInt(numelRaw, 'storage size');
+      if (numel < 0) throw new Error(`malformed .pth: storage '${key}' has a negative size ${numel}`);
       const prev = storages.get(key);
       if (prev && prev.dtype !== dtype) {
         throw new Error(`storage '${key}' is used with two element types (${prev.dtype}, ${dtype})`);
@@ -180,13 +187,4 @@ export function torchUnpickleHooks(storages: Map<string, StorageRef>, opts: Torc
 
 function isStorageRef(v: unknown): v is StorageRef {
   return typeof v === 'object' && v !== null && 'key' in v && 'dtype' in v && 'numel' in v;
-}
-
-function describePid(v: unknown): string {
-  if (v instanceof PyGlobal) return v.qualifiedName;
-  try {
-    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))?.slice(0, 80) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }
