@@ -74,7 +74,7 @@ export function selectAndSuppress(d: DecodedOutputs, b: number, o: SelectOptions
   unmapBoxes(boxes, resizeGeometry(o.input, o.imageSize));
   const finalScores = Float64Array.from(scores);
   if (offset) {
-    const keep = suppress(offset.boxes, finalScores, offset.separated ? classes : null, o.nms, thr);
+    const keep = suppressBatched(offset.boxes, finalScores, offset.separated ? classes : null, o.nms.iouThreshold, o.maxDetections);
     return sortAndLabel(keep, boxes, finalScores, classes, o);
   }
   const [imgH, imgW] = o.imageSize;
@@ -111,6 +111,37 @@ function offsetBoxes(boxes: Float64Array, classes: number[], offset: number): { 
     hi = Math.max(hi, boxes[i * 4 + 2], boxes[i * 4 + 3]);
   }
   return { boxes: out, separated: hi - lo < offset - 1 };
+}
+
+/**
+ * torchvision's greedy NMS on the float32 offset boxes, visiting boxes in descending score
+ * order (stable): a box is kept unless a box kept before it overlaps it by more than `iouThr`.
+ * Suppression only flows from higher to lower scores, so once `limit` boxes are kept the rest
+ * cannot change them and the pass stops (upstream keeps the first max_det of the full result).
+ * `groups` (classes) restricts comparisons to the same class when the offsets keep classes
+ * apart anyway.
+ */
+function suppressBatched(boxes: Float32Array, scores: Float64Array, groups: number[] | null, iouThr: number, limit: number): number[] {
+  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
+  const kept: number[] = [];
+  const keptByGroup = new Map<number, number[]>();
+  for (const i of order) {
+    if (limit > 0 && kept.length >= limit) break;
+    const g = groups ? groups[i] : 0;
+    let rivals = keptByGroup.get(g);
+    if (!rivals) keptByGroup.set(g, (rivals = []));
+    let suppressed = false;
+    for (const k of rivals) {
+      if (boxIouFloat32(boxes, k, i) > iouThr) {
+        suppressed = true;
+        break;
+      }
+    }
+    if (suppressed) continue;
+    kept.push(i);
+    rivals.push(i);
+  }
+  return kept;
 }
 
 /** Kept candidates in descending score order (at most maxDetections), labelled. */

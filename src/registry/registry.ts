@@ -6,6 +6,7 @@
  */
 import { COCO_CLASSES } from '../spec';
 import { EFFICIENTDET_COCO_CLASSES } from '../models/efficientDet';
+import { SCALED_YOLOV4_PRESETS } from '../models/scaledYolov4/presets';
 
 /** One file to download. */
 export interface RegistryFile {
@@ -17,14 +18,22 @@ export interface RegistryFile {
   size?: number;
   /** Lower-case hex sha256, checked after download when known. */
   sha256?: string;
+  /**
+   * The host serves the file only to a browser (e.g. Google Drive's confirmation page): never
+   * downloaded; when it is not in the cache, the error says where to put it.
+   */
+  manual?: boolean;
 }
 
 /** How the raw files become a Detector. */
 export type RegistryConverter =
   /** `loadDarknet(cfgText, weights)`; `cfg`/`weights` are file names of the entry. */
   | { kind: 'darknet'; cfg: string; weights: string }
-  /** `loadPytorch(arch, pth)`; `weights` is a file name of the entry. */
-  | { kind: 'pytorch'; arch: string; weights: string };
+  /**
+   * `loadPytorch(arch, pth, { cfg, inputSize })`; `weights` (and `cfg`, for a cfg-defined
+   * network) are file names of the entry.
+   */
+  | { kind: 'pytorch'; arch: string; weights: string; cfg?: string; inputSize?: number };
 
 /** One published model. */
 export interface RegistryEntry {
@@ -137,6 +146,7 @@ const ENTRIES: RegistryEntry[] = [
     'YOLOv4-tiny, COCO, 416x416 (AlexeyAB/darknet)',
   ),
   ...Array.from({ length: 8 }, (_, phi) => efficientDetEntry(phi)),
+  ...SCALED_YOLOV4_PRESETS,
 ];
 
 /** Every registry entry by name. */

@@ -26,6 +26,7 @@ import { TrainBox } from './augment';
 import { modelFamily } from './modelParts';
 import { efficientDetLoss, multiboxLoss, yoloFastestV2Loss, yoloV3Loss } from './losses';
 import type { LossTerms } from './losses';
+import { scaledYoloLoss } from '../models/scaledYolov4/loss';
 
 export type { LossTerms } from './losses';
 
@@ -64,9 +65,12 @@ export function darknetAnchorsFromSpec(heads: DarknetHeadSpec[]): { anchors: [nu
 
 function darknetLoss(spec: ModelSpec, o: LossForSpecOptions): TrainLoss {
   const heads = spec.heads as DarknetHeadSpec[];
-  const bad = heads.findIndex((h) => h.newCoords);
-  if (bad >= 0) {
-    throw new Error(`lossForSpec: head ${bad} of '${spec.name}' uses new_coords (its outputs are already probabilities); keras-yolo3's loss does not apply`);
+  if (heads.some((h) => h.newCoords)) {
+    // new_coords=1 (Scaled-YOLOv4 cfgs): outputs are probabilities already; the yolov4 branch's loss
+    if (!heads.every((h) => h.newCoords)) throw new Error(`lossForSpec: '${spec.name}' mixes new_coords and classic [yolo] heads`);
+    if (o.anchors || o.anchorMask || o.boxLoss) throw new Error('lossForSpec: anchors, anchorMask and boxLoss apply to classic (new_coords=0) darknet heads');
+    const opts = { inputSize: spec.input.size, anchors: heads.map((h) => h.anchors), numClasses: spec.classNames.length, activated: true, scaleXY: heads.map((h) => h.scaleXY) };
+    return (outputs, boxes) => scaledYoloLoss(heads.map((h) => outputs[h.output]), boxes, opts);
   }
   if ((o.anchors === undefined) !== (o.anchorMask === undefined)) throw new Error('lossForSpec: give both anchors and anchorMask (the cfg\'s anchors and masks), or neither');
   const { anchors, anchorMask } = o.anchors && o.anchorMask ? { anchors: o.anchors, anchorMask: o.anchorMask } : darknetAnchorsFromSpec(heads);
@@ -80,6 +84,11 @@ function darknetLoss(spec: ModelSpec, o: LossForSpecOptions): TrainLoss {
 
 function yolov5Loss(spec: ModelSpec): TrainLoss {
   const heads = spec.heads as Yolov5HeadSpec[];
+  if (heads.every((h) => h.layout === 'anchor-major')) {
+    // YOLOv5-style Detect heads (Scaled-YOLOv4's YAML models): the yolov4-large loss
+    const opts = { inputSize: spec.input.size, anchors: heads.map((h) => h.anchors), numClasses: spec.classNames.length };
+    return (outputs, boxes) => scaledYoloLoss(heads.map((h) => outputs[h.output]), boxes, opts);
+  }
   const bad = heads.findIndex((h) => h.classActivation !== 'softmax');
   if (bad >= 0) {
     throw new Error(`lossForSpec: head ${bad} of '${spec.name}' has ${heads[bad].classActivation} classes; YOLO-FastestV2's loss is for softmax class heads`);

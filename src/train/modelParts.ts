@@ -6,6 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelSpec } from '../spec';
+import { scaledYoloBackbone, scaledYoloClassLayers, scaledYoloHeads } from '../models/scaledYolov4/parts';
+
+/** YOLOv5-style Detect heads (Scaled-YOLOv4's YAML models): per anchor x, y, w, h, obj, classes. */
+function anchorMajorYolov5(spec: ModelSpec): boolean {
+  return spec.heads.every((h) => h.kind === 'yolov5' && h.layout === 'anchor-major');
+}
 
 /** A class-dependent output layer and how its output channels are laid out. */
 export interface ClassLayer {
@@ -47,6 +53,7 @@ export function classLayers(model: tf.LayersModel, spec: ModelSpec): ClassLayer[
       return { name: layer.name, groups: h.anchors.length, leading: 5, reshapes: [] };
     });
   }
+  if (family === 'yolov5' && anchorMajorYolov5(spec)) return scaledYoloClassLayers(model, spec);
   if (family === 'yolov5') {
     const name = 'output_cls_layers';
     if (!model.layers.some((l) => l.name === name)) throw new Error(`model '${model.name}' has no layer '${name}' (YOLO-FastestV2 class conv)`);
@@ -100,6 +107,10 @@ function strideOf(layer: tf.layers.Layer): number {
  */
 export function backbonePredicate(model: tf.LayersModel, spec: ModelSpec): (name: string) => boolean {
   const family = modelFamily(spec);
+  if (family === 'yolov5' && anchorMajorYolov5(spec)) {
+    const backbone = new Set(scaledYoloBackbone(model));
+    return (n) => backbone.has(n);
+  }
   if (family === 'yolov5') return (n) => n.startsWith('backbone.');
   if (family === 'anchor-deltas') return (n) => n.startsWith('backbone_net.');
   if (family === 'ssd') {
@@ -127,6 +138,10 @@ export function backbonePredicate(model: tf.LayersModel, spec: ModelSpec): (name
 export function headPredicate(model: tf.LayersModel, spec: ModelSpec): (name: string) => boolean {
   const family = modelFamily(spec);
   if (family === 'anchor-deltas') return (n) => n.startsWith('regressor.') || n.startsWith('classifier.');
+  if (family === 'yolov5' && anchorMajorYolov5(spec)) {
+    const heads = new Set(scaledYoloHeads(model));
+    return (n) => heads.has(n);
+  }
   if (family === 'yolov5') return (n) => n.startsWith('output_') || /^fpn\.(cls|reg)_head_/.test(n);
   if (family === 'ssd') {
     const ssd = ssdHeadLayers(model, spec);

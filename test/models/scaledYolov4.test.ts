@@ -133,7 +133,7 @@ describe('scaledYolov4() builder', () => {
       '   [-1, 1, Bottleneck, [32]],',
       '   [[-1, 3], 1, Detect, [nc, anchors]]]',
     ].join('\n');
-    expect(() => scaledYolov4({ model: yaml, inputSize: 36 })).toThrow(/input size must be a positive multiple of 4/);
+    expect(() => scaledYolov4({ model: yaml, inputSize: 34 })).toThrow(/input size must be a positive multiple of 4/);
     const det = scaledYolov4({ model: yaml, inputSize: 32 });
     try {
       expect(det.spec.heads.map((h) => (h.kind === 'yolov5' ? h.stride[0] : 0))).toEqual([2, 4]);
