@@ -45,8 +45,8 @@ export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | Tensor
     if (pth instanceof Map) throw new Error(`loadPytorch('scaled-yolov4') needs the .pt file's bytes (the checkpoint pickles the whole model), not a tensor map`);
     return scaledYolov4FromCheckpoint(pth, { ...opts, read: opts.read });
   }
+  if (a === 'darknet') return darknetFromPytorchCheckpoint(pth, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize });
   const sd = pth instanceof Map ? pth : readWeightsFile(pth, opts.read);
-  if (a === 'darknet') return darknetFromPytorchCheckpoint(sd, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize });
   if (a === 'rfsong') return rfsongFromStateDict(sd, { classNames: opts.classNames, inputSize: opts.inputSize });
   if (a === 'yolo-fastestv2') {
     const numClasses = opts.classNames?.length ?? inferYoloFastestV2Classes(sd);

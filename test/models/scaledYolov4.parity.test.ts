@@ -3,9 +3,13 @@
  * (../shared/fixtures/scaled-yolov4, NOTES.md there): reduced P5 and P6 models with random
  * float16 weights, saved as train.py saves them (zip), and the released-style legacy file.
  *
- * - raw heads (Detect.m[i] before sigmoid) from the fixture inputs: max abs error 1e-3 (P5);
- *   P6 at 3e-3, its float32 noise floor: changing the input by one part in 10^7 moves its heads
- *   by ~2e-3 (asserted below), so no float32 port can promise less on this random network;
+ * - raw heads (Detect.m[i] before sigmoid) from the fixture inputs, on the LayersModel (conv,
+ *   then BN, as the fixtures' unfused model): max abs error 1e-3 (P5, csp); P6 at 3e-3, its
+ *   float32 noise floor: changing the input by one part in 10^7 moves its heads by ~2e-3
+ *   (asserted below), so no float32 port can promise less on this random network. The compiled
+ *   paths (wasm kernels, tfjs graph) fold BN into the convs as upstream's detect.py does
+ *   (`attempt_load` -> `fuse()`); on these random weights that moves heads by up to ~7e-3, so
+ *   they are held to 1e-2, and the detections below come from them;
  * - detections of both NMS settings (0.25/0.45 and 0.001/0.65): from the reference head
  *   outputs, identical to upstream's (same order, boxes to 1e-3 px, scores to 1e-6); from our
  *   own heads, the same set (boxes within 0.5 px, scores within 1e-3);
@@ -82,24 +86,27 @@ describeFixtures(DIR, 'Scaled-YOLOv4 (yolov4-large) checkpoints: parity with ups
     });
     afterAll(() => det?.dispose());
 
-    it(`raw heads match upstream within ${c.headTol} (wasm kernels${c.dir === 'p5-small' ? ' and tfjs' : ''})`, () => {
-      const engines = c.dir === 'p5-small' ? (['auto', 'tfjs'] as const) : (['auto'] as const);
-      for (const engine of engines) {
-        det.engine = engine;
-        for (const [img] of IMAGES) {
-          const x = input(c, img);
+    it(`raw heads: as upstream's unfused model within ${c.headTol}; compiled (BN folded, as upstream's fuse()) within 1e-2`, () => {
+      for (const [img] of IMAGES) {
+        const x = input(c, img);
+        for (const path of ['layers', 'wasm-kernels', 'tfjs-graph'] as const) {
+          det.fastInference = path !== 'layers';
+          det.engine = path === 'tfjs-graph' ? 'tfjs' : 'auto';
           const out = det.predict(x);
           expect(out).toHaveLength(c.dir === 'p6-small' ? 4 : 3);
+          if (path !== 'layers') expect(det.inferenceInfo().engine).toBe(path);
           out.forEach((o, k) => {
             const ref = refHead(c, img, k, o);
-            expect(maxAbs(o, ref)).toBeLessThan(c.headTol);
+            expect([path, k, maxAbs(o, ref)]).toEqual([path, k, expect.any(Number)]);
+            expect(maxAbs(o, ref)).toBeLessThan(path === 'layers' ? c.headTol : 1e-2);
             ref.dispose();
           });
-          tf.dispose([x, ...out]);
+          tf.dispose(out);
         }
+        x.dispose();
       }
+      det.fastInference = true;
       det.engine = 'auto';
-      expect(det.inferenceInfo().engine).toBe('wasm-kernels');
     });
 
     it.each(SETS)('NMS %s from the reference heads: upstream detections exactly', (set, conf, iouThr) => {

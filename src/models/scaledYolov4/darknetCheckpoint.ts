@@ -11,7 +11,9 @@
 import { Detector } from '../../detector';
 import { assignStateDict, KeyTableEntry } from '../../weights/assignStateDict';
 import { parseDarknetCfg, DarknetCfg } from '../../weights/parseDarknetCfg';
-import { readPytorchStateDict } from '../../weights/readPytorchStateDict';
+import { readTorchObjectFile } from '../../weights/readPytorchStateDict';
+import { findStateDict } from '../../weights/pytorch/extractStateDict';
+import { LazyTensor } from '../../weights/pytorch/torchPickle';
 import { TensorMap } from '../../weights/tensorMap';
 import { buildDarknetModel, darknetYoloLayers, resolveDarknetInputSize } from '../darknetCfg';
 import { darknetConvLayers } from '../darknetConvLayers';
@@ -57,6 +59,25 @@ function darknetTorchKeyTable(cfg: DarknetCfg, model: ReturnType<typeof buildDar
   return table;
 }
 
+/** numpy's array reconstruction: the training checkpoints store `best_fitness*` as numpy arrays. */
+function numpyArrays(module: string, name: string): boolean {
+  if ((module === 'numpy.core.multiarray' || module === 'numpy._core.multiarray') && name === '_reconstruct') return true;
+  return module === 'numpy' && (name === 'ndarray' || name === 'dtype');
+}
+
+/** The state dict of a training checkpoint (`{model: state_dict, best_fitness: ndarray, ...}`) or a bare one. */
+function readCheckpointStateDict(bytes: Uint8Array | ArrayBuffer): TensorMap {
+  const file = readTorchObjectFile(bytes, { objectClass: numpyArrays });
+  const sd = findStateDict(file.root);
+  const out: TensorMap = new Map();
+  for (const [k, v] of sd.map) {
+    const key = String(k);
+    if (key.endsWith('num_batches_tracked')) continue;
+    out.set(key, file.tensor(v as LazyTensor, key));
+  }
+  return out;
+}
+
 /** Build the Detector of a cfg + PyTorch state dict (bytes of a `.pt`/`.pth`, or a read TensorMap). */
 export function darknetFromPytorchCheckpoint(weights: Uint8Array | ArrayBuffer | TensorMap, opts: DarknetCheckpointOptions): Detector {
   if (!opts || typeof opts.cfg !== 'string') {
@@ -67,7 +88,7 @@ export function darknetFromPytorchCheckpoint(weights: Uint8Array | ArrayBuffer |
   if (yolos.length === 0) throw new Error('Darknet cfg: no [yolo] layer');
   const classes = yolos[0].classes;
   if (yolos.some((y) => y.classes !== classes)) throw new Error('Darknet cfg: [yolo] layers disagree on classes');
-  const sd = weights instanceof Map ? weights : readPytorchStateDict(weights);
+  const sd = weights instanceof Map ? weights : readCheckpointStateDict(weights);
   const inputSize = resolveDarknetInputSize(cfg, opts.inputSize);
   const model = buildDarknetModel(cfg, { inputSize, name: 'darknet', kernelInitializer: 'zeros', bnEpsilon: opts.bnEpsilon ?? PYTORCH_DARKNET_BN_EPSILON });
   try {

@@ -1,6 +1,6 @@
 /**
  * The `ModelSpec` of a Scaled-YOLOv4 (yolov4-large) model, as its detect.py / test.py run it:
- * letterbox (auto=False, border 114), RGB / 255; one anchor-major `yolov5` head per Detect level
+ * letterbox (auto=False, border 114, OpenCV's uint8 INTER_LINEAR resize), RGB / 255; one anchor-major `yolov5` head per Detect level
  * (sigmoid on every channel, xy = (2s - 0.5 + grid) * stride, wh = (2s)^2 * anchor); scores
  * obj * cls, multi-label; torchvision batched NMS (class offsets 4096), at most 300 boxes.
  */
@@ -36,6 +36,8 @@ export function scaledYoloSpec(o: ScaledYoloSpecOptions): ModelSpec {
       letterbox: { align: 'yolov5', padValue: 114 / 255 },
       channelOrder: 'RGB',
       scale: 1 / 255,
+      // cv2.resize(INTER_LINEAR) on the uint8 image, as upstream's letterbox
+      interpolation: 'opencv-linear-u8',
     },
     classNames,
     heads: o.anchors.map((anchors, l) => ({
