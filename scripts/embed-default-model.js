@@ -55,7 +55,7 @@ function main(argv) {
     `/** sha256 of the upstream files this asset was made from. */`,
     `export const DEFAULT_MODEL_SOURCE_SHA256 = { cfg: '${SHA256.cfg}', weights: '${SHA256.weights}' };`,
     `/** ${bytes.length} bytes (the float32 .weights file has ${weights.length}). */`,
-    `export const DEFAULT_MODEL_YTDW_BASE64 =\n  '${bytes.toString('base64')}';`,
+    `export const DEFAULT_MODEL_YTDW_BASE64: string =\n  '${bytes.toString('base64')}';`,
     '',
   ].join('\n');
   fs.mkdirSync(path.dirname(OUT), { recursive: true });

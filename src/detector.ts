@@ -4,11 +4,12 @@
  * model-specific parts are the LayersModel and the `ModelSpec` data.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ModelSpec, headOutputs } from './spec';
+import { ModelSpec, checkInputSide, headOutputs } from './spec';
 import { Detection } from './decode/nms';
 import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
 import { resolveClassFilter } from './decode/classFilter';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
+import type { LoadImageOptions } from './decode/image';
 import { backendInfo, ready } from './backend';
 import { disposeLayersModel } from './models/disposeLayersModel';
 import { compileInference, CompiledInference } from './infer/compileInference';
@@ -44,7 +45,8 @@ export interface InferenceInfo {
 export type { Detection } from './decode/nms';
 export type { PostprocessOptions } from './decode/postprocess';
 
-export type DetectOptions = Omit<PostprocessOptions, 'imageSize'>;
+/** Options of {@link Detector.detect}: postprocessing, plus the decoder's pixel limit. */
+export type DetectOptions = Omit<PostprocessOptions, 'imageSize'> & Pick<LoadImageOptions, 'maxPixels'>;
 
 /** A network (LayersModel, raw head outputs NHWC) and its spec. */
 export class Detector {
@@ -80,6 +82,10 @@ export class Detector {
   constructor(model: tf.LayersModel, spec: ModelSpec) {
     this.model = model;
     this.spec = spec;
+    // A spec read from a file may claim any size; every image is resized to it.
+    const size = spec.input?.size;
+    if (!Array.isArray(size) || size.length !== 2) throw new Error(`spec '${spec.name}': input.size must be [height, width], got ${JSON.stringify(size)}`);
+    size.forEach((s, i) => checkInputSide(s, `spec '${spec.name}': input.size[${i}]`));
     const nOut = model.outputs.length;
     const needed = Math.max(...spec.heads.flatMap(headOutputs));
     if (needed >= nOut) {
@@ -227,13 +233,16 @@ export class Detector {
     if (opts.classes !== undefined) resolveClassFilter(this.spec.classNames, opts.classes);
     const list = Array.isArray(image) ? image : [image];
     if (list.length === 0) return [];
-    const resize = opts.resize ?? this.spec.input.resize;
+    const { maxPixels, ...post } = opts;
+    const resize = post.resize ?? this.spec.input.resize;
+    const input = { ...this.spec.input, resize };
     const pre: PreprocessResult[] = [];
     try {
       for (const img of list) {
-        const pixels = await loadImage(img);
+        // Encoded images far larger than the network are shrunk by the decoder (bounded memory).
+        const pixels = await loadImage(img, { maxPixels, fitTo: input });
         try {
-          pre.push(preprocessImage(pixels.tensor, { ...this.spec.input, resize }));
+          pre.push(preprocessImage(pixels.tensor, input, pixels.originalSize));
         } finally {
           if (pixels.owned) pixels.tensor.dispose();
         }
@@ -242,7 +251,7 @@ export class Detector {
       let raw: tf.Tensor[] = [];
       try {
         raw = this.predict(batch);
-        const dets = this.postprocessBatch(raw, { ...opts, resize, imageSize: pre.map((p) => p.imageSize) });
+        const dets = this.postprocessBatch(raw, { ...post, resize, imageSize: pre.map((p) => p.imageSize) });
         return Array.isArray(image) ? dets : dets[0];
       } finally {
         if (batch !== pre[0].tensor) batch.dispose();

@@ -283,6 +283,9 @@ async function optionsChanged(): Promise<void> {
 
 async function applyBackend(name: string): Promise<void> {
   if (name === 'wasm') setWasmPaths(new URL('tfjs-wasm/', location.href).href);
+  // Shapes as uniforms: one WebGL program per op kind instead of one per op and shape, so the
+  // first frame compiles about half as many shaders (same arithmetic).
+  if (name === 'webgl') tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true);
   await yolo.setBackend(name);
   state.backend = yolo.backendInfo().name;
 }

@@ -8,6 +8,8 @@ import { DecodedOutputs } from './decode';
 
 /** How many class names an error message lists. */
 const LISTED = 8;
+/** Longer unknown names get no "did you mean" (bounded work) and are cut in the message. */
+const LONGEST_NAME = 64;
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -26,7 +28,7 @@ function editDistance(a: string, b: string): number {
 /** "valid classes include ..." with the names closest to `wrong` first. */
 function someValidNames(classNames: readonly string[], wrong: string): string {
   const w = wrong.toLowerCase();
-  const near = classNames
+  const near = wrong.length > LONGEST_NAME ? [] : classNames
     .map((n, i) => ({ n, i, d: editDistance(n.toLowerCase(), w) }))
     .filter((x) => x.d <= 2 || x.n.toLowerCase().includes(w) || (w.length >= 3 && w.includes(x.n.toLowerCase())))
     .sort((a, b) => a.d - b.d || a.i - b.i)
@@ -55,7 +57,10 @@ export function resolveClassFilter(classNames: readonly string[], classes: Reado
     } else if (typeof c === 'string') {
       let id = classNames.indexOf(c);
       if (id < 0) id = classNames.findIndex((n) => n.toLowerCase() === c.toLowerCase());
-      if (id < 0) throw new Error(`unknown class '${c}': ${someValidNames(classNames, c)}`);
+      if (id < 0) {
+        const shown = c.length > LONGEST_NAME ? `${c.slice(0, LONGEST_NAME)}...` : c;
+        throw new Error(`unknown class '${shown}': ${someValidNames(classNames, c)}`);
+      }
       ids.add(id);
     } else {
       throw new Error(`classes must hold class names or ids, got ${c === null ? 'null' : typeof c}`);

@@ -20,19 +20,22 @@ export interface PreprocessResult {
 
 /**
  * Preprocess an RGB image tensor `[h, w, 3]` (0..255, any numeric dtype) into a `[1, H, W, 3]`
- * network input. The caller owns the result's tensor.
+ * network input. The caller owns the result's tensor. `originalSize` (`[height, width]`,
+ * default the tensor's) is the frame the geometry and the boxes refer to, when the tensor was
+ * already shrunk by the decoder (`LoadedImage.originalSize`); the tensor is then resized from
+ * its own size to the content size.
  */
-export function preprocessImage(image: tf.Tensor3D, input: InputSpec): PreprocessResult {
+export function preprocessImage(image: tf.Tensor3D, input: InputSpec, originalSize?: [number, number]): PreprocessResult {
   if (image.rank !== 3 || image.shape[2] !== 3) {
     throw new Error(`expected an RGB image tensor [height, width, 3], got shape [${image.shape.join(', ')}]`);
   }
-  const imageSize: [number, number] = [image.shape[0], image.shape[1]];
+  const imageSize: [number, number] = originalSize ? [originalSize[0], originalSize[1]] : [image.shape[0], image.shape[1]];
   const g = resizeGeometry(input, imageSize);
   const tensor = tf.tidy(() => {
     const [netH, netW] = input.size;
     const [ch, cw] = g.contentSize;
     let x: tf.Tensor3D = image.dtype === 'float32' ? image : tf.cast(image, 'float32');
-    if (ch !== imageSize[0] || cw !== imageSize[1]) {
+    if (ch !== image.shape[0] || cw !== image.shape[1]) {
       x = input.interpolation === 'opencv-linear-u8' ? resizeOpenCV(image, ch, cw) : tf.image.resizeBilinear(x, [ch, cw], false, true);
     }
     x = tf.mul(x, input.scale);

@@ -22,14 +22,20 @@ export function checkSsdPriorSpec(p: SsdPriorSpec): void {
   p.featureMaps.forEach((f, k) => {
     if (!(Number.isInteger(f) && f > 0)) throw new Error(`ssd priors: featureMaps[${k}] must be a positive integer, got ${f}`);
     if (!(p.steps[k] > 0 && p.minSizes[k] > 0 && p.maxSizes[k] > 0)) throw new Error(`ssd priors: map ${k} needs steps, minSizes and maxSizes > 0`);
-    if (p.shapes[k].length === 0) throw new Error(`ssd priors: map ${k} has no prior shapes`);
+    if (!Array.isArray(p.shapes[k]) || p.shapes[k].length === 0) throw new Error(`ssd priors: map ${k} has no prior shapes`);
     for (const s of p.shapes[k]) {
       if ((s.size !== 'min' && s.size !== 'max') || !(s.ratio > 0)) {
         throw new Error(`ssd priors: map ${k} has a bad shape ${JSON.stringify(s)} (size 'min' | 'max', ratio > 0)`);
       }
     }
   });
+  // A spec read from a file must not make us allocate without bound.
+  const total = ssdPriorCounts(p).reduce((a, b) => a + b, 0);
+  if (total > MAX_PRIORS) throw new Error(`ssd priors: ${total} priors exceed the limit of ${MAX_PRIORS}`);
 }
+
+/** Upper bound on the prior count of a spec (SSD300 has 8732, SSD512 24564). */
+export const MAX_PRIORS = 4_000_000;
 
 /**
  * All priors `[P, 4]` as (cx, cy, w, h) normalised by `minDim`: computed in double precision

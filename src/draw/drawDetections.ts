@@ -53,6 +53,9 @@ export async function drawDetections(image: string | Uint8Array, dets: Detection
   const input = typeof image === 'string' ? fs.readFileSync(image) : image;
   const meta = await sharp(input).metadata();
   if (!meta.width || !meta.height) throw new Error('cannot read the image size to draw on');
-  const svg = Buffer.from(detectionsSvg(dets, meta.width, meta.height));
-  await sharp(input).composite([{ input: svg, top: 0, left: 0 }]).toFile(outPath);
+  // Boxes are in the upright frame (detect applies EXIF orientation), so draw on it too.
+  const [w, h] = (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
+  const svg = Buffer.from(detectionsSvg(dets, w, h));
+  const upright = await sharp(input).autoOrient().toBuffer();
+  await sharp(upright).composite([{ input: svg, top: 0, left: 0 }]).toFile(outPath);
 }

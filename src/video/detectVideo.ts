@@ -238,7 +238,7 @@ function isAsyncIterable(s: unknown): s is AsyncIterable<ImageInput> {
 function frameReader(source: VideoSource, stop: StopSignal, o: { skipFrames: boolean; keepFrames: boolean }): FrameReader {
   if (isVideoElement(source)) return videoReader(source, stop);
   if (isCanvas(source)) return canvasReader(source, stop);
-  if (isAsyncIterable(source)) return o.skipFrames ? latestFrameReader(source, stop, o.keepFrames) : pullReader(source, stop);
+  if (isAsyncIterable(source)) return o.skipFrames ? latestFrameReader(source, stop, o.keepFrames) : pullReader(source, stop, o.keepFrames);
   throw new Error('detectVideo: the source must be a <video> element, a canvas, or an async iterable of images');
 }
 
@@ -253,13 +253,25 @@ function nextTurn(): Promise<void> {
 }
 
 /** Every frame, in order: the iterable is only asked for the next frame when the loop is free. */
-function pullReader(source: AsyncIterable<ImageInput>, stop: StopSignal): FrameReader {
+function pullReader(source: AsyncIterable<ImageInput>, stop: StopSignal, keepFrames: boolean): FrameReader {
   const it = source[Symbol.asyncIterator]();
   let finished = false;
   return {
     async next() {
       if (finished || stop.stopped) return null;
-      const r = await it.next();
+      // stop() must end the loop even while the source is waiting for its next frame.
+      const pending = it.next();
+      let off = (): void => undefined;
+      const stopped = new Promise<null>((resolve) => (off = stop.onStop(() => resolve(null))));
+      const r = await Promise.race([pending, stopped]);
+      off();
+      if (r === null) {
+        // A frame that still arrives is not going to be detected: release it.
+        void pending.then((late) => {
+          if (!keepFrames && !late.done && late.value instanceof tf.Tensor) late.value.dispose();
+        }, () => undefined);
+        return null;
+      }
       if (r.done) {
         finished = true;
         return null;

@@ -11,7 +11,7 @@ import { isZip, readStoredZip, verifiedEntryData, ZipEntry } from './pytorch/sto
 import { assertFiniteWeights } from './checkFinite';
 import { RAW_ELEMENT_SIZE } from './pytorch/storageDtypes';
 import { LazyTensor, StorageRef, TorchUnpickleOptions, torchUnpickleHooks } from './pytorch/torchPickle';
-import { defaultMaxOutputBytes, findStateDict, materialiseOneTensor, materialiseStateDict, ReadPytorchOptions } from './pytorch/extractStateDict';
+import { findStateDict, materialiseStateDict, ReadPytorchOptions, tensorMaterialiser } from './pytorch/extractStateDict';
 import { NamedTensor } from './tensorMap';
 import { looksLikeSafetensors, readSafetensors } from './readSafetensors';
 
@@ -59,7 +59,7 @@ export function readPytorchStateDict(buffer: Uint8Array | ArrayBuffer, opts: Rea
   throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6), a legacy pickle, nor safetensors');
 }
 
-/** The unpickled root object of a `torch.save` file and access to its storages. */
+/** The unpickled root object of a `torch.save` file and access to its (checked) storages. */
 interface OpenedTorchFile {
   value: unknown;
   storageBytes: (ref: StorageRef) => Uint8Array;
@@ -204,15 +204,6 @@ export function readTorchObjectFile(
   else if (bytes[0] === 0x80) opened = openLegacyFormat(bytes, opts, unpickleOpts);
   else throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6) nor a legacy pickle');
   // all tensors together within the output budget (a storage may be referenced many times)
-  const budget = opts.maxOutputBytes ?? defaultMaxOutputBytes(bytes.length);
-  let used = 0;
-  return {
-    root: opened.value,
-    tensor: (t, name) => {
-      const out = materialiseOneTensor(name, t, opened.storageBytes, opts);
-      used += out.data.byteLength;
-      if (used > budget) throw new Error(`.pth tensors need more than ${budget} bytes once materialised (at '${name}')`);
-      return out;
-    },
-  };
+  const materialise = tensorMaterialiser(opened.storageBytes, opts, bytes.length);
+  return { root: opened.value, tensor: (t, name) => materialise(name, t) };
 }

@@ -31,9 +31,8 @@ test('--classes (names or ids) and --max-detections / --max with --json', async 
   expect(all.model).toBe('yolo-fastest-1.1');
   const dets = all.results[0].detections;
   const want = dets.filter((d) => d.label === 'car' || d.label === 'dog');
-  const r = JSON.parse((await capture(['detect', DOG, '--json', '--classes', 'car, 16'])).out) as JsonOut;
-  expect(r.results[0].detections).toEqual(want);
-  const top = JSON.parse((await capture(['detect', DOG, '--json', '--classes', 'car,dog', '--max-detections', '2'])).out) as JsonOut;
+  expect(want.length).toBeGreaterThan(2);
+  const top = JSON.parse((await capture(['detect', DOG, '--json', '--classes', 'car, 16', '--max-detections', '2'])).out) as JsonOut;
   expect(top.results[0].detections).toEqual(want.slice(0, 2));
   const old = JSON.parse((await capture(['detect', DOG, '--json', '--max', '1'])).out) as JsonOut;
   expect(old.results[0].detections).toEqual(dets.slice(0, 1));

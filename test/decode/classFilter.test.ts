@@ -73,6 +73,9 @@ describe('classes option', () => {
 
 test('resolveClassFilter / keepOnlyClasses on single-label rows', () => {
   expect([...resolveClassFilter(COCO_CLASSES, ['person', 2, 'person'])].sort()).toEqual([0, 2]);
+  // a huge unknown name: a short message, no edit distances over a million characters
+  const huge = 'x'.repeat(1_000_000);
+  expect(() => resolveClassFilter(COCO_CLASSES, [huge])).toThrow(new RegExp(`^unknown class '${'x'.repeat(64)}\\.\\.\\.': valid classes include person, `));
   // two candidates: best class 0 (score 0.9) and best class 3 (score 0.8)
   const d = { batch: 1, count: 2, numClasses: 4, multiLabel: false, stride: 6, rows: new Float32Array([0, 0, 1, 1, 0.9, 0, 0, 0, 1, 1, 0.8, 3]) };
   keepOnlyClasses(d, new Set([3]));

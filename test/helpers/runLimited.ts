@@ -29,10 +29,13 @@ function rssMb(pid: number): number {
 }
 
 /** Spawn `node <args>` with limits; resolves when the child exits (or is killed). */
-export function runLimited(args: string[], limits: { timeoutMs: number; maxRssMb: number; cwd?: string }): Promise<LimitedRun> {
+export function runLimited(
+  args: string[],
+  limits: { timeoutMs: number; maxRssMb: number; cwd?: string; env?: NodeJS.ProcessEnv },
+): Promise<LimitedRun> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, args, { cwd: limits.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: limits.cwd, env: limits.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let killedFor: LimitedRun['killedFor'] = null;

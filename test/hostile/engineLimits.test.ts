@@ -111,3 +111,15 @@ describe('dispose()', () => {
     x.dispose();
   });
 });
+
+describe('a spec (e.g. from a model folder) claiming a huge input', () => {
+  test('is refused when the Detector is made, before any image is resized to it', () => {
+    const det = loadDarknet(tinyCfg(), darknetWeightsFor(tinyCfg()), { name: 'tiny' });
+    try {
+      const spec = { ...det.spec, input: { ...det.spec.input, size: [100000, 64] as [number, number] } };
+      expect(() => new Detector(det.model, spec)).toThrow(/spec 'tiny': input\.size\[0\] must be an integer from 1 to 4096 pixels, got 100000/);
+    } finally {
+      det.dispose();
+    }
+  });
+});

@@ -2,6 +2,7 @@
 // beta zero), exact folding of act(beta) on 1x1 paths, the tie rules (shortcut, depthwise,
 // route groups, heads), the .weights writer, and no tensor leak in prune(detector).
 import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { describeFixtures, fixturePath } from '../helpers/fixtures';
 import { expectFlatTensors } from '../helpers/expectFlatTensors';
@@ -10,7 +11,8 @@ import { readDarknetWeights, darknetTensorName } from '../../src/weights/readDar
 import { writeDarknetWeights } from '../../src/weights/writeDarknetWeights';
 import { TensorMap } from '../../src/weights/tensorMap';
 import { loadDarknet } from '../../src/models/loadDarknet';
-import { prune, pruneDarknet, planPruning, formatPruneReport, getDarknetWeights } from '../../src/prune';
+import { prune, pruneDarknet, planPruning, formatPruneReport, getDarknetWeights, darknetCost } from '../../src/prune';
+import { darknetConvWeightsLayout } from '../../src/weights/readDarknetWeights';
 import { LINEAR_PATHS_CFG, YOLOV3_LIKE_CFG, randomDarknetTensors } from './pruneCfgs';
 import { mulberry32 } from '../../src/train/random';
 
@@ -250,4 +252,44 @@ describe('pruning small cfgs', () => {
       det.dispose();
     }
   });
+});
+
+describe('pruning the YOLOv3 and YOLOv4 cfgs at 1/8 width (shortcut chains, SPP routes; planning and rewriting, no model built)', () => {
+  for (const name of ['yolov3.cfg', 'yolov4.cfg']) {
+    test(`${name}: a ratio gives a valid cfg whose shortcut-joined channels agree`, () => {
+      // an eighth of the width (same topology) keeps the test fast; the heads keep their 255 filters
+      const cfgText = fs
+        .readFileSync(path.join(__dirname, '..', 'weights', 'cfg', name), 'utf8')
+        .replace(/^filters=(\d+)/gm, (m, n) => (n === '255' ? m : `filters=${Number(n) / 8}`));
+      const cfg = parseDarknetCfg(cfgText);
+      // zero kernels (cheap) and seeded gammas: only the plan and the rewriting are checked here
+      const rng = mulberry32(5);
+      const tensors: TensorMap = new Map();
+      for (const info of darknetConvWeightsLayout(cfg)) {
+        const l = info.layer;
+        const put = (part: Parameters<typeof darknetTensorName>[1], shape: number[], data: Float32Array) =>
+          tensors.set(darknetTensorName(l.index, part), { shape, dtype: 'float32', data });
+        put('biases', [l.filters], new Float32Array(l.filters));
+        if (l.batchNormalize) {
+          put('scales', [l.filters], Float32Array.from({ length: l.filters }, () => rng()));
+          put('rolling_mean', [l.filters], new Float32Array(l.filters));
+          put('rolling_variance', [l.filters], new Float32Array(l.filters).fill(1));
+        }
+        put('weights', info.kernelShape, new Float32Array(info.kernelShape.reduce((a, b) => a * b, 1)));
+      }
+      const result = pruneDarknet(cfgText, tensors, { ratio: 0.5 });
+      const after = darknetCost(result.cfg); // validates every route / shortcut / yolo shape
+      expect(after.params).toBeLessThan(0.6 * darknetCost(cfg).params);
+      expect(result.report.prunedGroups).toBe(Math.floor(0.5 * result.report.candidates));
+      for (const l of result.cfg.layers) {
+        if (l.type === 'yolo') {
+          const head = result.cfg.layers[l.index - 1];
+          expect(head.type === 'convolutional' && head.filters === 255).toBe(true);
+        }
+      }
+      const normal = pruneDarknet(cfgText, tensors, { ratio: 0.5, mode: 'normal' });
+      expect(normal.report.candidates).toBeLessThan(result.report.candidates);
+      expect(() => darknetCost(normal.cfg)).not.toThrow();
+    });
+  }
 });

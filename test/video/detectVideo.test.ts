@@ -184,6 +184,20 @@ describe('Detector.detectVideo (Node, async iterable of frames)', () => {
     expect(closed).toBe(true);
   });
 
+  test.each([false, true])('stop() while the source waits for a frame ends the loop (skipFrames %s)', async (skipFrames) => {
+    async function* stalls(): AsyncGenerator<ImageInput> {
+      yield frame(0, false);
+      await new Promise(() => undefined); // a camera that never delivers again
+    }
+    let got = 0;
+    const run = det.detectVideo(stalls(), () => void got++, { skipFrames });
+    while (got === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(run.running).toBe(true);
+    run.stop();
+    expect(await run.done).toEqual({ frames: 1, skipped: 0, reason: 'stop' });
+  });
+
   test('maxFps spaces detection starts at least 1000/maxFps ms apart', async () => {
     const starts: number[] = [];
     async function* endless(): AsyncGenerator<ImageInput> {

@@ -18,8 +18,35 @@ const le32 = (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[
 /** Thrown by `parseImageSize` when the bytes end before the size is known. */
 export class TruncatedImageHeaderError extends Error {}
 
+/**
+ * The EXIF orientation (1-8) in an APP1 segment's data `[start, end)`, or 1 when the segment is
+ * not EXIF or has no orientation tag. Bounds-checked: a corrupt segment is read as "no tag".
+ */
+function exifOrientation(b: Uint8Array, start: number, end: number): number {
+  // "Exif\0\0", then a TIFF header: byte order, 42, offset of IFD0.
+  if (end - start < 14 || b[start] !== 0x45 || b[start + 1] !== 0x78 || b[start + 2] !== 0x69 || b[start + 3] !== 0x66) return 1;
+  const t = start + 6;
+  const little = b[t] === 0x49 && b[t + 1] === 0x49;
+  if (!little && !(b[t] === 0x4d && b[t + 1] === 0x4d)) return 1;
+  const u16 = (o: number) => (little ? le16(b, o) : be16(b, o));
+  const u32 = (o: number) => (little ? le32(b, o) >>> 0 : be32(b, o));
+  const ifd = t + u32(t + 4);
+  if (ifd + 2 > end) return 1;
+  const n = u16(ifd);
+  for (let i = 0; i < n; i++) {
+    const e = ifd + 2 + 12 * i;
+    if (e + 12 > end) return 1;
+    if (u16(e) === 0x0112) {
+      const v = u16(e + 8);
+      return v >= 1 && v <= 8 ? v : 1;
+    }
+  }
+  return 1;
+}
+
 function jpegSize(b: Uint8Array): ImageSize {
   let o = 2;
+  let orientation = 1;
   while (true) {
     if (o + 1 >= b.length) throw new TruncatedImageHeaderError('JPEG: data ends before the frame header (SOF)');
     if (b[o] !== 0xff) throw new Error(`JPEG: expected a marker at byte ${o}, found 0x${b[o].toString(16)}`);
@@ -42,8 +69,10 @@ function jpegSize(b: Uint8Array): ImageSize {
       const height = be16(b, o + 3);
       const width = be16(b, o + 5);
       if (width === 0 || height === 0) throw new Error(`JPEG: frame header gives a ${width}x${height} image`);
-      return { width, height, format: 'jpeg' };
+      // Orientations 5-8 turn the image a quarter: the upright size (what loadImage decodes).
+      return orientation >= 5 ? { width: height, height: width, format: 'jpeg' } : { width, height, format: 'jpeg' };
     }
+    if (marker === 0xe1 && orientation === 1) orientation = exifOrientation(b, o + 2, Math.min(b.length, o + len));
     o += len;
   }
 }
@@ -52,7 +81,8 @@ function jpegSize(b: Uint8Array): ImageSize {
  * Reads the pixel size from the first bytes of a JPEG, PNG, GIF or BMP file.
  * Throws `TruncatedImageHeaderError` when more bytes are needed (JPEG metadata can be long),
  * and a plain Error naming the problem for an unknown or corrupt format.
- * The JPEG EXIF orientation is not applied (sizes are as stored, as Darknet/OpenCV's decoder).
+ * A JPEG's EXIF orientation is applied: the size is that of the upright image, the frame
+ * `loadImage` decodes (and labels of phone photos refer to, as in ultralytics).
  */
 export function parseImageSize(bytes: Uint8Array): ImageSize {
   const b = bytes;

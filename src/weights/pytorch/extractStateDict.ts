@@ -114,6 +114,33 @@ export function findStateDict(root: unknown, opts: ReadPytorchOptions = {}): PyD
 }
 
 /**
+ * A function that materialises tensors one by one against one output budget: each tensor at
+ * most as many elements as its storage (unless `opts.allowExpandedViews`), all of them together
+ * at most `opts.maxOutputBytes` (default from `inputBytes`, the file size). For any reader of
+ * torch files (state dicts, pickled module trees): memo-shared tensors count each time.
+ */
+export function tensorMaterialiser(
+  storageBytes: (ref: StorageRef) => Uint8Array,
+  opts: ReadPytorchOptions = {},
+  inputBytes = 0,
+): (name: string, t: LazyTensor) => NamedTensor {
+  const budget = opts.maxOutputBytes ?? defaultMaxOutputBytes(inputBytes);
+  let used = 0;
+  return (name, t) => {
+    const n = checkedNumel(name, t, opts);
+    used += n * EXPOSED_ELEMENT_SIZE[EXPOSED_DTYPE[t.storage.dtype]];
+    if (used > budget) {
+      throw new Error(
+        `.pth tensors need more than ${budget} bytes once materialised (at '${name}'; output budget ` +
+          `${opts.maxOutputBytes === undefined ? `8 x the ${inputBytes}-byte file + 64 MiB` : 'maxOutputBytes'}): ` +
+          'memo-shared or overlapping tensors? pass {maxOutputBytes} to raise it',
+      );
+    }
+    return gatherTensor(name, t, n, storageBytes);
+  };
+}
+
+/**
  * Materialise a state dict's tensors. `storageBytes(ref)` returns the raw bytes of a root
  * storage (all of it). `inputBytes` (the file size) sets the default output budget.
  */
@@ -124,24 +151,27 @@ export function materialiseStateDict(
   inputBytes = 0,
 ): TensorMap {
   const out: TensorMap = new Map();
-  const budget = opts.maxOutputBytes ?? defaultMaxOutputBytes(inputBytes);
-  let used = 0;
+  const materialise = tensorMaterialiser(storageBytes, opts, inputBytes);
   for (const [k, v] of sd.map) {
     if (typeof k !== 'string') throw new Error(`malformed .pth: state dict key ${describePickled(k, 0)} is not a string`);
     if (!opts.keepNumBatchesTracked && k.endsWith('num_batches_tracked')) continue;
-    const t = v as LazyTensor;
-    const n = checkedNumel(k, t, opts);
-    used += n * EXPOSED_ELEMENT_SIZE[EXPOSED_DTYPE[t.storage.dtype]];
-    if (used > budget) {
-      throw new Error(
-        `.pth tensors need more than ${budget} bytes once materialised (at '${k}'; output budget ` +
-          `${opts.maxOutputBytes === undefined ? `8 x the ${inputBytes}-byte file + 64 MiB` : 'maxOutputBytes'}): ` +
-          'memo-shared or overlapping tensors? pass {maxOutputBytes} to raise it',
-      );
-    }
-    out.set(k, materialiseTensor(k, t, n, storageBytes));
+    out.set(k, materialise(k, v as LazyTensor));
   }
   return out;
+}
+
+/**
+ * Materialise one lazy tensor (offset, strides, dtype widening), at most as many elements as
+ * its storage unless `opts.allowExpandedViews`. No total budget: use {@link tensorMaterialiser}
+ * for many tensors of one file.
+ */
+export function materialiseTensor(
+  name: string,
+  t: LazyTensor,
+  storageBytes: (ref: StorageRef) => Uint8Array,
+  opts: ReadPytorchOptions = {},
+): NamedTensor {
+  return gatherTensor(name, t, checkedNumel(name, t, opts), storageBytes);
 }
 
 /** Element count of a lazy tensor, checked against its storage before anything is allocated. */
@@ -169,7 +199,7 @@ function checkedNumel(name: string, t: LazyTensor, opts: ReadPytorchOptions): nu
   return n;
 }
 
-function materialiseTensor(name: string, t: LazyTensor, n: number, storageBytes: (ref: StorageRef) => Uint8Array): NamedTensor {
+function gatherTensor(name: string, t: LazyTensor, n: number, storageBytes: (ref: StorageRef) => Uint8Array): NamedTensor {
   const { storage, shape, stride } = t;
   const size = RAW_ELEMENT_SIZE[storage.dtype];
   const dtype = EXPOSED_DTYPE[storage.dtype];
@@ -186,14 +216,4 @@ function materialiseTensor(name: string, t: LazyTensor, n: number, storageBytes:
   for (let d = 0; d < shape.length; d++) last += (shape[d] - 1) * stride[d];
   const span = decodeElements(bytes, (base + t.offset) * size, last - t.offset + 1, storage.dtype);
   return { shape: shape.slice(), dtype, data: gatherStrided(span, 0, shape, stride) };
-}
-
-/** Materialise one lazy tensor of an object pickle (same checks as a state dict's tensors). */
-export function materialiseOneTensor(
-  name: string,
-  t: LazyTensor,
-  storageBytes: (ref: StorageRef) => Uint8Array,
-  opts: ReadPytorchOptions = {},
-): NamedTensor {
-  return materialiseTensor(name, t, checkedNumel(name, t, opts), storageBytes);
 }

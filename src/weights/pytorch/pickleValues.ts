@@ -86,6 +86,9 @@ export function describePickled(v: unknown, depth = DESCRIBE_DEPTH): string {
     return `${head}: {${items.join(', ')}}`;
   }
   if (typeof v === 'object') {
+    // inert records of allowed classes carry their Python class name
+    const cls = (v as { className?: unknown }).className;
+    if (typeof cls === 'string') return `${cls.length > DESCRIBE_STRING ? `${cls.slice(0, DESCRIBE_STRING)}...` : cls} object`;
     const name = (v as object).constructor?.name;
     return name ? `a ${name}` : 'an object';
   }

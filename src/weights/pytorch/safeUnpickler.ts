@@ -83,8 +83,10 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  // Nesting depth of every container built so far (scalars are 0, absent objects 1).
-  const depths = new WeakMap<object, number>();
+  // Nesting depth of every container built so far (scalars are 0, absent objects 1). A Map,
+  // not a WeakMap: at most one entry per opcode, freed on return, and V8 collects garbage
+  // around a large WeakMap much more slowly.
+  const depths = new Map<object, number>();
   const workBudget = BASE_WORK + lim.workPerByte * Math.max(0, bytes.length - offset);
   let work = 0;
   let opPos = offset;

@@ -68,7 +68,7 @@ function asIntList(v: unknown, what: string): number[] {
   return v.map((x, i) => asInt(x, `${what}[${i}]`));
 }
 
-function decodeAsciiish(v: unknown, what: string): string {
+function decodeAsciiish(v: unknown, what = 'persistent id field'): string {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return new TextDecoder().decode(v);
   throw new Error(`malformed .pth: ${what} is not a string (${describePickled(v)})`);

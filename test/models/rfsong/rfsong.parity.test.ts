@@ -5,6 +5,9 @@
  * settings, matched by prior index), on the wasm kernels and on the tfjs graph; detect(jpeg).
  */
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { describeFixtures, fixturePath, readF32, readJson, readU8 } from '../../helpers/fixtures';
 import { readPytorchStateDict } from '../../../src/weights/readPytorchStateDict';
@@ -104,6 +107,34 @@ describeFixtures(DIR, 'RFSong parity with upstream (random weights, seed 1234)',
     const ours = det.model.weights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0);
     expect(ours).toBe(n);
     expect(n).toBe(readJson(DIR, 'manifest.json')._about.params_state_dict_excl_num_batches_tracked);
+  });
+
+  it('the legacy (pre-1.6 pickle) format of the same state dict loads to the same weights', () => {
+    // NOTES.md: the legacy file is not kept; torch writes one from the zip file when present.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rfsong-legacy-'));
+    try {
+      const legacy = path.join(tmp, 'legacy.pth');
+      const py = 'import sys, torch; torch.save(torch.load(sys.argv[1]), sys.argv[2], _use_new_zipfile_serialization=False)';
+      const r = spawnSync('/usr/bin/python3', ['-c', py, fixturePath(DIR, 'rfsong_random_seed1234.pth'), legacy], { encoding: 'utf8', timeout: 120000 });
+      if (r.status !== 0) {
+        // eslint-disable-next-line no-console
+        console.warn(`SKIPPED legacy-format check: /usr/bin/python3 with torch is not available (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`);
+        return;
+      }
+      const bytes = fs.readFileSync(legacy);
+      expect(bytes[0]).toBe(0x80); // a pickle, not a zip
+      const other = loadPytorch('rfsong', bytes);
+      try {
+        const a = det.model.getWeights();
+        const b = other.model.getWeights();
+        expect(b.length).toBe(a.length);
+        a.forEach((w, i) => expect(tf.tidy(() => tf.max(tf.abs(tf.sub(w, b[i]))).dataSync()[0])).toBe(0));
+      } finally {
+        other.dispose();
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('priors equal prior_box.py bit for bit', () => {

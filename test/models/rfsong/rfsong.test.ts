@@ -10,6 +10,7 @@ import { decodeOutputs } from '../../../src/decode/decode';
 import { ssdPriors, ssdPriorCounts } from '../../../src/decode/ssdPriors';
 import { ModelSpec } from '../../../src/spec';
 import { loadPytorch } from '../../../src/weights/loadPytorch';
+import { withClasses } from '../../../src/train/withClasses';
 
 describe('rfsong builder', () => {
   it('builds 12 NHWC head outputs for any class count; upstream parameter count for 1 class', () => {
@@ -41,6 +42,32 @@ describe('rfsong builder', () => {
     one.dispose();
   });
 
+  it('withClasses rebuilds only the conf heads: background and kept classes keep their weights', async () => {
+    const det = rfsong({ classNames: ['person'] });
+    const conf5 = det.model.getLayer('conf.5');
+    const bias = tf.tensor1d([1, 2, 3, 4, 5, 6]);
+    conf5.setWeights([conf5.getWeights()[0], bias]);
+    bias.dispose();
+    const other = await withClasses(det, ['car', 'person']);
+    try {
+      const before = det.model.getLayer('conf.5').getWeights()[1].dataSync(); // [3 anchors x 2]
+      const after = other.model.getLayer('conf.5').getWeights()[1].dataSync(); // [3 anchors x 3]
+      expect(after.length).toBe(9);
+      for (let a = 0; a < 3; a++) {
+        expect(after[a * 3]).toBe(before[a * 2]); // background
+        expect(after[a * 3 + 2]).toBe(before[a * 2 + 1]); // person
+        expect(after[a * 3 + 1]).toBe(0); // new class: softmax prior 0
+      }
+      const l0 = det.model.getLayer('loc.0').getWeights()[0];
+      const l1 = other.model.getLayer('loc.0').getWeights()[0];
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(l0, l1))).dataSync()[0])).toBe(0);
+      expect(other.model.layers.filter((l) => l.getClassName() === 'YoloTfjsAtrousConv2D').length).toBe(3);
+    } finally {
+      other.dispose();
+      det.dispose();
+    }
+  });
+
   it('rejects bad options and bad state dicts with clear errors', () => {
     expect(() => rfsong({ inputSize: 320 })).toThrow(/input size 320/);
     expect(() => rfsong({ numClasses: 0 })).toThrow(/numClasses/);
@@ -61,6 +88,8 @@ describe('SSD priors and decode', () => {
     expect(Array.from(priors.slice(0, 4))).toEqual([0.5 / 37.5, 0.5 / 37.5, s * Math.sqrt(0.8), s / Math.sqrt(0.8)].map(Math.fround));
     // second prior: min size 26 with ratio 0.4
     expect(priors[6]).toBe(Math.fround((26 / 300) * Math.sqrt(0.4)));
+    expect(() => ssdPriors({ ...p, featureMaps: [100000, 19, 10, 5, 3, 1] })).toThrow(/exceed the limit/);
+    expect(() => ssdPriors({ ...p, steps: [8] })).toThrow(/steps has 1 entries for 6 feature maps/);
     // map 2's last centre 9.5 / 9.375 > 1 is clipped to 1
     const last2 = (5776 + 1444 + 400 - 1) * 4;
     expect(priors[last2]).toBe(1);

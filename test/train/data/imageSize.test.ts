@@ -76,3 +76,23 @@ describe('readImageSize on files', () => {
     await expect(readImageSize(f)).rejects.toThrow(/text\.png: cannot read the image size: not a JPEG/);
   });
 });
+
+describe('parseImageSize applies the JPEG EXIF orientation (the upright size loadImage decodes)', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('orientation %i (EXIF written by sharp)', async (o) => {
+    const jpeg = await sharp({ create: { width: 40, height: 24, channels: 3, background: '#345' } })
+      .withMetadata({ orientation: o })
+      .jpeg()
+      .toBuffer();
+    const swap = o >= 5;
+    expect(parseImageSize(jpeg)).toEqual({ width: swap ? 24 : 40, height: swap ? 40 : 24, format: 'jpeg' });
+    const meta = await sharp(jpeg).metadata();
+    expect(meta.orientation).toBe(o);
+  });
+
+  it('a corrupt EXIF segment (IFD offset past the end) is read as no orientation', () => {
+    const exif = [0x45, 0x78, 0x69, 0x66, 0, 0, 0x49, 0x49, 0x2a, 0x00, 0xff, 0xff, 0xff, 0x00];
+    const app1 = [0xff, 0xe1, 0x00, exif.length + 2, ...exif];
+    const sof0 = [0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x10, 0x00, 0x20, 0x03];
+    expect(parseImageSize(new Uint8Array([0xff, 0xd8, ...app1, ...sof0]))).toEqual({ width: 32, height: 16, format: 'jpeg' });
+  });
+});

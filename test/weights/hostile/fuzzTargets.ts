@@ -119,6 +119,48 @@ function randomPickle(rnd: Rand): Uint8Array {
   return w.bytes();
 }
 
+/**
+ * A random torch state dict: a few tensors of random dtype, shape, stride and offset over
+ * storages of random size (mostly consistent, sometimes not), shared storages and memo-shared
+ * tensors, with an occasional random opcode spliced in.
+ */
+function randomStateDict(rnd: Rand): Uint8Array {
+  const types = ['FloatStorage', 'HalfStorage', 'LongStorage', 'ByteStorage', 'DoubleStorage', 'BFloat16Storage'];
+  const sizes: Record<string, number> = { FloatStorage: 4, HalfStorage: 2, LongStorage: 8, ByteStorage: 1, DoubleStorage: 8, BFloat16Storage: 2 };
+  const nStorages = 1 + int(rnd, 3);
+  const storages = Array.from({ length: nStorages }, () => ({ type: pick(rnd, types), numel: int(rnd, 40) }));
+  const w = new PickleWriter().proto(2).global('collections', 'OrderedDict').emptyTuple().reduce();
+  const nTensors = 1 + int(rnd, 5);
+  for (let t = 0; t < nTensors; t++) {
+    w.str(`t${t}`);
+    if (t > 0 && rnd() < 0.15) {
+      w.get(int(rnd, t)); // a memo-shared tensor under a second name
+    } else {
+      const k = int(rnd, nStorages);
+      const { type, numel } = storages[k];
+      const rank = int(rnd, 4);
+      const shape = Array.from({ length: rank }, () => int(rnd, 5));
+      // contiguous strides usually, random ones sometimes
+      const stride = shape.map((_, d) => (rnd() < 0.8 ? shape.slice(d + 1).reduce((a, b) => a * b, 1) : int(rnd, 7)));
+      w.global('torch._utils', '_rebuild_tensor_v2').mark();
+      w.mark().str('storage').global('torch', type).str(String(k)).str('cpu').int(numel).tuple().binpersid();
+      w.int(rnd() < 0.8 ? 0 : int(rnd, 6)).intTuple(shape).intTuple(stride).bool(false);
+      w.global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+      w.put(t);
+    }
+    w.setitem();
+    if (rnd() < 0.05) w.raw(int(rnd, 256));
+  }
+  w.stop();
+  const data: Record<string, Uint8Array> = {};
+  storages.forEach((st, k) => {
+    // the storage file usually holds exactly numel elements, sometimes fewer
+    const n = rnd() < 0.9 ? st.numel : int(rnd, st.numel + 1);
+    data[String(k)] = Uint8Array.from({ length: n * sizes[st.type] }, () => int(rnd, 256) & 0x3f);
+  });
+  return torchZip(w.bytes(), data);
+}
+
 /** Replace some values of a safetensors header with hostile ones, keeping it valid JSON. */
 function mutateSafetensorsHeader(src: Uint8Array, rnd: Rand): Uint8Array {
   const n = Number(new DataView(src.buffer, src.byteOffset, 8).getBigUint64(0, true));
@@ -191,6 +233,11 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
     run: readAll,
   },
   {
+    name: 'unpickler (random torch state dicts: dtypes, strides, offsets, shared storages)',
+    make: randomStateDict,
+    run: readAll,
+  },
+  {
     name: 'unpickler (mutated legacy .pth files, no checksum)',
     make: (rnd) => mutateBytes(pick(rnd, legacyFiles()), rnd),
     run: readAll,
@@ -238,13 +285,27 @@ export interface FuzzOutcome {
 /** Longest error message accepted (a bounded summary, never the whole input). */
 export const MAX_MESSAGE = 1000;
 
+/** A valid result's tensors hold exactly as many elements as their shapes say; else which does not. */
+function invalidTensor(result: unknown): string | null {
+  const map = result instanceof Map ? result : (result as { tensors?: unknown })?.tensors;
+  if (!(map instanceof Map)) return null;
+  for (const [name, t] of map as Map<string, { shape: number[]; data: ArrayLike<unknown> }>) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || t.data.length !== n) {
+      return `tensor '${name}' has ${t.data.length} elements for shape [${t.shape}]`;
+    }
+  }
+  return null;
+}
+
 /** Run case `index` of `target` under `seed`. */
 export function runFuzzCase(target: FuzzTarget, seed: number, index: number): { input: Uint8Array | string; outcome: FuzzOutcome } {
   const rnd = prng((seed * 1_000_003 + index) >>> 0);
   const input = target.make(rnd);
   const t0 = Date.now();
   try {
-    target.run(input);
+    const bad = invalidTensor(target.run(input));
+    if (bad) return { input, outcome: { kind: 'crash', ms: Date.now() - t0, detail: `invalid result: ${bad}` } };
     return { input, outcome: { kind: 'ok', ms: Date.now() - t0 } };
   } catch (e) {
     const ms = Date.now() - t0;

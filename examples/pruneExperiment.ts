@@ -1,0 +1,313 @@
+/**
+ * The network-slimming comparison at our scale (README "Channel pruning"): on the synthetic
+ * shapes dataset, tiny YOLOv3 trained from scratch, sparsity-trained (L1 on BN gammas),
+ * pruned at several ratios and fine-tuned; RFSong trained from scratch when this build can train
+ * it. For every model: parameters, FLOPs, weights size, ms per image on our wasm kernels with 1
+ * and 2 threads, held-out mAP@0.5.
+ *
+ *   npm run experiment:prune -- [--out tmp/prune-experiment] [--size 96] [--train 200] [--val 60]
+ *       [--epochs 6] [--sparse-epochs 2] [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 1]
+ *       [--ratios 0.5,0.7,0.85] [--rfsong-epochs 12] [--only yolo|rfsong] [--quick]
+ *
+ * The defaults are sized for a shared, heavily loaded 2-core VM (about 40 minutes there); on an
+ * idle machine use e.g. --size 160 --train 400 --epochs 12 --sparse-epochs 4 --ft-epochs 3.
+ *
+ * `--quick` is a smoke run (tiny dataset, 1 epoch each). Results go to <out>/results.json and
+ * <out>/results.md (merged with an earlier run's, so `--only rfsong` adds its row later); the
+ * pruned cfg/.weights, training logs and the |gamma| plot (sparse/gammas.png) stay in <out>.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { backendInfo, setBackend } from '../src/backend';
+import { Detector } from '../src/detector';
+import { writeSyntheticDataset } from '../src/train/syntheticDataset';
+import { readYoloDataset } from '../src/train/data/readYoloDataset';
+import { DetectionDataset } from '../src/train/data/dataset';
+import { evaluate } from '../src/train/evaluate';
+import { train, TrainOptions } from '../src/train/train';
+import { kmeansAnchors } from '../src/train/kmeansAnchors';
+import { buildDarknetModel } from '../src/models/darknetCfg';
+import { darknetModelSpec } from '../src/models/darknetSpec';
+import { parseDarknetCfg } from '../src/weights/parseDarknetCfg';
+import { writeDarknetWeights } from '../src/weights/writeDarknetWeights';
+import { getDarknetWeights } from '../src/models/getDarknetWeights';
+import { prune, formatPruneReport, darknetCost } from '../src/prune';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
+}
+const quick = process.argv.includes('--quick');
+const num = (name: string, def: number, quickDef: number) => Number(arg(name, String(quick ? quickDef : def)));
+
+/** One table row. */
+interface Row {
+  model: string;
+  params: number;
+  flops: number;
+  bytes: number;
+  ms1: number;
+  ms2: number;
+  mAP50: number;
+  /** mAP@0.5 right after pruning, before fine-tuning. */
+  mAP50Pruned?: number;
+  note?: string;
+  trainSeconds?: number;
+}
+
+/** tiny YOLOv3 (Darknet's yolov3-tiny.cfg layer for layer) for `classes` at `size`, with `anchors`. */
+function yolov3TinyCfg(size: number, classes: number, anchors: [number, number][]): string {
+  const conv = (filters: number, k: number, act = 'leaky', stride = 1) =>
+    `[convolutional]\nbatch_normalize=1\nfilters=${filters}\nsize=${k}\nstride=${stride}\npad=1\nactivation=${act}\n`;
+  const pool = (stride: number) => `[maxpool]\nsize=2\nstride=${stride}\n`;
+  const anchorText = anchors.map(([w, h]) => `${Math.round(w)},${Math.round(h)}`).join(', ');
+  const head = (mask: string) =>
+    `[convolutional]\nsize=1\nstride=1\npad=1\nfilters=${3 * (5 + classes)}\nactivation=linear\n\n` +
+    `[yolo]\nmask=${mask}\nanchors=${anchorText}\nclasses=${classes}\nnum=6\n`;
+  return [
+    `[net]\nwidth=${size}\nheight=${size}\nchannels=3\n`,
+    conv(16, 3), pool(2), conv(32, 3), pool(2), conv(64, 3), pool(2), conv(128, 3), pool(2), conv(256, 3), pool(2),
+    conv(512, 3), pool(1), conv(1024, 3), conv(256, 1), conv(512, 3), head('3,4,5'),
+    '[route]\nlayers=-4\n', conv(128, 1), '[upsample]\nstride=2\n', '[route]\nlayers=-1,8\n', conv(256, 3), head('0,1,2'),
+  ].join('\n');
+}
+
+/** FLOPs (2 x multiply-adds) of the conv layers of any LayersModel, from kernel and output shapes. */
+function modelFlops(model: tf.LayersModel): number {
+  let flops = 0;
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    if (!/Conv2D$/.test(cls) && cls !== 'Conv2D') continue;
+    const kernel = layer.getWeights()[0];
+    if (!kernel || kernel.shape.length !== 4) continue;
+    const out = layer.outputShape as number[];
+    flops += 2 * out[1] * out[2] * kernel.shape.reduce((a, b) => a * b, 1);
+  }
+  return flops;
+}
+
+/** Trainable parameters (kernels, biases, BN gamma and beta; not the BN running statistics). */
+function trainableParams(det: Detector): number {
+  return det.model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+}
+
+/** Median ms per image (batch 1) on our wasm kernels with `threads` threads. */
+async function msPerImage(det: Detector, threads: number, runs: number): Promise<number> {
+  det.engine = 'wasm-kernels';
+  det.engineThreads = threads;
+  const [h, w] = det.spec.input.size;
+  const x = tf.randomUniform([1, h, w, 3]) as tf.Tensor4D;
+  const once = async () => {
+    const t0 = performance.now();
+    const out = det.predict(x);
+    await Promise.all(out.map((t) => t.data()));
+    tf.dispose(out);
+    return performance.now() - t0;
+  };
+  try {
+    for (let i = 0; i < 3; i++) await once();
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) times.push(await once());
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  } finally {
+    x.dispose();
+    det.engine = 'auto';
+    det.engineThreads = undefined;
+  }
+}
+
+async function measure(model: string, det: Detector, val: DetectionDataset, size: { flops: number; bytes: number }, runs: number): Promise<Row> {
+  const ev = await evaluate(det, val, { progress: false });
+  const row: Row = {
+    model,
+    params: trainableParams(det),
+    flops: size.flops,
+    bytes: size.bytes,
+    ms1: await msPerImage(det, 1, runs),
+    ms2: await msPerImage(det, 2, runs),
+    mAP50: ev.mAP50,
+  };
+  console.log(`[${model}] mAP@0.5 ${row.mAP50.toFixed(4)}, ${(row.params / 1e6).toFixed(3)}M params, ${(row.flops / 1e9).toFixed(3)} GFLOPs, ${row.ms1.toFixed(1)} / ${row.ms2.toFixed(1)} ms (1 / 2 threads)`);
+  return row;
+}
+
+function table(rows: Row[], meta: Record<string, unknown>): string {
+  const base = rows.find((r) => r.model === 'yolov3-tiny trained');
+  const rel = (v: number, b: number | undefined) => (b ? ` (${v >= b ? '+' : ''}${(((v - b) / b) * 100).toFixed(0)}%)` : '');
+  const lines = [
+    `| model | params | FLOPs | weights | ms/img 1 thread | ms/img 2 threads | mAP@0.5 after pruning | mAP@0.5 |`,
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.model} | ${(r.params / 1e6).toFixed(3)}M${rel(r.params, base?.params)} | ${(r.flops / 1e9).toFixed(3)}G${rel(r.flops, base?.flops)} | ` +
+        `${(r.bytes / 1048576).toFixed(2)} MiB | ${r.ms1.toFixed(1)}${rel(r.ms1, base?.ms1)} | ${r.ms2.toFixed(1)}${rel(r.ms2, base?.ms2)} | ` +
+        `${r.mAP50Pruned !== undefined ? r.mAP50Pruned.toFixed(3) : '-'} | ${r.note ?? r.mAP50.toFixed(3)} |`,
+    );
+  }
+  return `${lines.join('\n')}\n\n${Object.entries(meta).map(([k, v]) => `- ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n')}\n`;
+}
+
+/** The RFSong builder, wherever this build keeps it (the main entry, or its family folder). */
+function findRfsong(): ((o: { classNames: string[] }) => Detector) | undefined {
+  for (const m of ['../src/index', '../src/models/rfsong', '../src/models/rfsong/rfsong']) {
+    try {
+      const f = (require(m) as Record<string, unknown>).rfsong;
+      if (typeof f === 'function') return f as (o: { classNames: string[] }) => Detector;
+    } catch {
+      // not there in this build
+    }
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  await setBackend('wasm', { threads: 2 });
+  tf.enableProdMode();
+  const t00 = Date.now();
+  const out = arg('out', path.join('tmp', quick ? 'prune-experiment-quick' : 'prune-experiment'));
+  const size = num('size', 96, 64);
+  const only = arg('only', '');
+  const runs = quick ? 3 : 15;
+  fs.mkdirSync(out, { recursive: true });
+  const resultsFile = path.join(out, 'results.json');
+  const previous: { rows: Row[] } = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : { rows: [] };
+  const rows: Row[] = [];
+  const meta: Record<string, unknown> = {};
+  const save = () => {
+    const merged = [...rows, ...previous.rows.filter((p) => !rows.some((r) => r.model === p.model))];
+    const order = (m: string) => (m.startsWith('RFSong') ? 2 : 0);
+    merged.sort((a, b) => order(a.model) - order(b.model));
+    fs.writeFileSync(resultsFile, JSON.stringify({ meta, rows: merged }, null, 1));
+    fs.writeFileSync(path.join(out, 'results.md'), table(merged, meta));
+  };
+
+  // The dataset: circles, squares, triangles, 2-6 per image, 10-35% of the short side, on
+  // gradient / stripe / checker textures with noise.
+  const dataDir = path.join(out, 'data');
+  const nTrain = num('train', 200, 16);
+  const nVal = num('val', 60, 8);
+  const synth = { sizeRange: [[192, 160], [320, 256]] as [[number, number], [number, number]], objects: [2, 6] as [number, number], objectScale: [0.1, 0.35] as [number, number] };
+  if (!fs.existsSync(path.join(dataDir, 'val', 'classes.txt'))) {
+    await writeSyntheticDataset(dataDir, { splits: { train: nTrain, val: nVal }, seed: 11, ...synth });
+  }
+  const trainSet = await readYoloDataset(path.join(dataDir, 'train'));
+  const valSet = await readYoloDataset(path.join(dataDir, 'val'));
+  const info = backendInfo();
+  Object.assign(meta, {
+    dataset: `synthetic shapes (${trainSet.images.length} train / ${valSet.images.length} held-out images, ${trainSet.classNames.join(', ')}; ${synth.objects.join('-')} objects per image, ${synth.objectScale.map((s) => `${s * 100}%`).join('-')} of the short side)`,
+    input: `${size}x${size}`,
+    backend: `tfjs wasm ${info.threads} threads${info.simd ? ' SIMD' : ''} for training; timings on the yolo-tfjs wasm kernels, batch 1, median of ${runs} runs`,
+  });
+
+  const epochs = num('epochs', 6, 1);
+  const sparseEpochs = num('sparse-epochs', 2, 1);
+  const ftEpochs = num('ft-epochs', 1, 1);
+  const sparsity = Number(arg('sparsity', '1'));
+  const sparseLr = Number(arg('sparse-lr', '0.002'));
+  const ratios = arg('ratios', quick ? '0.5' : '0.5,0.7,0.85').split(',').map(Number);
+  const common: Omit<TrainOptions, 'epochs'> = { batchSize: 8, optimizer: 'adam', lr: 0.001, ema: true, seed: 1, progress: true };
+
+  if (only !== 'rfsong') {
+    // k-means anchors of the training boxes, stretched to the input size
+    const wh = trainSet.images.flatMap((im) => im.boxes.map((b) => [((b.x2 - b.x1) * size) / im.width, ((b.y2 - b.y1) * size) / im.height] as [number, number]));
+    const anchors = kmeansAnchors(wh, 6, { seed: 1 }).anchors.slice().sort((a, b) => a[0] * a[1] - b[0] * b[1]);
+    const cfgText = yolov3TinyCfg(size, trainSet.classNames.length, anchors);
+    fs.writeFileSync(path.join(out, 'yolov3-tiny-shapes.cfg'), cfgText);
+    const cfg = parseDarknetCfg(cfgText);
+    const costOf = (c: string) => {
+      const k = darknetCost(parseDarknetCfg(c));
+      return { flops: k.flops, bytes: k.weightsBytes };
+    };
+
+    // 1. trained from scratch
+    const det = new Detector(buildDarknetModel(cfg, { name: 'yolov3-tiny' }), darknetModelSpec(cfg, { classNames: trainSet.classNames, name: 'yolov3-tiny' }));
+    let t0 = Date.now();
+    const r1 = await train(det, trainSet, { ...common, epochs, outDir: path.join(out, 'trained') });
+    r1.optimizer.dispose();
+    console.log(`[check] FLOPs of the tfjs model ${modelFlops(det.model)} vs the cfg count ${darknetCost(cfg).flops}`);
+    const trainedRow = await measure('yolov3-tiny trained', det, valSet, costOf(cfgText), runs);
+    trainedRow.trainSeconds = (Date.now() - t0) / 1000;
+    rows.push(trainedRow);
+    fs.writeFileSync(path.join(out, 'trained', 'final.weights'), writeDarknetWeights(cfg, getDarknetWeights(det.model, cfg)));
+    save();
+
+    // 2. sparsity training, continuing from the trained weights
+    t0 = Date.now();
+    // Plain SGD (momentum 0.9, constant lr) so that the L1 term moves a gamma by lr * s per
+    // step whatever the loss does; Adam would normalise it to ~lr per step, far too slow here.
+    const r2 = await train(det, trainSet, {
+      ...common, optimizer: 'sgd', lr: sparseLr, momentum: 0.9, schedule: 'constant', warmupEpochs: 0,
+      epochs: sparseEpochs, sparsity, outDir: path.join(out, 'sparse'),
+    });
+    r2.optimizer.dispose();
+    const sparseRow = await measure(`yolov3-tiny sparsity-trained (s=${sparsity}, SGD lr ${sparseLr}, ${sparseEpochs} epochs)`, det, valSet, costOf(cfgText), runs);
+    sparseRow.trainSeconds = (Date.now() - t0) / 1000;
+    rows.push(sparseRow);
+    fs.writeFileSync(path.join(out, 'sparse', 'final.weights'), writeDarknetWeights(cfg, getDarknetWeights(det.model, cfg)));
+    const g = r2.epochs[r2.epochs.length - 1]?.gamma;
+    if (g) meta['|gamma| after sparsity training'] = `mean ${g.mean.toFixed(4)}, median ${g.median.toFixed(4)}, ${(g.below001 * 100).toFixed(1)}% below 0.01 (plot: sparse/gammas.png)`;
+    save();
+
+    // 3. pruned at each ratio, then fine-tuned
+    for (const ratio of ratios) {
+      const dir = path.join(out, `pruned-${ratio}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const p = prune(det, { cfg: cfgText, ratio });
+      fs.writeFileSync(path.join(dir, 'pruned.cfg'), p.cfgText);
+      fs.writeFileSync(path.join(dir, 'pruned.weights'), p.weights);
+      fs.writeFileSync(path.join(dir, 'report.txt'), formatPruneReport(p.report));
+      const prunedMap = (await evaluate(p.detector, valSet, { progress: false })).mAP50;
+      console.log(`[pruned ${ratio}] ${formatPruneReport(p.report).split('\n').slice(0, 4).join('\n  ')}\n  mAP@0.5 before fine-tuning ${prunedMap.toFixed(4)}`);
+      t0 = Date.now();
+      const r3 = await train(p.detector, trainSet, { ...common, epochs: ftEpochs, outDir: path.join(dir, 'finetune') });
+      r3.optimizer.dispose();
+      const row = await measure(`pruned ${Math.round(ratio * 100)}% + fine-tuned ${ftEpochs} epochs`, p.detector, valSet, costOf(p.cfgText), runs);
+      row.mAP50Pruned = prunedMap;
+      row.trainSeconds = (Date.now() - t0) / 1000;
+      rows.push(row);
+      const prunedCfg = parseDarknetCfg(p.cfgText);
+      fs.writeFileSync(path.join(dir, 'finetuned.weights'), writeDarknetWeights(prunedCfg, getDarknetWeights(p.detector.model, prunedCfg)));
+      p.detector.dispose();
+      save();
+    }
+    det.dispose();
+    meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8; trained ${epochs} epochs from scratch, sparsity ${sparseEpochs} epochs, fine-tuning ${ftEpochs} epochs`;
+  }
+
+  if (only !== 'yolo') {
+    // RFSong (RFBNet300-style, 300x300 by design) from scratch, when this build has it and its loss
+    const rfsong = findRfsong();
+    const rfEpochs = num('rfsong-epochs', 12, 1);
+    const name = `RFSong from scratch (300x300, ${rfEpochs} epochs)`;
+    if (!rfsong) {
+      console.log('[RFSong] not in this build');
+    } else {
+      const det = rfsong({ classNames: trainSet.classNames });
+      try {
+        const t0 = Date.now();
+        const r = await train(det, trainSet, { ...common, epochs: rfEpochs, outDir: path.join(out, 'rfsong') });
+        r.optimizer.dispose();
+        const row = await measure(name, det, valSet, { flops: modelFlops(det.model), bytes: 4 * det.model.countParams() }, runs);
+        row.trainSeconds = (Date.now() - t0) / 1000;
+        rows.push(row);
+      } catch (e) {
+        const msg = (e as Error).message.split('\n')[0];
+        console.log(`[RFSong] cannot be trained in this build: ${msg}`);
+        rows.push({ model: name, params: trainableParams(det), flops: modelFlops(det.model), bytes: 4 * det.model.countParams(), ms1: await msPerImage(det, 1, runs), ms2: await msPerImage(det, 2, runs), mAP50: NaN, note: `not trained: ${msg}` });
+      } finally {
+        det.dispose();
+      }
+    }
+  }
+  meta.minutes = ((Date.now() - t00) / 60000).toFixed(1);
+  save();
+  console.log(`\n${fs.readFileSync(path.join(out, 'results.md'), 'utf8')}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
