@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setBackend, backendInfo } from '../src/backend';
-import { efficientDet } from '../src/models/efficientDet';
+import { efficientDet } from '../src/models/efficientDet/efficientDet';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -36,7 +36,7 @@ interface Entry {
 }
 
 const darknet = (cfg: string, weights: string, size: number) => () => {
-  const { loadDarknet } = require('../src/models/loadDarknet');
+  const { loadDarknet } = require('../src/models/darknet/loadDarknet');
   const dir = path.join(FIX, 'darknet', 'weights');
   return loadDarknet(fs.readFileSync(path.join(dir, cfg), 'utf8'), fs.readFileSync(path.join(dir, weights)), { inputSize: size });
 };
@@ -49,13 +49,13 @@ const ENTRIES: Entry[] = [
     name: 'YOLO-FastestV2 352',
     size: 352,
     iters: 60,
-    build: () => require('../src/weights/loadPytorch').loadPytorch('yolo-fastestv2', fs.readFileSync(path.join(FIX, 'yolo-fastestv2', 'coco2017-0.241078ap-model.pth'))),
+    build: () => require('../src/models/loadPytorch').loadPytorch('yolo-fastestv2', fs.readFileSync(path.join(FIX, 'yolo-fastestv2', 'coco2017-0.241078ap-model.pth'))),
   },
   {
     name: 'EfficientDet-D0 512',
     size: 512,
     iters: 8,
-    build: () => require('../src/weights/loadPytorch').loadPytorch('efficientdet-d0', fs.readFileSync(path.join(FIX, 'efficientdet', 'efficientdet-d0-random.pth'))),
+    build: () => require('../src/models/loadPytorch').loadPytorch('efficientdet-d0', fs.readFileSync(path.join(FIX, 'efficientdet', 'efficientdet-d0-random.pth'))),
   },
 ];
 

@@ -64,12 +64,12 @@ export const MODELS: BenchModel[] = [
     name: 'tiny YOLOv3 416',
     inputSize: [416, 416],
     cpu: true,
-    build: async () => builder<(o: object) => Network>('src/models/tinyYoloV3', 'tinyYoloV3')({ inputSize: 416 }),
+    build: async () => builder<(o: object) => Network>('src/models/darknet/tinyYoloV3', 'tinyYoloV3')({ inputSize: 416 }),
   },
   {
     name: 'YOLOv4-tiny 416',
     inputSize: [416, 416],
-    build: async () => builder<(o: object) => Network>('src/models/yoloV4Tiny', 'yoloV4Tiny')({ inputSize: 416 }),
+    build: async () => builder<(o: object) => Network>('src/models/darknet/yoloV4Tiny', 'yoloV4Tiny')({ inputSize: 416 }),
   },
   {
     name: 'yolo-fastest-1.1 320',
@@ -77,7 +77,7 @@ export const MODELS: BenchModel[] = [
     build: async () => {
       const cfg = fs.readFileSync(need(path.join(FIXTURES, 'darknet', 'weights', 'yolo-fastest-1.1.cfg')), 'utf8');
       const weights = fs.readFileSync(need(path.join(FIXTURES, 'darknet', 'weights', 'yolo-fastest-1.1.weights')));
-      const loadDarknet = builder<(c: string, w: Uint8Array, o: object) => Network>('src/models/loadDarknet', 'loadDarknet');
+      const loadDarknet = builder<(c: string, w: Uint8Array, o: object) => Network>('src/models/darknet/loadDarknet', 'loadDarknet');
       return loadDarknet(cfg, new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), { inputSize: 320 });
     },
   },
@@ -87,13 +87,13 @@ export const MODELS: BenchModel[] = [
     upstreamOnnx: path.join(FIXTURES, 'yolo-fastestv2', 'yolo-fastestv2.onnx'),
     build: async () => {
       const pth = fs.readFileSync(need(path.join(FIXTURES, 'yolo-fastestv2', 'coco2017-0.241078ap-model.pth')));
-      const loadPytorch = builder<(a: string, b: Uint8Array) => Network>('src/weights/loadPytorch', 'loadPytorch');
+      const loadPytorch = builder<(a: string, b: Uint8Array) => Network>('src/models/loadPytorch', 'loadPytorch');
       return loadPytorch('yolo-fastestv2', new Uint8Array(pth.buffer, pth.byteOffset, pth.byteLength));
     },
   },
   {
     name: 'EfficientDet-D0 512',
     inputSize: [512, 512],
-    build: async () => builder<(o: object) => Network>('src/models/efficientDet', 'efficientDet')({ phi: 0 }),
+    build: async () => builder<(o: object) => Network>('src/models/efficientDet/efficientDet', 'efficientDet')({ phi: 0 }),
   },
 ];

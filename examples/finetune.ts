@@ -21,7 +21,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo, setBackend } from '../src/backend';
-import { loadPytorch } from '../src/weights/loadPytorch';
+import { loadPytorch } from '../src/models/loadPytorch';
 import { writeSyntheticDataset } from '../src/train/syntheticDataset';
 import { readYoloDataset } from '../src/train/data/readYoloDataset';
 import { withClasses } from '../src/train/withClasses';

@@ -27,11 +27,11 @@ import { DetectionDataset } from '../src/train/data/dataset';
 import { evaluate } from '../src/train/evaluate';
 import { train, TrainOptions } from '../src/train/train';
 import { kmeansAnchors } from '../src/train/kmeansAnchors';
-import { buildDarknetModel } from '../src/models/darknetCfg';
-import { darknetModelSpec } from '../src/models/darknetSpec';
+import { buildDarknetModel } from '../src/models/darknet/darknetCfg';
+import { darknetModelSpec } from '../src/models/darknet/darknetSpec';
 import { parseDarknetCfg } from '../src/weights/parseDarknetCfg';
 import { writeDarknetWeights } from '../src/weights/writeDarknetWeights';
-import { getDarknetWeights } from '../src/models/getDarknetWeights';
+import { getDarknetWeights } from '../src/models/darknet/getDarknetWeights';
 import { prune, formatPruneReport, darknetCost } from '../src/prune';
 
 function arg(name: string, def: string): string {

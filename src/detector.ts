@@ -5,45 +5,20 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelSpec, checkInputSide, headOutputs } from './spec';
-import { Detection } from './decode/nms';
-import { postprocessOutputs, PostprocessOptions } from './decode/postprocess';
-import { resolveClassFilter } from './decode/classFilter';
-import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './decode/preprocess';
-import type { LoadImageOptions } from './decode/image';
-import { backendInfo, ready } from './backend';
+import { Detection } from './detection';
+import { postprocessOutputs, PostprocessOptions } from './postprocess/postprocess';
+import { resolveClassFilter } from './select/classFilter';
+import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './preprocess/preprocess';
+import type { LoadImageOptions } from './image/loadImage';
+import { ready } from './backend';
 import { disposeLayersModel } from './models/disposeLayersModel';
-import { compileInference, CompiledInference } from './infer/compileInference';
-import { compileWasmInference, KernelTrapError, PlanTooLargeError } from './engine/wasmInference';
-import { UnsupportedGraphError } from './engine/planInference';
-import { wasmSimdSupported, wasmThreadsSupported } from './engine/kernelModule';
-import { isNode } from './backend/backendOptions';
+import { KernelTrapError } from './engine/wasmInference';
+import { EngineCache, InferenceEngine, InferenceInfo } from './infer/engineCache';
 import { detectVideo, DetectVideoOptions, VideoResultCallback, VideoSource, VideoStopHandle } from './video/detectVideo';
 
-/**
- * Which code runs `predict`:
- * - `'wasm-kernels'`: yolo-tfjs's own WebAssembly SIMD kernels on a precompiled plan
- *   (src/engine), multi-threaded where shared memory exists; the fastest path without a GPU or
- *   native TensorFlow;
- * - `'tfjs'`: the compiled graph of fused tfjs ops on the current tfjs backend (the path for
- *   tfjs-node, WebGL, WebGPU);
- * - `'auto'` (default): wasm kernels when the tfjs backend is `wasm` or `cpu` and the JS engine
- *   has WebAssembly SIMD, else tfjs. Models with layers the kernels do not cover (custom
- *   layers) use tfjs.
- */
-export type InferenceEngine = 'auto' | 'wasm-kernels' | 'tfjs';
-
-/** What {@link Detector.inferenceInfo} reports. */
-export interface InferenceInfo {
-  /** `'wasm-kernels'`, `'tfjs-graph'` (compiled tfjs ops), `'layers'` (model.predict) or `'custom'`. */
-  engine: 'wasm-kernels' | 'tfjs-graph' | 'layers' | 'custom';
-  /** Threads of the wasm kernels (1 otherwise). */
-  threads: number;
-  /** Why the wasm kernels are not used, when they were asked for (or chosen by `auto`). */
-  fallbackReason?: string;
-}
-
-export type { Detection } from './decode/nms';
-export type { PostprocessOptions } from './decode/postprocess';
+export type { InferenceEngine, InferenceInfo } from './infer/engineCache';
+export type { Detection } from './detection';
+export type { PostprocessOptions } from './postprocess/postprocess';
 
 /** Options of {@link Detector.detect}: postprocessing, plus the decoder's pixel limit. */
 export type DetectOptions = Omit<PostprocessOptions, 'imageSize'> & Pick<LoadImageOptions, 'maxPixels'>;
@@ -74,14 +49,18 @@ export class Detector {
   engine: InferenceEngine = 'auto';
   /** Threads for the wasm kernels (default: the wasm backend's thread count, else all cores). */
   engineThreads?: number;
-  private compiled: { c: CompiledInference; weights: unknown[]; engine: InferenceInfo['engine']; key: string; threads: number } | null = null;
-  private compileFailed = false;
-  private fallbackReason?: string;
+  /** The compiled engine (picked and cached by `src/infer`). */
+  private readonly engines: EngineCache;
+  /** The cached compiled engine (`c` is the compiled inference); internal, for tests and tools. */
+  private get compiled(): { readonly c: unknown } | null {
+    return this.engines.current;
+  }
   private disposed = false;
 
   constructor(model: tf.LayersModel, spec: ModelSpec) {
     this.model = model;
     this.spec = spec;
+    this.engines = new EngineCache(model);
     // A spec read from a file may claim any size; every image is resized to it.
     const size = spec.input?.size;
     if (!Array.isArray(size) || size.length !== 2) throw new Error(`spec '${spec.name}': input.size must be [height, width], got ${JSON.stringify(size)}`);
@@ -126,59 +105,10 @@ export class Detector {
     }
   }
 
-  /** The compiled graph's run function, (re)compiled when the weights changed; null if unavailable. */
+  /** The compiled engine's run function, (re)compiled when needed; null if unavailable. */
   private compiledRun(): ((x: tf.Tensor4D) => tf.Tensor[]) | null {
-    if (!this.fastInference || this.compileFailed) return null;
-    const weights = this.model.weights.map((w) => (w.read() as unknown as { dataId: unknown }).dataId);
-    const key = `${this.engine}|${this.engineThreads ?? ''}|${tf.getBackend()}`;
-    const c = this.compiled;
-    if (c && c.key === key && c.weights.length === weights.length && c.weights.every((id, i) => id === weights[i])) {
-      return (x) => c.c.run(x);
-    }
-    this.releaseCompiled();
-    try {
-      const compiled = this.compileEngine();
-      this.compiled = { ...compiled, weights, key };
-      return (x) => compiled.c.run(x);
-    } catch (e) {
-      // Too big for wasm memory: the LayersModel path would need even more, so no fallback.
-      if (e instanceof PlanTooLargeError) throw new Error(`model '${this.spec.name}': ${e.message}`);
-      this.compileFailed = true;
-      this.fallbackReason = (e as Error).message;
-      // eslint-disable-next-line no-console
-      console.warn(`yolo-tfjs: fast inference unavailable for '${this.spec.name}' (${(e as Error).message}); using the LayersModel`);
-      return null;
-    }
-  }
-
-  private compileEngine(): { c: CompiledInference; engine: InferenceInfo['engine']; threads: number } {
-    this.fallbackReason = undefined;
-    const backend = tf.getBackend();
-    const wanted = this.engine === 'wasm-kernels' || (this.engine === 'auto' && (backend === 'wasm' || backend === 'cpu'));
-    if (wanted) {
-      if (!wasmSimdSupported()) this.fallbackReason = 'this JavaScript engine has no WebAssembly SIMD';
-      else {
-        try {
-          // Node: as many threads as the wasm backend was given (all cores, YOLO_TFJS_THREADS,
-          // setBackend's option); browsers: all cores (tfjs-wasm reports fewer there).
-          const info = backendInfo();
-          const threads = this.engineThreads ?? (isNode() && info.name === 'wasm' ? info.threads : undefined);
-          const c = compileWasmInference(this.model, { threads });
-          if ((threads === undefined || threads > 1) && c.threads === 1 && !wasmThreadsSupported()) {
-            this.fallbackReason = 'one thread: no shared wasm memory here (browsers need a cross-origin isolated page: COOP/COEP headers)';
-          }
-          return { c, engine: 'wasm-kernels', threads: c.threads };
-        } catch (e) {
-          if (!(e instanceof UnsupportedGraphError)) throw e;
-          this.fallbackReason = e.message;
-          if (this.engine === 'wasm-kernels') {
-            // eslint-disable-next-line no-console
-            console.warn(`yolo-tfjs: wasm kernels unavailable for '${this.spec.name}' (${e.message}); using tfjs ops`);
-          }
-        }
-      }
-    }
-    return { c: compileInference(this.model), engine: 'tfjs-graph', threads: 1 };
+    if (!this.fastInference) return null;
+    return this.engines.run({ engine: this.engine, threads: this.engineThreads, name: this.spec.name });
   }
 
   /**
@@ -187,22 +117,18 @@ export class Detector {
    */
   async engineReady(): Promise<void> {
     this.compiledRun();
-    const c = this.compiled?.c as { ready?: () => Promise<void> } | undefined;
-    if (c && typeof c.ready === 'function') await c.ready();
+    await this.engines.ready();
   }
 
   /** Which engine runs `predict` (compiles the fast path if it was not yet). */
   inferenceInfo(): InferenceInfo {
     if (this.inference) return { engine: 'custom', threads: 1 };
     this.compiledRun();
-    const c = this.compiled;
-    if (!c) return { engine: 'layers', threads: 1, fallbackReason: this.fallbackReason };
-    return { engine: c.engine, threads: c.threads, ...(this.fallbackReason ? { fallbackReason: this.fallbackReason } : {}) };
+    return this.engines.info();
   }
 
   private releaseCompiled(): void {
-    if (this.compiled) this.compiled.c.dispose();
-    this.compiled = null;
+    this.engines.release();
   }
 
   /**

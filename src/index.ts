@@ -28,14 +28,14 @@ export { ready, setBackend, backendInfo, autoSelectBackend, disposeBackend, defa
 export type { BackendInfo, BackendOptions, AutoSelectOptions, ModuleLoader } from './backend';
 
 // Decode, NMS, preprocessing (shared by every model)
-export { postprocessOutputs } from './decode/postprocess';
+export { postprocessOutputs } from './postprocess/postprocess';
 export { decodeOutputs } from './decode/decode';
 export type { DecodedOutputs } from './decode/decode';
-export { suppress, boxIou, boxDiou } from './decode/nms';
-export { resizeGeometry, unmapBoxes } from './decode/letterbox';
-export type { ResizeGeometry } from './decode/letterbox';
-export { preprocessImage, loadImage } from './decode/preprocess';
-export type { PreprocessResult, ImageInput } from './decode/preprocess';
+export { suppress, boxIou, boxDiou } from './nms/nms';
+export { resizeGeometry, unmapBoxes } from './preprocess/geometry';
+export type { ResizeGeometry } from './preprocess/geometry';
+export { preprocessImage, loadImage } from './preprocess/preprocess';
+export type { PreprocessResult, ImageInput } from './preprocess/preprocess';
 export { generateAnchors, gridAnchors, anchorCount } from './decode/anchors';
 export type { AnchorGridOptions } from './decode/anchors';
 
@@ -51,11 +51,11 @@ export type { ExportOnnxOptions } from './export/onnx';
 export * from './layers';
 
 // Models
-export { tinyYoloV3, tinyYoloBody, TINY_YOLOV3_ANCHORS } from './models/tinyYoloV3';
-export { yoloV4Tiny, yoloV4TinyBody, YOLOV4_TINY_ANCHORS } from './models/yoloV4Tiny';
-export { yoloFastestV2, yoloFastestV2Spec, YOLO_FASTESTV2_COCO_ANCHORS } from './models/yoloFastestV2';
-export { yoloFastestV2FromStateDict, exportYoloFastestV2StateDict } from './models/yoloFastestV2FromStateDict';
-export type { YoloFastestV2Options } from './models/yoloFastestV2';
+export { tinyYoloV3, tinyYoloBody, TINY_YOLOV3_ANCHORS } from './models/darknet/tinyYoloV3';
+export { yoloV4Tiny, yoloV4TinyBody, YOLOV4_TINY_ANCHORS } from './models/darknet/yoloV4Tiny';
+export { yoloFastestV2, yoloFastestV2Spec, YOLO_FASTESTV2_COCO_ANCHORS } from './models/yoloFastestV2/yoloFastestV2';
+export { yoloFastestV2FromStateDict, exportYoloFastestV2StateDict } from './models/yoloFastestV2/fromStateDict';
+export type { YoloFastestV2Options } from './models/yoloFastestV2/yoloFastestV2';
 export {
   efficientDet,
   efficientDetSpec,
@@ -65,13 +65,16 @@ export {
   EFFICIENTDET_LEVELS,
   EFFICIENTDET_SCALES,
   EFFICIENTDET_RATIOS,
-} from './models/efficientDet';
-export type { EfficientDetOptions, EfficientDetConfig, EfficientDetGraph } from './models/efficientDet';
-export { efficientDetFromStateDict, efficientDetFromPytorch, efficientDetKeyTable } from './weights/keymaps/efficientDet';
-export { loadDarknet } from './models/loadDarknet';
-export type { LoadDarknetOptions } from './models/loadDarknet';
-export { buildDarknetModel, setDarknetWeights } from './models/darknetCfg';
-export { darknetModelSpec } from './models/darknetSpec';
+} from './models/efficientDet/efficientDet';
+export type { EfficientDetOptions, EfficientDetConfig, EfficientDetGraph } from './models/efficientDet/efficientDet';
+export { efficientDetHead, efficientDetRegressor, efficientDetClassifier } from './models/efficientDet/heads';
+export type { EfficientDetHeadOptions } from './models/efficientDet/heads';
+export { efficientDetFromStateDict, efficientDetFromPytorch } from './models/efficientDet/fromStateDict';
+export { efficientDetKeyTable } from './models/efficientDet/keyMap';
+export { loadDarknet } from './models/darknet/loadDarknet';
+export type { LoadDarknetOptions } from './models/darknet/loadDarknet';
+export { buildDarknetModel, setDarknetWeights } from './models/darknet/darknetCfg';
+export { darknetModelSpec } from './models/darknet/darknetSpec';
 export { copyLayerWeights } from './models/copyLayerWeights';
 
 // Weights
@@ -83,8 +86,10 @@ export type { ReadPytorchOptions } from './weights/readPytorchStateDict';
 export { readSafetensors } from './weights/readSafetensors';
 export { writeSafetensors } from './weights/writeSafetensors';
 export { writePytorchStateDict } from './weights/writePytorchStateDict';
-export { loadPytorch, PYTORCH_ARCHS } from './weights/loadPytorch';
-export type { LoadPytorchOptions } from './weights/loadPytorch';
+export { loadPytorch, PYTORCH_ARCHS } from './models/loadPytorch';
+export { FAMILIES, familyByName, familyOfSpec } from './models/families';
+export type { Family, FamilyParts, ClassLayer, StateDictLoadOptions } from './models/families';
+export type { LoadPytorchOptions } from './models/loadPytorch';
 export { assignStateDict, exportStateDict } from './weights/assignStateDict';
 export type { TensorMap, NamedTensor } from './weights/tensorMap';
 

@@ -229,6 +229,11 @@ export interface ModelSpec {
   nms: NmsSpec;
   /** Maximum detections per image after NMS (0 = unlimited). */
   maxDetections: number;
+  /**
+   * Model family (a name of the families table, `src/models/families.ts`) whose loss and layer
+   * roles training uses. Optional: without it, the first family whose head kinds match.
+   */
+  family?: string;
 }
 
 /** The 80 COCO class names used by Darknet and most YOLO releases. */

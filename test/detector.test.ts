@@ -3,7 +3,7 @@
  * every image input kind, batched detect, and flat tensor memory over 100 detect calls.
  */
 import * as tf from '@tensorflow/tfjs';
-import { tinyYoloV3 } from '../src/models/tinyYoloV3';
+import { tinyYoloV3 } from '../src/models/darknet/tinyYoloV3';
 import { Detector } from '../src/detector';
 
 describe('Detector', () => {

@@ -3,7 +3,8 @@
  * `YOLO_TFJS_THREADS`): parsing and validation, and the core count that sizes thread pools; no
  * side effects. Browser-safe.
  */
-import { nodeRequire } from './nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
+import { isNode } from '../util/env';
 
 /** What the caller may ask for. `tfjs-node-gpu` / `tfjs-node` pick one package of `tensorflow`. */
 export type BackendRequest =
@@ -76,24 +77,6 @@ export function readBackendEnv(env: Record<string, string | undefined> | undefin
   const t = env.YOLO_TFJS_THREADS;
   if (t !== undefined && t.trim() !== '') out.threads = parseThreadCount(t, 'YOLO_TFJS_THREADS');
   return out;
-}
-
-/** The process environment when there is one (Node), else undefined (browser). */
-export function processEnv(): Record<string, string | undefined> | undefined {
-  return typeof process !== 'undefined' && process && typeof process.env === 'object'
-    ? process.env
-    : undefined;
-}
-
-/** True in Node.js (not in a browser, even with a `process` shim). */
-export function isNode(): boolean {
-  return (
-    typeof process !== 'undefined' &&
-    process != null &&
-    typeof process.versions === 'object' &&
-    process.versions != null &&
-    typeof process.versions.node === 'string'
-  );
 }
 
 /**

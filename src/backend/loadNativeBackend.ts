@@ -5,7 +5,7 @@
  * backend never reaches our engine) is reported. The loader is injectable for tests.
  * Browser-safe (it never runs there: the caller checks for Node first).
  */
-import { isModuleNotFound, ModuleLoader } from './nodeRequire';
+import { isModuleNotFound, ModuleLoader } from '../util/nodeRequire';
 
 /** One package tried. */
 export interface NativeAttempt {

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Detector } from '../detector';
 import { OptionDef, ParsedArgs, UsageError } from './args';
+import { FAMILIES, modelBuilders, pytorchArchsHelp } from '../models/families';
 
 
 export interface ResolveOptions {
@@ -18,10 +19,16 @@ export interface ResolveOptions {
   builderClassNames?: string[];
 }
 
+/** `--arch`: the architecture of a `.pth` model; the list comes from the families table. */
+export const ARCH_OPTION: OptionDef = { name: 'arch', type: 'string', description: `architecture of a .pth model (${pytorchArchsHelp()})` };
+
+/** One example architecture per family that reads PyTorch weights (for error messages). */
+const ARCH_EXAMPLES = FAMILIES.flatMap((f) => f.pytorchArchs?.slice(0, 1) ?? []).join(', ');
+
 /** The options of every command that loads a model: where its weights and classes come from. */
 export const MODEL_SOURCE_OPTIONS: OptionDef[] = [
   { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
-  { name: 'arch', type: 'string', description: 'architecture of a .pth model (yolo-fastestv2, efficientdet-d0..d7)' },
+  ARCH_OPTION,
   { name: 'names', type: 'string', description: 'class names file (one per line)' },
   { name: 'size', type: 'number', description: 'network input size override', min: 32, max: 4096, integer: true },
 ];
@@ -76,7 +83,7 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
     if (!fs.existsSync(m)) throw new UsageError(`cfg file not found: ${m}`);
     if (!o.weights) throw new UsageError(`--model ${m} is a Darknet cfg: give its weights with --weights <file.weights>`);
     if (!fs.existsSync(o.weights)) throw new UsageError(`weights file not found: ${o.weights}`);
-    const { loadDarknet } = await import('../models/loadDarknet');
+    const { loadDarknet } = await import('../models/darknet/loadDarknet');
     return loadDarknet(fs.readFileSync(m, 'utf8'), fs.readFileSync(o.weights), {
       classNames: o.classNames,
       inputSize: o.inputSize,
@@ -85,14 +92,14 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
   }
   if (/\.(pth|pt|safetensors)$/.test(m)) {
     if (!fs.existsSync(m)) throw new UsageError(`weights file not found: ${m}`);
-    if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. yolo-fastestv2, efficientdet-d0)`);
-    const { loadPytorch } = await import('../weights/loadPytorch');
+    if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. ${ARCH_EXAMPLES})`);
+    const { loadPytorch } = await import('../models/loadPytorch');
     return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames, inputSize: o.inputSize });
   }
-  const { MODEL_BUILDERS } = await import('../models/builders');
-  if (Object.prototype.hasOwnProperty.call(MODEL_BUILDERS, m)) {
+  const builders = modelBuilders();
+  if (Object.prototype.hasOwnProperty.call(builders, m)) {
     // a builder name: a new model with random weights (training from scratch)
-    return MODEL_BUILDERS[m]({ classNames: o.builderClassNames ?? o.classNames, inputSize: o.inputSize });
+    return builders[m]({ classNames: o.builderClassNames ?? o.classNames, inputSize: o.inputSize });
   }
   const { load } = await import('../registry/load');
   return load(m);

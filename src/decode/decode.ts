@@ -117,18 +117,22 @@ function decodeDarknet(head: DarknetHeadSpec, t: tf.Tensor4D, spec: ModelSpec, C
     );
   }
   const [netH, netW] = spec.input.size;
-  const r = tf.reshape(t, [n, h, w, A, 5 + C]);
-  const [txy, twh, tobj, tcls] = tf.split(r, [2, 2, 1, C], -1);
+  // Split a rank-3 view into x, y, w, h, objectness, classes: tfjs-wasm slices rank-5 tensors
+  // on a slow generic path (~100x slower; hundreds of ms per frame in a browser page).
+  const r = tf.reshape(t, [n, h * w * A, 5 + C]);
+  const [rx, ry, rw, rh, tobj, tcls] = tf.split(r, [1, 1, 1, 1, 1, C], -1);
+  const grid = (v: tf.Tensor): tf.Tensor => tf.reshape(v, [n, h, w, A]);
   const act = (v: tf.Tensor) => (head.newCoords ? v : tf.sigmoid(v));
   const s = Math.fround(head.scaleXY);
-  let xy = act(txy);
-  if (s !== 1) xy = tf.add(tf.mul(xy, s), Math.fround(-0.5 * (s - 1)));
-  const [x, y] = tf.unstack(xy, -1);
+  const shift = (v: tf.Tensor): tf.Tensor => (s !== 1 ? tf.add(tf.mul(v, s), Math.fround(-0.5 * (s - 1))) : v);
+  const x = grid(shift(act(rx)));
+  const y = grid(shift(act(ry)));
   const { gx, gy } = grids(h, w);
   const cx = tf.mul(tf.add(x, gx), netW / w);
   const cy = tf.mul(tf.add(y, gy), netH / h);
   const anchors = tf.tensor2d(head.anchors, [A, 2]);
-  const [tw, th] = tf.unstack(twh, -1);
+  const tw = grid(rw);
+  const th = grid(rh);
   const [aw, ah] = tf.unstack(anchors, -1);
   let bw: tf.Tensor;
   let bh: tf.Tensor;
@@ -139,8 +143,8 @@ function decodeDarknet(head: DarknetHeadSpec, t: tf.Tensor4D, spec: ModelSpec, C
     bw = tf.mul(tf.exp(tw), aw);
     bh = tf.mul(tf.exp(th), ah);
   }
-  const scores = tf.mul(act(tobj), act(tcls));
-  return { boxes: cornerBoxes(cx, cy, bw, bh), scores: tf.reshape(scores, [n, h * w * A, C]) };
+  const scores = tf.mul(act(tobj), act(tcls)); // [n, h*w*A, C]
+  return { boxes: cornerBoxes(cx, cy, bw, bh), scores };
 }
 
 function decodeYolov5(head: Yolov5HeadSpec, t: tf.Tensor4D, C: number): HeadTensors {

@@ -2,8 +2,8 @@
  * Draw labelled boxes on an image and write it (Node, sharp): an SVG overlay of rectangles and
  * labels composited onto the decoded image. Colours are stable per class.
  */
-import { Detection } from '../decode/nms';
-import { nodeRequire } from '../backend/nodeRequire';
+import { Detection } from '../detection';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** A distinct, stable colour per class id. */
 export function classColor(classId: number): string {

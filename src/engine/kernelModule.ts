@@ -3,8 +3,8 @@
  * allocator over their memory. Works the same in Node and browsers (WebAssembly + base64 only).
  */
 import { KERNELS_RELAXED_SIMD, KERNELS_RELAXED_SIMD_THREADS, KERNELS_SIMD, KERNELS_SIMD_THREADS } from './kernelsWasm';
-import { isNode, processEnv } from '../backend/backendOptions';
-import { nodeRequire } from '../backend/nodeRequire';
+import { isNode, processEnv } from '../util/env';
+import { nodeRequire } from '../util/nodeRequire';
 import { decodeBase64 } from '../util/base64';
 
 /** A kernel: `(paramsPtr, r0, r1)`, work units [r0, r1). */

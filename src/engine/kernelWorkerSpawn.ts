@@ -3,8 +3,8 @@
  * with `eval: true` in Node (loaded through `nodeRequire`, so browser bundles never see it),
  * a dedicated `Worker` on a `blob:` URL in browsers.
  */
-import { nodeRequire } from '../backend/nodeRequire';
-import { isNode } from '../backend/backendOptions';
+import { nodeRequire } from '../util/nodeRequire';
+import { isNode } from '../util/env';
 
 /** The handful of Worker operations the pool needs, the same in Node and browsers. */
 export interface KernelWorkerHandle {

@@ -14,7 +14,8 @@
  * Atomics.load on a browser's main thread). Every unit is computed by exactly one thread with
  * the same code, so results do not depend on the split.
  */
-import { coreThreadCount, parseThreadCount, processEnv } from '../backend/backendOptions';
+import { coreThreadCount, parseThreadCount } from '../backend/backendOptions';
+import { processEnv } from '../util/env';
 import type { Arena, KernelFn, KernelModule, KernelName } from './kernelModule';
 import {
   CTL,

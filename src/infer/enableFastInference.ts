@@ -4,16 +4,23 @@
  * (`detector.fastInference`); this is for choosing the options. The returned handle undoes it and
  * frees the folded weights; `detector.dispose()` frees them too.
  */
-import { Detector } from '../detector';
+import * as tf from '@tensorflow/tfjs';
 import { compileInference, CompileOptions, CompiledInference } from './compileInference';
 
-const compiledOf = new WeakMap<Detector, CompiledInference>();
+/** What this needs of a Detector: its model and its custom-inference hook. */
+export interface InferenceHost {
+  readonly model: tf.LayersModel;
+  inference?: (x: tf.Tensor4D) => tf.Tensor[];
+  disposeInference?: () => void;
+}
+
+const compiledOf = new WeakMap<InferenceHost, CompiledInference>();
 
 /**
  * Compile `detector.model` and set `detector.inference` to it. Calling it again recompiles
  * (e.g. after training changed the weights) and frees the previous compilation.
  */
-export function enableFastInference(detector: Detector, opts: CompileOptions = {}): CompiledInference {
+export function enableFastInference(detector: InferenceHost, opts: CompileOptions = {}): CompiledInference {
   const compiled = compileInference(detector.model, opts);
   disposeFastInference(detector);
   compiledOf.set(detector, compiled);
@@ -32,7 +39,7 @@ export function enableFastInference(detector: Detector, opts: CompileOptions = {
 }
 
 /** Undo {@link enableFastInference}: back to `model.predict`, folded weights freed. */
-export function disposeFastInference(detector: Detector): void {
+export function disposeFastInference(detector: InferenceHost): void {
   const c = compiledOf.get(detector);
   if (c) c.dispose();
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_JSON, WEIGHTS_BIN } from './modelFolder';
 import { sanitizeLayersTopology } from './sanitizeTopology';
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 type Fs = typeof import('fs');
 type Path = typeof import('path');

@@ -7,7 +7,7 @@ import { Detector } from '../detector';
 import { fsFolderHandler } from './fsFolderHandler';
 import { MODEL_JSON, SPEC_JSON, validateSpec } from './modelFolder';
 import '../layers'; // registers every custom layer for deserialisation
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** True when `dir` looks like a saved Detector folder (has model.json). */
 export function isDetectorFolder(dir: string): boolean {

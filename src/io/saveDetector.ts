@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelSpec } from '../spec';
 import { fsFolderHandler } from './fsFolderHandler';
 import { SPEC_JSON } from './modelFolder';
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** Anything with a LayersModel and a spec (a Detector, or `{model, spec}`). */
 export interface DetectorLike {

@@ -3,7 +3,8 @@
  * EfficientNet-PyTorch without the classification head): stem 3x3/2 conv -> BN -> swish, then
  * the MBConv blocks; returns the three taps p3 (stride 8), p4 (stride 16), p5 (stride 32).
  *
- * Layer names follow the PyTorch module paths under `prefix` (default `backbone_net.model`):
+ * Layer names follow the PyTorch module paths under `prefix` (default `model`, lukemelas' own;
+ * EfficientDet passes its `backbone_net.model`):
  * `${prefix}._conv_stem`, `${prefix}._bn0`, `${prefix}._blocks.{i}.*`.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -98,7 +99,7 @@ export function efficientNetBlocks(variant: number): EfficientNetBlockArgs[] {
 export interface EfficientNetOptions {
   /** B0..B8. */
   variant: number;
-  /** Layer-name prefix (default `backbone_net.model`). */
+  /** Layer-name prefix (default `model`). */
   prefix?: string;
   /** Drop-connect rate of the last block (block i uses rate * i / nBlocks); training only. Default 0.2. */
   dropConnectRate?: number;
@@ -125,7 +126,7 @@ export function efficientNet(input: tf.SymbolicTensor, o: EfficientNetOptions): 
   const [w] = EFFICIENTNET_COEFFICIENTS[o.variant] ?? [NaN];
   const blocks = efficientNetBlocks(o.variant);
   if (input.shape[3] !== 3) throw new Error(`efficientNet expects an RGB input [N, H, W, 3], got [${input.shape.join(', ')}]`);
-  const p = o.prefix ?? 'backbone_net.model';
+  const p = o.prefix ?? 'model';
   const rate = o.dropConnectRate ?? 0.2;
   let x = tf.layers
     .conv2d({ filters: roundFilters(32, w), kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: kernelInitializer(o.init), name: `${p}._conv_stem` })

@@ -43,7 +43,5 @@ export type { EfficientNetOptions, EfficientNetFeatures, EfficientNetBlockArgs, 
 export { separableConvLayer, separableConvBlock, efficientBatchNorm } from './separableConvBlock';
 export { biFPN, biFPNLayer } from './biFPN';
 export type { BiFPNOptions, BiFPNLayerOptions } from './biFPN';
-export { efficientDetHead, efficientDetRegressor, efficientDetClassifier } from './efficientDetHeads';
-export type { EfficientDetHeadOptions } from './efficientDetHeads';
 export type { WeightInit } from './weightInit';
 export { spatialMean } from './spatialMean';

@@ -10,5 +10,5 @@ export { planPruning } from './planPruning';
 export type { PruneAmount, PruneMode, PrunePlan } from './planPruning';
 export { darknetCost } from './darknetCost';
 export type { DarknetCost, ConvCost } from './darknetCost';
-export { getDarknetWeights } from '../models/getDarknetWeights';
+export { getDarknetWeights } from '../models/darknet/getDarknetWeights';
 export { writeDarknetWeights } from '../weights/writeDarknetWeights';

@@ -4,9 +4,9 @@
  * `.weights` bytes (what `loadDarknet` and Darknet read), and a report.
  */
 import { Detector } from '../detector';
-import { loadDarknet } from '../models/loadDarknet';
-import { getDarknetWeights } from '../models/getDarknetWeights';
-import { darknetSourceOf } from '../models/darknetSource';
+import { loadDarknet } from '../models/darknet/loadDarknet';
+import { getDarknetWeights } from '../models/darknet/getDarknetWeights';
+import { darknetSourceOf } from '../models/darknet/darknetSource';
 import { parseDarknetCfg } from '../weights/parseDarknetCfg';
 import { writeDarknetWeights } from '../weights/writeDarknetWeights';
 import { PruneOptions, PruneReport, pruneDarknet } from './pruneDarknet';

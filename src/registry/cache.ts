@@ -10,7 +10,7 @@
  * break a browser bundle.
  */
 import { RegistryEntry, RegistryFile } from './registry';
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 type Fs = typeof import('fs');
 type Path = typeof import('path');

@@ -8,7 +8,7 @@
  * test/registry/embeddedModel.test.ts bounds the difference (boxes 0.5 px, scores 1e-3).
  */
 import { Detector } from '../detector';
-import { loadDarknet } from '../models/loadDarknet';
+import { loadDarknet } from '../models/darknet/loadDarknet';
 import { COCO_CLASSES } from '../spec';
 import { decodeCompactDarknet, DarknetModelFiles } from '../weights/compactDarknetWeights';
 import { decodeBase64 } from '../util/base64';

@@ -8,12 +8,12 @@
 import { Detector } from '../detector';
 import { isDetectorFolder, loadDetectorFromDir } from '../io/loadDetectorFromDir';
 import { saveDetector } from '../io/saveDetector';
-import { loadDarknet } from '../models/loadDarknet';
-import { loadPytorch } from '../weights/loadPytorch';
+import { loadDarknet } from '../models/darknet/loadDarknet';
+import { loadPytorch } from '../models/loadPytorch';
 import { CacheOptions, convertedModelDir, ensureRawFiles } from './cache';
 import { getRegistryEntry, REGISTRY, RegistryEntry } from './registry';
-import { nodeRequire } from '../backend/nodeRequire';
-import { isNode } from '../backend/backendOptions';
+import { nodeRequire } from '../util/nodeRequire';
+import { isNode } from '../util/env';
 import { loadFromModelBaseUrl } from './loadFromModelBaseUrl';
 
 /** Options of {@link load}. */

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputSpec } from '../spec';
-import { resizeGeometry } from '../decode/letterbox';
+import { resizeGeometry } from '../preprocess/geometry';
 import { Rng, mulberry32, uniform } from './random';
 import type { SsdAugmentOptions } from './ssdAugment';
 

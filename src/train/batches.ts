@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputSpec } from '../spec';
-import { loadImage } from '../decode/image';
+import { loadImage } from '../image/loadImage';
 import { DatasetImage, DetectionDataset } from './data/dataset';
 import { AugmentOptions, TrainBox, augment, mosaic } from './augment';
 import { ssdAugment } from './ssdAugment';

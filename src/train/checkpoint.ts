@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** A named tensor (as `Optimizer.getWeights` returns). */
 export interface NamedTensor {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
-import { loadImage } from '../decode/image';
+import { loadImage } from '../image/loadImage';
 import { DatasetImage, DetectionDataset } from './data/dataset';
 import { DatasetDetection, toCocoGt, toCocoResults } from './data/cocoConvert';
 import { vocEvaluate, VocEvalResult } from '../eval/vocEvaluate';

@@ -3,7 +3,7 @@
  * buffer (axes, grid, anti-aliasing-free Bresenham lines), pure TypeScript. `writeCurvesPng`
  * (Node only) encodes it with sharp and adds the titles and axis numbers as an SVG overlay.
  */
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** One line. */
 export interface PlotSeries {

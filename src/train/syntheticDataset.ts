@@ -5,7 +5,7 @@
  * split. Deterministic under a seed. `renderSyntheticImage` is pure; writing is Node-only (sharp).
  */
 import { Rng, hashSeed, mulberry32, uniform } from './random';
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 
 /** The classes, in label order. */
 export const SYNTHETIC_CLASSES = ['circle', 'square', 'triangle'];

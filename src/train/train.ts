@@ -23,7 +23,7 @@ import { LossForSpecOptions, LossTerms, TrainLoss, lossForSpec } from './lossFor
 import { evaluate } from './evaluate';
 import { ProgressBar } from '../util/progress';
 import { registerCpuTrainingFixes, registerWasmTrainingKernels } from './wasmGradients';
-import { nodeRequire } from '../backend/nodeRequire';
+import { nodeRequire } from '../util/nodeRequire';
 import { GammaStats, absGammas, bnGammaVariables, gammaPanels, gammaStats } from './gammaHistogram';
 
 /** Options of {@link train}. */

@@ -1,7 +1,7 @@
 /**
  * `withClasses(detector, classNames)`: the same detector with a different class list. The
- * class-dependent output layers are rebuilt (Darknet head convs, YOLO-FastestV2
- * `output_cls_layers`, EfficientDet `classifier.header`); every other weight is the
+ * class-dependent output layers (the `classLayers` of the detector's family: Darknet's head
+ * convs, YOLO-FastestV2's and EfficientDet's class convs) are rebuilt; every other weight is the
  * pretrained one. Inside the rebuilt layers, class-independent channels (Darknet's x, y, w, h,
  * objectness per anchor, and EfficientDet's depthwise filter) keep their weights too, and so do
  * the channels of classes whose name is in the old list. New class channels start from a
@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
 import { ModelSpec } from '../spec';
-import { ClassLayer, classLayers, modelFamily } from './modelParts';
+import { ClassLayer, classLayers } from './modelParts';
 import '../layers'; // custom layers must be registered to rebuild from the topology
 
 /** Options of {@link withClasses}. */
@@ -22,7 +22,7 @@ export interface WithClassesOptions {
   keepMatchingClasses?: boolean;
   /**
    * Initial class bias of new classes for sigmoid heads (Darknet, EfficientDet): the logit of
-   * this prior probability (RetinaNet's 0.01 trick). Default 0.01. YOLO-FastestV2 (softmax) uses 0.
+   * this prior probability (RetinaNet's 0.01 trick). Default 0.01. Softmax class layers (YOLO-FastestV2) use 0.
    */
   classPrior?: number;
 }
@@ -41,7 +41,6 @@ export async function withClasses(detector: Detector, classNames: string[], opts
   const dup = classNames.find((c, i) => classNames.indexOf(c) !== i);
   if (dup !== undefined) throw new Error(`withClasses: class name '${dup}' appears twice`);
   const { model, spec } = detector;
-  const family = modelFamily(spec);
   const oldC = spec.classNames.length;
   const newC = classNames.length;
   const layers = classLayers(model, spec);
@@ -67,8 +66,6 @@ export async function withClasses(detector: Detector, classNames: string[], opts
   try {
     const rebuilt = new Map(layers.map((l) => [l.name, l]));
     const oldIndex = classNames.map((c) => ((opts.keepMatchingClasses ?? true) ? spec.classNames.indexOf(c) : -1));
-    // softmax heads (YOLO-FastestV2, SSD with its background channel) start new classes at 0
-    const prior = family === 'yolov5' || family === 'ssd' ? 0 : logit(opts.classPrior ?? 0.01);
     for (const layer of newModel.layers) {
       if (layer.weights.length === 0) continue;
       const old = model.getLayer(layer.name);
@@ -77,6 +74,8 @@ export async function withClasses(detector: Detector, classNames: string[], opts
         layer.setWeights(old.getWeights());
         continue;
       }
+      // softmax classes start at bias 0; sigmoid ones at the logit of the prior
+      const prior = cl.softmax ? 0 : logit(opts.classPrior ?? 0.01);
       const values = tf.tidy(() => remapClassLayer(old.getWeights(), layer.getWeights(), cl, oldC, newC, oldIndex, prior));
       layer.setWeights(values);
       tf.dispose(values);

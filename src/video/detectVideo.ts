@@ -6,8 +6,8 @@
  * processed at its newest frame instead of falling behind.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Detection } from '../decode/nms';
-import type { ImageInput } from '../decode/image';
+import type { Detection } from '../detection';
+import type { ImageInput } from '../image/loadImage';
 import type { DetectOptions } from '../detector';
 
 /** A `<video>` element (or anything shaped like one: `videoWidth`, `readyState`, `ended`). */

@@ -1,6 +1,6 @@
 import { loadNativeBackend } from '../../src/backend/loadNativeBackend';
 import { NODE_PACKAGES } from '../../src/backend/backendOptions';
-import { isModuleNotFound } from '../../src/backend/nodeRequire';
+import { isModuleNotFound } from '../../src/util/nodeRequire';
 
 /** An error like Node's when a package is absent. */
 function notFound(id: string): Error {

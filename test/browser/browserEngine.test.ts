@@ -13,8 +13,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { yoloFastestV2 } from '../../src/models/yoloFastestV2';
-import type { Detection } from '../../src/decode/nms';
+import { yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
+import type { Detection } from '../../src/detection';
 import type { Detector } from '../../src/detector';
 import { CASE_DETECT, CASE_IMAGE, CASE_MODEL, caseInput, maxOutputError, RawOutput, readOutputs, seedWeights } from './browserCase';
 import type { BrowserReport, BrowserRun, BrowserRunOptions } from './browserEntry';
@@ -77,7 +77,7 @@ describeBrowser('yolo-tfjs in headless Chromium (cross-origin isolated page)', (
         { path: '/', fn: '__yoloRun', arg: { isolated: true } satisfies BrowserRunOptions },
         { path: '/plain.html', fn: '__yoloRun', arg: { isolated: false } satisfies BrowserRunOptions },
       ];
-      const r = await runInChromium<BrowserReport>(server.url, calls, 45000);
+      const r = await runInChromium<BrowserReport>(server.url, calls, 240000);
       [page, plainPage] = r.pages;
       launchMs = r.launchMs;
     } finally {
@@ -103,7 +103,7 @@ describeBrowser('yolo-tfjs in headless Chromium (cross-origin isolated page)', (
     }
     x.dispose();
     det.dispose();
-  }, 90000);
+  }, 600000);
 
   afterAll(() => {
     if (!report) return;

@@ -266,7 +266,7 @@ async function run(opts: BrowserRunOptions): Promise<BrowserReport> {
           const w0 = performance.now();
           await Promise.race([
             c.ready(),
-            new Promise((_, rej) => setTimeout(() => rej(new Error(`kernel workers not ready after 10 s (stats ${JSON.stringify(c.threadStats)})`)), 10000)),
+            new Promise((_, rej) => setTimeout(() => rej(new Error(`kernel workers not ready after 60 s (stats ${JSON.stringify(c.threadStats)})`)), 60000)),
           ]);
           r.workersReadyMs = performance.now() - w0;
           // Now with the workers: these are the outputs compared with Node.

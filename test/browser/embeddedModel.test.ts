@@ -7,7 +7,7 @@
  * playwright-core is absent.
  */
 import * as path from 'path';
-import type { Detection } from '../../src/decode/nms';
+import type { Detection } from '../../src/detection';
 import { loadEmbeddedModel } from '../../src/registry/embeddedModel';
 import type { EmbeddedReport } from './embeddedEntry';
 import { bundleForBrowser, describeBrowser, PageRun, runInChromium, serve } from './browserHarness';
@@ -30,7 +30,7 @@ describeBrowser('load() with no name in headless Chromium: the embedded model', 
       '/dog.rgba': { body: data, type: 'application/octet-stream' },
     });
     try {
-      const r = await runInChromium<EmbeddedReport>(server.url, [{ path: '/', fn: '__yoloEmbedded', arg: { width: info.width, height: info.height } }], 60000);
+      const r = await runInChromium<EmbeddedReport>(server.url, [{ path: '/', fn: '__yoloEmbedded', arg: { width: info.width, height: info.height } }], 240000);
       page = r.pages[0];
       requests = server.requests;
     } finally {
@@ -42,7 +42,7 @@ describeBrowser('load() with no name in headless Chromium: the embedded model', 
     } finally {
       det.dispose();
     }
-  }, 180000);
+  }, 600000);
 
   it('loads with nothing fetched but the page, the bundle and the pixels', () => {
     expect(page.result.error).toBeUndefined();

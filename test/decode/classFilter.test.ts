@@ -7,9 +7,9 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadEmbeddedModel } from '../../src/registry/embeddedModel';
 import { Detector } from '../../src/detector';
-import { loadImage } from '../../src/decode/preprocess';
-import { preprocessImage } from '../../src/decode/preprocess';
-import { keepOnlyClasses, resolveClassFilter } from '../../src/decode/classFilter';
+import { loadImage } from '../../src/preprocess/preprocess';
+import { preprocessImage } from '../../src/preprocess/preprocess';
+import { keepOnlyClasses, resolveClassFilter } from '../../src/select/classFilter';
 import { COCO_CLASSES } from '../../src/spec';
 
 const DOG = path.resolve(__dirname, '..', '..', 'examples', 'images', 'dog.jpg');

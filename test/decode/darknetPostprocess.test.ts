@@ -5,7 +5,7 @@
  * do_nms_sort and with the cfg's own NMS (greedynms / diounms = DIoU).
  */
 import * as tf from '@tensorflow/tfjs';
-import { postprocessOutputs } from '../../src/decode/postprocess';
+import { postprocessOutputs } from '../../src/postprocess/postprocess';
 import { ModelSpec, COCO_CLASSES, NmsSpec } from '../../src/spec';
 import { describeFixtures, readF32, readJson, chwToHwc } from '../helpers/fixtures';
 import { matchDetections } from '../helpers/matchDetections';

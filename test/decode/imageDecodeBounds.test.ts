@@ -6,11 +6,11 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadImage, EXACT_RESIZE_FACTOR } from '../../src/decode/image';
-import { DEFAULT_MAX_IMAGE_PIXELS, SVG_MAX_SIDE } from '../../src/decode/imageNode';
-import { preprocessImage } from '../../src/decode/preprocess';
-import { loadDarknet } from '../../src/models/loadDarknet';
-import { boxIou } from '../../src/decode/nms';
+import { loadImage, EXACT_RESIZE_FACTOR } from '../../src/image/loadImage';
+import { DEFAULT_MAX_IMAGE_PIXELS, SVG_MAX_SIDE } from '../../src/image/decodeImageNode';
+import { preprocessImage } from '../../src/preprocess/preprocess';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
+import { boxIou } from '../../src/nms/nms';
 import { InputSpec } from '../../src/spec';
 import { Detector } from '../../src/detector';
 import { describeFixtures, fixturePath } from '../helpers/fixtures';
@@ -189,5 +189,48 @@ describeFixtures('darknet/weights/yolo-fastest-1.1.weights', 'detect on oriented
       const best = Math.max(...ours.filter((d) => d.classId === r.classId).map((d) => boxIou([...d.box, ...scaled], 0, 1)));
       expect(best).toBeGreaterThan(0.85);
     }
+  });
+});
+
+describe('SVG embedding raster images (the SVG renderer decodes them at full size)', () => {
+  /** A complete all-white 1-bit PNG of w x h (tiny file, w*h pixels once decoded). */
+  function whitePng(w: number, h: number): Buffer {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const zlib = require('zlib') as typeof import('zlib');
+    const rowBytes = Math.ceil(w / 8);
+    const raw = Buffer.alloc(h * (rowBytes + 1), 0xff);
+    for (let y = 0; y < h; y++) raw[y * (rowBytes + 1)] = 0;
+    const chunk = (type: string, data: Uint8Array): Buffer => {
+      const b = Buffer.alloc(12 + data.length);
+      b.writeUInt32BE(data.length, 0);
+      b.write(type, 4, 'ascii');
+      b.set(data, 8);
+      b.writeUInt32BE(crc32(b.subarray(4, 8 + data.length)), 8 + data.length);
+      return b;
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(w, 0);
+    ihdr.writeUInt32BE(h, 4);
+    ihdr[8] = 1;
+    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  }
+  const svgWith = (href: string) =>
+    Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="320" height="320"><image width="320" height="320" xlink:href="${href}"/></svg>`,
+    );
+
+  test('an embedded 16000x16000 PNG is refused from its header (it used to cost 2.3 GB and 20 s)', async () => {
+    const svg = svgWith(`data:image/png;base64,${whitePng(16000, 16000).toString('base64')}`);
+    await expect(loadImage(svg)).rejects.toThrow(/SVG embeds a 16000x16000 image \(256\.0 megapixels\), over the limit of 101\.8 megapixels/);
+  });
+
+  test('a small embedded PNG renders; nested SVG and non-base64 embedded images are refused', async () => {
+    const ok = await loadImage(svgWith(`data:image/png;base64,${whitePng(64, 64).toString('base64')}`));
+    expect(ok.tensor.shape).toEqual([320, 320, 3]);
+    expect(Array.from(ok.tensor.dataSync().slice(0, 3))).toEqual([255, 255, 255]);
+    ok.tensor.dispose();
+    const inner = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>').toString('base64');
+    await expect(loadImage(svgWith(`data:image/svg+xml;base64,${inner}`))).rejects.toThrow(/SVG embeds another SVG; not supported/);
+    await expect(loadImage(svgWith('data:image/png;utf8,abc'))).rejects.toThrow(/SVG embeds a non-base64 'image\/png;utf8' data URI/);
   });
 });

@@ -1,4 +1,4 @@
-import { resizeGeometry, unmapBoxes } from '../../src/decode/letterbox';
+import { resizeGeometry, unmapBoxes } from '../../src/preprocess/geometry';
 import { InputSpec } from '../../src/spec';
 
 const spec = (resize: 'stretch' | 'letterbox', align: 'darknet' | 'center' | 'top-left' = 'darknet'): InputSpec => ({

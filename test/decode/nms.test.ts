@@ -1,4 +1,4 @@
-import { suppress, boxIou, boxDiou } from '../../src/decode/nms';
+import { suppress, boxIou, boxDiou } from '../../src/nms/nms';
 import { NmsSpec } from '../../src/spec';
 
 const iou: NmsSpec = { kind: 'iou', perClass: true, iouThreshold: 0.45 };

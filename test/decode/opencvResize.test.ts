@@ -2,8 +2,8 @@
  * OpenCV-exact INTER_LINEAR uint8 resize: identity at the same size, hand-computed 2x
  * upsampling, and bit-exact against cv2.resize outputs (the rfsong fixtures: OpenCV 4.6).
  */
-import { resizeLinearU8OpenCV } from '../../src/decode/opencvResize';
-import { decodeImageNode } from '../../src/decode/imageNode';
+import { resizeLinearU8OpenCV } from '../../src/preprocess/opencvResize';
+import { decodeImageNode } from '../../src/image/decodeImageNode';
 import { describeFixtures, fixturePath, readU8 } from '../helpers/fixtures';
 
 describe('resizeLinearU8OpenCV', () => {

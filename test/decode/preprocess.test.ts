@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { preprocessImage } from '../../src/decode/preprocess';
-import { loadImage } from '../../src/decode/image';
+import { preprocessImage } from '../../src/preprocess/preprocess';
+import { loadImage } from '../../src/image/loadImage';
 import { InputSpec } from '../../src/spec';
 import { describeFixtures, readF32, readU8, readJson, fixturePath, maxAbsDiff } from '../helpers/fixtures';
 

@@ -10,8 +10,8 @@ import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff 
 import { matchDetections, RefDetection } from './matchDetections';
 import { readDarknetWeights } from '../../src/weights/readDarknetWeights';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { setDarknetWeights } from '../../src/models/darknetCfg';
-import { Detection } from '../../src/decode/nms';
+import { setDarknetWeights } from '../../src/models/darknet/darknetCfg';
+import { Detection } from '../../src/detection';
 
 /** The part of a built detector the parity tests use. */
 export interface ParityDetector {

@@ -2,7 +2,7 @@
  * Compare our detections with a reference list as sets: same count, and a one-to-one matching
  * where each pair has the same class, box corners within `boxTol` px and score within `scoreTol`.
  */
-import { Detection } from '../../src/decode/nms';
+import { Detection } from '../../src/detection';
 
 export interface RefDetection {
   class_id: number;

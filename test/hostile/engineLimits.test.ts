@@ -6,12 +6,12 @@
  * other models are not affected; `dispose()` twice is a no-op.
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { darknetLayerShapes } from '../../src/weights/darknetLayerShapes';
 import { Detector } from '../../src/detector';
 import { compileWasmInference, PlanTooLargeError } from '../../src/engine/wasmInference';
-import { buildDarknetModel } from '../../src/models/darknetCfg';
+import { buildDarknetModel } from '../../src/models/darknet/darknetCfg';
 import { expectFlatTensors } from '../helpers/expectFlatTensors';
 import { darknetWeightsFor, tinyCfg, tooLargeCfg } from './syntheticDarknet';
 

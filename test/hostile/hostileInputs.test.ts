@@ -10,8 +10,8 @@
 import * as path from 'path';
 import { runLimited, LimitedRun } from '../helpers/runLimited';
 import { describeFixtures } from '../helpers/fixtures';
-import { boxIou } from '../../src/decode/nms';
-import type { Detection } from '../../src/decode/nms';
+import { boxIou } from '../../src/nms/nms';
+import type { Detection } from '../../src/detection';
 
 // Generous: each child takes 2-4 s of CPU and 200-450 MB (whole Node process with tfjs and
 // the wasm backend); before the fixes these cases hung for minutes at 7-10 GB, or aborted.
@@ -46,6 +46,7 @@ const EXPECT: Record<string, { error?: RegExp; check?: (r: CaseResult) => void }
       }
     },
   },
+  'svg-embeds-png-16000': { error: /^image buffer: SVG embeds a 16000x16000 image \(256\.0 megapixels\), over the limit of 101\.8 megapixels/ },
   'png-16000': { error: /^image buffer is 16000x16000 \(256\.0 megapixels\), over the limit of 101\.8 megapixels; raise the maxPixels option/ },
   'png-10000': { check: (r) => expect(r.value?.detections).toEqual(r.value?.smallDetections) },
   'cfg-padding-10000': { error: /^Darknet cfg: option 'padding' of \[convolutional\] at line \d+ \(layer 0\) \(line \d+\): padding=10000 is over yolo-tfjs's bound of 64/ },

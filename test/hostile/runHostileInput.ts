@@ -11,9 +11,9 @@ import * as fs from 'fs';
 import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../src/backend';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { Detector } from '../../src/detector';
-import { Detection } from '../../src/decode/nms';
+import { Detection } from '../../src/detection';
 import { main } from '../../src/cli/main';
 import { fixturePath } from '../helpers/fixtures';
 import { darknetWeightsFor, tinyCfg, tooLargeCfg } from './syntheticDarknet';
@@ -109,6 +109,11 @@ const CASES: Record<string, (good: Detector, ref: Detection[]) => Promise<unknow
         `<image width="16000" height="12000" preserveAspectRatio="none" xlink:href="data:image/jpeg;base64,${b64}"/></svg>`,
     );
     return { detections: await good.detect(svg) };
+  },
+  /** A 320x320 SVG embedding a real 16000x16000 PNG (the renderer would decode it: 2.3 GB, 20 s). */
+  'svg-embeds-png-16000': async (good) => {
+    const b64 = Buffer.from(whitePng(16000, 16000)).toString('base64');
+    return good.detect(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="320" height="320"><image width="320" height="320" href="data:image/png;base64,${b64}"/></svg>`));
   },
   /** A PNG claiming 16000x16000 (256 megapixels, inside sharp's own default limit): refused from the header. */
   'png-16000': async (good) => good.detect(await pngClaiming(16000, 16000)),

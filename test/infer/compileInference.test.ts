@@ -8,11 +8,11 @@ import { compileInference, CompiledInference, CompileOptions } from '../../src/i
 import { enableFastInference } from '../../src/infer/enableFastInference';
 import { registerInferenceOp, unregisterInferenceOp } from '../../src/infer/registerInferenceOp';
 import { Detector } from '../../src/detector';
-import { tinyYoloV3 } from '../../src/models/tinyYoloV3';
-import { yoloV4Tiny } from '../../src/models/yoloV4Tiny';
-import { yoloFastestV2 } from '../../src/models/yoloFastestV2';
-import { efficientDet } from '../../src/models/efficientDet';
-import { loadPytorch } from '../../src/weights/loadPytorch';
+import { tinyYoloV3 } from '../../src/models/darknet/tinyYoloV3';
+import { yoloV4Tiny } from '../../src/models/darknet/yoloV4Tiny';
+import { yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
+import { efficientDet } from '../../src/models/efficientDet/efficientDet';
+import { loadPytorch } from '../../src/models/loadPytorch';
 import { fixturePath, hasFixtures } from '../helpers/fixtures';
 import { hasDarknetFixture, loadDarknetFixture, maxOutputDiff, randomInput, randomizeWeights } from './inferHelpers';
 

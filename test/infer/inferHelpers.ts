@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { fixturePath, hasFixtures } from '../helpers/fixtures';
 import { Detector } from '../../src/detector';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 
 export { lcg, randomizeWeights, randomInput } from './randomWeights';
 

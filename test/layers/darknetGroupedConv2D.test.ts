@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { readDarknetWeights, darknetWeightsFloatCount } from '../../src/weights/readDarknetWeights';
-import { buildDarknetModel, setDarknetWeights } from '../../src/models/darknetCfg';
+import { buildDarknetModel, setDarknetWeights } from '../../src/models/darknet/darknetCfg';
 import { groupedConvKind } from '../../src/layers/darknetGroupedConv2D';
 
 function cfgText(c: number, groups: number, filters: number, stride: number, bn: boolean): string {

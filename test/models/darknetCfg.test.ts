@@ -5,9 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { darknetWeightsFloatCount } from '../../src/weights/readDarknetWeights';
-import { buildDarknetModel } from '../../src/models/darknetCfg';
-import { darknetModelSpec } from '../../src/models/darknetSpec';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { buildDarknetModel } from '../../src/models/darknet/darknetCfg';
+import { darknetModelSpec } from '../../src/models/darknet/darknetSpec';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { expectFlatLoadPredictDispose } from '../helpers/expectFlatTensors';
 
 /** The [yolo] section shared by both heads of CFG, for the given mask. */

@@ -16,8 +16,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { darknetWeightsFloatCount, darknetConvWeightsLayout } from '../../src/weights/readDarknetWeights';
-import { buildDarknetModel } from '../../src/models/darknetCfg';
-import { darknetModelSpec } from '../../src/models/darknetSpec';
+import { buildDarknetModel } from '../../src/models/darknet/darknetCfg';
+import { darknetModelSpec } from '../../src/models/darknet/darknetSpec';
 import { disposeLayersModel } from '../../src/models/disposeLayersModel';
 
 const CFG_DIR = path.join(__dirname, '..', 'weights', 'cfg');

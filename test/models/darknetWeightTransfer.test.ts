@@ -6,9 +6,9 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { describeFixtures, fixturePath, maxAbsDiff } from '../helpers/fixtures';
-import { loadDarknet } from '../../src/models/loadDarknet';
-import { tinyYoloV3 } from '../../src/models/tinyYoloV3';
-import { yoloV4Tiny } from '../../src/models/yoloV4Tiny';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
+import { tinyYoloV3 } from '../../src/models/darknet/tinyYoloV3';
+import { yoloV4Tiny } from '../../src/models/darknet/yoloV4Tiny';
 import { copyLayerWeights } from '../../src/models/copyLayerWeights';
 import { Detector } from '../../src/detector';
 import { darknetConv2D } from '../../src/layers/darknetConv2D';

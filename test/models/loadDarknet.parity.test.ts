@@ -10,9 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
 import { matchDetections, RefDetection } from '../helpers/matchDetections';
 import { expectFlatLoadPredictDispose } from '../helpers/expectFlatTensors';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { darknetYoloLayers } from '../../src/models/darknetCfg';
+import { darknetYoloLayers } from '../../src/models/darknet/darknetCfg';
 import { loadEmbeddedModel } from '../../src/registry/embeddedModel';
 import { Detector } from '../../src/detector';
 

@@ -19,7 +19,7 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadPytorch } from '../../src/weights/loadPytorch';
+import { loadPytorch } from '../../src/models/loadPytorch';
 import { Detector, Detection } from '../../src/detector';
 import { chwToHwc, describeFixtures, fixturePath, readF32, readJson } from '../helpers/fixtures';
 import { matchDetections, RefDetection } from '../helpers/matchDetections';

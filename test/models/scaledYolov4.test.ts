@@ -10,7 +10,7 @@ import { parseModelYaml } from '../../src/models/scaledYolov4/parseModelYaml';
 import { planModel, planParameterCount } from '../../src/models/scaledYolov4/planModel';
 import { largeModelDict } from '../../src/models/scaledYolov4/architectures';
 import { scaledYolov4 } from '../../src/models/scaledYolov4/scaledYolov4';
-import { loadPytorch } from '../../src/weights/loadPytorch';
+import { loadPytorch } from '../../src/models/loadPytorch';
 import { describeFixtures, fixturePath, readJson } from '../helpers/fixtures';
 import { expectFlatTensors } from '../helpers/expectFlatTensors';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { tinyYoloV3, tinyYoloBody } from '../../src/models/tinyYoloV3';
-import { darknetConvLayers } from '../../src/models/darknetConvLayers';
+import { tinyYoloV3, tinyYoloBody } from '../../src/models/darknet/tinyYoloV3';
+import { darknetConvLayers } from '../../src/models/darknet/darknetConvLayers';
 import { describeDarknetParity } from '../helpers/darknetParity';
 
 function trainableCount(m: tf.LayersModel): number {

@@ -8,10 +8,10 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { loadEmbeddedModel } from '../../src/registry/embeddedModel';
 import { Detector } from '../../src/detector';
-import { boxIou } from '../../src/decode/nms';
+import { boxIou } from '../../src/nms/nms';
 import { describeFixtures, fixturePath, readJson } from '../helpers/fixtures';
 
 const LOADERS: [string, () => Detector][] = [

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { chwToHwc, describeFixtures, fixturePath, maxAbsDiff, readF32, readJson } from '../helpers/fixtures';
 import { readPytorchStateDict } from '../../src/weights/readPytorchStateDict';
-import { yoloFastestV2FromStateDict } from '../../src/models/yoloFastestV2FromStateDict';
+import { yoloFastestV2FromStateDict } from '../../src/models/yoloFastestV2/fromStateDict';
 import { disposeLayersModel } from '../../src/models/disposeLayersModel';
 import { Detector, Detection } from '../../src/detector';
 

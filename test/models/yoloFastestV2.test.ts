@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { YOLO_FASTESTV2_COCO_ANCHORS, yoloFastestV2 } from '../../src/models/yoloFastestV2';
+import { YOLO_FASTESTV2_COCO_ANCHORS, yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
 import { disposeLayersModel } from '../../src/models/disposeLayersModel';
 import { COCO_CLASSES } from '../../src/spec';
 

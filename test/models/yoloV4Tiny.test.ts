@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { yoloV4Tiny } from '../../src/models/yoloV4Tiny';
-import { darknetConvLayers } from '../../src/models/darknetConvLayers';
+import { yoloV4Tiny } from '../../src/models/darknet/yoloV4Tiny';
+import { darknetConvLayers } from '../../src/models/darknet/darknetConvLayers';
 import { describeDarknetParity } from '../helpers/darknetParity';
 
 function sizeOf(ws: tf.LayerVariable[]): number {

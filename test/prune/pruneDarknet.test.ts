@@ -10,7 +10,7 @@ import { parseDarknetCfg, DarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { readDarknetWeights, darknetTensorName } from '../../src/weights/readDarknetWeights';
 import { writeDarknetWeights } from '../../src/weights/writeDarknetWeights';
 import { TensorMap } from '../../src/weights/tensorMap';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { prune, pruneDarknet, planPruning, formatPruneReport, getDarknetWeights, darknetCost } from '../../src/prune';
 import { darknetConvWeightsLayout } from '../../src/weights/readDarknetWeights';
 import { LINEAR_PATHS_CFG, YOLOV3_LIKE_CFG, randomDarknetTensors } from './pruneCfgs';

@@ -16,7 +16,7 @@ import { EMBEDDED_MODEL_NAME, embeddedModelFiles, loadEmbeddedModel } from '../.
 import { DEFAULT_MODEL_SOURCE_SHA256, DEFAULT_MODEL_YTDW_BASE64 } from '../../src/registry/embedded/defaultModelAsset';
 import { REGISTRY } from '../../src/registry/registry';
 import { encodeCompactDarknet } from '../../src/weights/compactDarknetWeights';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { describeFixtures, fixturePath, readF32, readJson } from '../helpers/fixtures';
 import { matchDetections } from '../helpers/matchDetections';
 

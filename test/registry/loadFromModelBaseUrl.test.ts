@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { load } from '../../src/registry/load';
 import { loadFromModelBaseUrl, modelBaseUrl, registryModelUrl, setModelBaseUrl } from '../../src/registry/loadFromModelBaseUrl';
 import { saveDetector } from '../../src/io/saveDetector';
-import { yoloFastestV2 } from '../../src/models/yoloFastestV2';
+import { yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
 import { Detector } from '../../src/detector';
 import { randomizeWeights } from '../infer/randomWeights';
 import { Route, serve, TestServer } from '../browser/browserHarness';

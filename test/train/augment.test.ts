@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { augment, augmentWithParams, mosaic, colourMatrix, TrainBox, SourceBox } from '../../src/train/augment';
-import { preprocessImage } from '../../src/decode/preprocess';
+import { preprocessImage } from '../../src/preprocess/preprocess';
 import { InputSpec } from '../../src/spec';
 import { drawDetections } from '../../src/draw/drawDetections';
 

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { train } from '../../src/train/train';
-import { loadDarknet } from '../../src/models/loadDarknet';
+import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { writeDarknetWeights } from '../../src/weights/writeDarknetWeights';
 import { THREE_CLASS_CFG as CFG, randomDarknetTensors } from '../prune/pruneCfgs';

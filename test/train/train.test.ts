@@ -5,9 +5,9 @@ import * as path from 'path';
 import { train, StepLog } from '../../src/train/train';
 import { withClasses } from '../../src/train/withClasses';
 import { evaluate } from '../../src/train/evaluate';
-import { yoloFastestV2 } from '../../src/models/yoloFastestV2';
-import { tinyYoloV3 } from '../../src/models/tinyYoloV3';
-import { efficientDet } from '../../src/models/efficientDet';
+import { yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
+import { tinyYoloV3 } from '../../src/models/darknet/tinyYoloV3';
+import { efficientDet } from '../../src/models/efficientDet/efficientDet';
 import { Detector } from '../../src/detector';
 import { tinyDataset } from './helpers';
 

@@ -6,12 +6,12 @@
  * reader's logic on a stand-in element (the real element runs in test/browser/demo.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { yoloFastestV2 } from '../../src/models/yoloFastestV2';
+import { yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
 import { Detector } from '../../src/detector';
 import { detectVideo } from '../../src/video/detectVideo';
 import { randomizeWeights } from '../infer/randomWeights';
-import type { ImageInput } from '../../src/decode/image';
-import type { Detection } from '../../src/decode/nms';
+import type { ImageInput } from '../../src/image/loadImage';
+import type { Detection } from '../../src/detection';
 import type { VideoElementLike, VideoFrameInfo } from '../../src/video/detectVideo';
 
 const W = 16;
@@ -47,6 +47,7 @@ describe('Detector.detectVideo (Node, async iterable of frames)', () => {
   beforeAll(async () => {
     det = yoloFastestV2({ numClasses: 3, classNames: ['a', 'b', 'c'], inputSize: 64 });
     randomizeWeights(det.model, 3);
+    det.engineThreads = 1; // tiny frames: worker hand-offs would cost more than they save
     // Count overlapping detect calls: detectVideo goes through the instance's detect.
     const orig = det.detect.bind(det) as (img: ImageInput, o?: object) => Promise<Detection[]>;
     (det as unknown as { detect: typeof orig }).detect = async (img, o) => {

@@ -2,13 +2,13 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { disposeLayersModel } from '../../src/models/disposeLayersModel';
 import { describeFixtures, fixturePath } from '../helpers/fixtures';
-import { efficientDetGraph } from '../../src/models/efficientDet';
+import { efficientDetGraph } from '../../src/models/efficientDet/efficientDet';
+import { efficientDetKeyTable } from '../../src/models/efficientDet/keyMap';
 import {
-  efficientDetKeyTable,
   efficientDetFromStateDict,
   efficientDetNumClasses,
   assignEfficientDetStateDict,
-} from '../../src/weights/keymaps/efficientDet';
+} from '../../src/models/efficientDet/fromStateDict';
 import { exportStateDict } from '../../src/weights/assignStateDict';
 import { TensorMap } from '../../src/weights/tensorMap';
 

@@ -10,16 +10,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { resolveModel } from '../resolveModel';
+import { ARCH_OPTION, resolveModel } from '../resolveModel';
 import { DatasetFormat, readDataset } from '../../train/data/readDataset';
 import { formatDatasetWarning } from '../../train/data/dataset';
 import { ready } from '../../backend';
-import { MODEL_BUILDERS } from '../../models/builders';
+import { modelBuilders } from '../../models/families';
 
 export const trainOptions: OptionDef[] = [
-  { name: 'model', alias: 'm', type: 'string', description: `registry name, model folder, .cfg (+ --weights), .pth (+ --arch) or a builder name to train from scratch (${Object.keys(MODEL_BUILDERS).join(', ')})` },
+  { name: 'model', alias: 'm', type: 'string', description: `registry name, model folder, .cfg (+ --weights), .pth (+ --arch) or a builder name to train from scratch (${Object.keys(modelBuilders()).join(', ')})` },
   { name: 'weights', type: 'string', description: 'Darknet .weights for a .cfg model' },
-  { name: 'arch', type: 'string', description: 'architecture of a .pth model (yolo-fastestv2, efficientdet-d0..)' },
+  ARCH_OPTION,
   { name: 'data', alias: 'd', type: 'string', description: 'training dataset folder (or COCO JSON)' },
   { name: 'val', type: 'string', description: 'held-out dataset (same format) for mAP after each epoch' },
   { name: 'format', alias: 'f', type: 'string', description: 'yolo | voc | coco', default: 'yolo' },
@@ -49,7 +49,7 @@ async function saveDarknetCopy(model: string, detector: import('../../detector')
   if (!model.endsWith('.cfg')) return undefined;
   const cfgText = fs.readFileSync(model, 'utf8');
   const { parseDarknetCfg } = await import('../../weights/parseDarknetCfg');
-  const { getDarknetWeights } = await import('../../models/getDarknetWeights');
+  const { getDarknetWeights } = await import('../../models/darknet/getDarknetWeights');
   const { writeDarknetWeights } = await import('../../weights/writeDarknetWeights');
   const cfg = parseDarknetCfg(cfgText);
   let tensors;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KeyTableEntry } from '../../weights/assignStateDict';
-import { torchModuleKeys } from '../../weights/keymaps/torchModuleKeys';
+import { torchModuleKeys } from '../../weights/torchModuleKeys';
 import { AtrousConv2D } from '../../layers/atrousConv2D';
 
 /** Key table rows of every layer with weights of an RFSong model, in layer order. */

@@ -15,8 +15,8 @@ import { readTorchObjectFile } from '../../weights/readPytorchStateDict';
 import { findStateDict } from '../../weights/pytorch/extractStateDict';
 import { LazyTensor } from '../../weights/pytorch/torchPickle';
 import { TensorMap } from '../../weights/tensorMap';
-import { buildDarknetModel, darknetYoloLayers, resolveDarknetInputSize } from '../darknetCfg';
-import { darknetConvLayers } from '../darknetConvLayers';
+import { buildDarknetModel, darknetYoloLayers, resolveDarknetInputSize } from '../darknet/darknetCfg';
+import { darknetConvLayers } from '../darknet/darknetConvLayers';
 import { disposeLayersModel } from '../disposeLayersModel';
 import { scaledYoloSpec } from './spec';
 

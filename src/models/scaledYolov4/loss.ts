@@ -14,11 +14,11 @@
  * outputs are probabilities already): `activated` outputs, xy = s * scale_x_y - (scale_x_y - 1) / 2.
  */
 import * as tf from '@tensorflow/tfjs';
-import { bboxIou } from '../../train/losses/bboxIou';
-import { bceWithLogits } from '../../train/losses/bceWithLogits';
-import { noGrad } from '../../train/losses/noGrad';
-import { buildYoloFastestV2Targets } from '../../train/losses/yoloFastestV2Loss';
-import { checkGroundTruth, GroundTruthBox, LossTerms } from '../../train/losses/types';
+import { bboxIou } from '../../loss/bboxIou';
+import { bceWithLogits } from '../../loss/bceWithLogits';
+import { noGrad } from '../../loss/noGrad';
+import { buildYoloFastestV2Targets } from '../yoloFastestV2/yoloFastestV2Loss';
+import { checkGroundTruth, GroundTruthBox, LossTerms } from '../../loss/types';
 
 /** Options of {@link scaledYoloLoss}. */
 export interface ScaledYoloLossOptions {

@@ -6,7 +6,7 @@
  * and `load(name)` says where to put them.
  */
 import { COCO_CLASSES } from '../../spec';
-import type { RegistryEntry } from '../../registry/registry';
+import type { ModelPreset as RegistryEntry } from '../preset';
 
 const SOURCE = 'https://github.com/WongKinYiu/ScaledYOLOv4';
 

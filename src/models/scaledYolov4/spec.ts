@@ -30,6 +30,7 @@ export function scaledYoloSpec(o: ScaledYoloSpecOptions): ModelSpec {
   }
   return {
     name: o.name,
+    family: 'scaled-yolov4',
     input: {
       size: [o.inputSize[0], o.inputSize[1]],
       resize: 'letterbox',

@@ -2,7 +2,7 @@
  * Image width/height from the file header (JPEG, PNG, GIF, BMP) without decoding the pixels.
  * Pure (works on bytes); `readImageSize` is the Node-only file wrapper.
  */
-import { nodeRequire } from '../../backend/nodeRequire';
+import { nodeRequire } from '../../util/nodeRequire';
 
 export interface ImageSize {
   width: number;

@@ -4,7 +4,7 @@
 import type { CocoGroundTruth } from '../../eval/cocoFormat';
 import { ReadDatasetOptions, ReadDatasetResult } from './dataset';
 import { cocoToDataset } from './cocoConvert';
-import { nodeRequire } from '../../backend/nodeRequire';
+import { nodeRequire } from '../../util/nodeRequire';
 
 export interface ReadCocoOptions extends ReadDatasetOptions {
   /** Check that each image file exists in imagesDir (reported and skipped if not). Default true when imagesDir is given. */

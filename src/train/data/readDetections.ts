@@ -6,7 +6,7 @@ import type { CocoDetection } from '../../eval/cocoFormat';
 import { DatasetWarning, DetectionDataset, WarningSink, fileStem } from './dataset';
 import { categoryIdOf } from './cocoConvert';
 import { parseYoloText } from './yoloLabels';
-import { nodeRequire } from '../../backend/nodeRequire';
+import { nodeRequire } from '../../util/nodeRequire';
 
 export interface ReadDetectionsOptions {
   onWarning?: (w: DatasetWarning) => void;

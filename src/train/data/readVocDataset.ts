@@ -8,7 +8,7 @@ import { DatasetImage, ReadDatasetOptions, ReadDatasetResult, WarningSink } from
 import { readImageSize } from './imageSize';
 import { parseVocAnnotation, vocObjectsToBoxes } from './vocAnnotation';
 import { parseClassNames } from './yoloLabels';
-import { nodeRequire } from '../../backend/nodeRequire';
+import { nodeRequire } from '../../util/nodeRequire';
 
 export interface ReadVocOptions extends ReadDatasetOptions {
   /** ImageSets/Main/<split>.txt to read (e.g. 'trainval', 'test'); default: all annotations. */

@@ -13,7 +13,7 @@
 import { DatasetImage, ReadDatasetOptions, ReadDatasetResult, WarningSink, fileStem } from './dataset';
 import { readImageSize } from './imageSize';
 import { parseClassNames, parseYoloText } from './yoloLabels';
-import { nodeRequire } from '../../backend/nodeRequire';
+import { nodeRequire } from '../../util/nodeRequire';
 
 /** Explicit locations instead of a dataset folder. */
 export interface YoloDatasetSource {

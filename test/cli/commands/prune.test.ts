@@ -11,7 +11,7 @@ import { UsageError } from '../../../src/cli/args';
 import { writeSyntheticDataset } from '../../../src/train/syntheticDataset';
 import { parseDarknetCfg } from '../../../src/weights/parseDarknetCfg';
 import { writeDarknetWeights } from '../../../src/weights/writeDarknetWeights';
-import { loadDarknet } from '../../../src/models/loadDarknet';
+import { loadDarknet } from '../../../src/models/darknet/loadDarknet';
 import { captureCli } from '../../helpers/captureCli';
 import { THREE_CLASS_CFG, randomDarknetTensors } from '../../prune/pruneCfgs';
 

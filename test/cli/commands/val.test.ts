@@ -10,7 +10,7 @@ import { main } from '../../../src/cli/main';
 import { classMapByName } from '../../../src/cli/commands/val';
 import { describeFixtures, fixturePath, readJson } from '../../helpers/fixtures';
 import { captureCli } from '../../helpers/captureCli';
-import { loadDarknet } from '../../../src/models/loadDarknet';
+import { loadDarknet } from '../../../src/models/darknet/loadDarknet';
 
 const capture = (argv: string[]) => captureCli(main, argv);
 

@@ -9,9 +9,9 @@ import { onnxOutputName, ONNX_INPUT_NAME } from '../../../src/export/onnx/irToOn
 import { staticSameMaxPool } from '../../../src/layers/staticSameMaxPool';
 import { ProtoWriter } from '../../../src/export/onnx/protobufWriter';
 import { Detector } from '../../../src/detector';
-import { yoloFastestV2 } from '../../../src/models/yoloFastestV2';
-import { efficientDet } from '../../../src/models/efficientDet';
-import { loadPytorch } from '../../../src/weights/loadPytorch';
+import { yoloFastestV2 } from '../../../src/models/yoloFastestV2/yoloFastestV2';
+import { efficientDet } from '../../../src/models/efficientDet/efficientDet';
+import { loadPytorch } from '../../../src/models/loadPytorch';
 import { fixturePath, hasFixtures } from '../../helpers/fixtures';
 import { hasDarknetFixture, loadDarknetFixture, randomInput, randomizeWeights } from '../../infer/inferHelpers';
 

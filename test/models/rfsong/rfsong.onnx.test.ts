@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { exportOnnx } from '../../../src/export/onnx/exportOnnx';
 import { onnxOutputName, ONNX_INPUT_NAME } from '../../../src/export/onnx/irToOnnx';
-import { loadPytorch } from '../../../src/weights/loadPytorch';
+import { loadPytorch } from '../../../src/models/loadPytorch';
 import { describeFixtures, fixturePath, readF32 } from '../../helpers/fixtures';
 import { loadOrtInJest } from '../../export/onnx/loadOrtInJest';
 

@@ -11,7 +11,7 @@ import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { describeFixtures, fixturePath, readF32, readJson, readU8 } from '../../helpers/fixtures';
 import { readPytorchStateDict } from '../../../src/weights/readPytorchStateDict';
-import { loadPytorch } from '../../../src/weights/loadPytorch';
+import { loadPytorch } from '../../../src/models/loadPytorch';
 import { Detector, Detection } from '../../../src/detector';
 import { SsdHeadSpec } from '../../../src/spec';
 import { ssdPriors } from '../../../src/decode/ssdPriors';
@@ -200,7 +200,7 @@ describeFixtures(DIR, 'RFSong parity with upstream (random weights, seed 1234)',
   });
 
   it('the preprocessing matches BaseTransform on the resized image (BGR, minus means, no /255)', () => {
-    const { preprocessImage } = require('../../../src/decode/preprocess') as typeof import('../../../src/decode/preprocess');
+    const { preprocessImage } = require('../../../src/preprocess/preprocess') as typeof import('../../../src/preprocess/preprocess');
     // The resized uint8 BGR image as a 300x300 RGB "image": no resize, so the input must be exact.
     const bgr = readU8(DIR, 'resized_1_hwc_bgr.u8');
     const rgb = new Uint8Array(bgr.length);

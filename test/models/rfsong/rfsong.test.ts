@@ -9,7 +9,7 @@ import { rfsongPriorSpec } from '../../../src/models/rfsong/rfsongSpec';
 import { decodeOutputs } from '../../../src/decode/decode';
 import { ssdPriors, ssdPriorCounts } from '../../../src/decode/ssdPriors';
 import { ModelSpec } from '../../../src/spec';
-import { loadPytorch } from '../../../src/weights/loadPytorch';
+import { loadPytorch } from '../../../src/models/loadPytorch';
 import { withClasses } from '../../../src/train/withClasses';
 
 describe('rfsong builder', () => {

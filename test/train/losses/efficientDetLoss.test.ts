@@ -1,7 +1,7 @@
 // EfficientDet focal + smooth-L1 loss (zylo117 efficientdet/loss.py) on a hand-computed case.
 import * as tf from '@tensorflow/tfjs';
-import { assignEfficientDetAnchors, efficientDetLoss } from '../../../src/train/losses/efficientDetLoss';
-import { GroundTruthBox } from '../../../src/train/losses/types';
+import { assignEfficientDetAnchors, efficientDetLoss } from '../../../src/models/efficientDet/efficientDetLoss';
+import { GroundTruthBox } from '../../../src/loss/types';
 
 /*
  * 4 anchors (y1, x1, y2, x2), 2 classes; one box (x1 1, y1 0, x2 11, y2 10), class 0.

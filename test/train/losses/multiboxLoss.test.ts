@@ -4,7 +4,7 @@
  * trained by `train()` (SSD augmentation) lowers its loss.
  */
 import * as tf from '@tensorflow/tfjs';
-import { matchPriors, mineNegatives, multiboxLoss } from '../../../src/train/losses/multiboxLoss';
+import { matchPriors, mineNegatives, multiboxLoss } from '../../../src/models/rfsong/multiboxLoss';
 import { ssdPriors } from '../../../src/decode/ssdPriors';
 import { ModelSpec, SsdHeadSpec } from '../../../src/spec';
 import { Detector } from '../../../src/detector';

@@ -1,7 +1,7 @@
 // YOLO-FastestV2 loss (upstream utils/loss.py) on a hand-computed case.
 import * as tf from '@tensorflow/tfjs';
-import { buildYoloFastestV2Targets, yoloFastestV2Loss, YoloFastestV2LossOptions } from '../../../src/train/losses/yoloFastestV2Loss';
-import { GroundTruthBox } from '../../../src/train/losses/types';
+import { buildYoloFastestV2Targets, yoloFastestV2Loss, YoloFastestV2LossOptions } from '../../../src/models/yoloFastestV2/yoloFastestV2Loss';
+import { GroundTruthBox } from '../../../src/loss/types';
 import { registerWasmTrainingKernels } from '../../../src/train/wasmGradients';
 
 const LN2 = Math.log(2);

@@ -1,8 +1,8 @@
 // keras-yolo3 loss on a hand-computed case.
 import * as tf from '@tensorflow/tfjs';
-import { preprocessTrueBoxes, kerasAnchorMask } from '../../../src/train/losses/preprocessTrueBoxes';
-import { yoloV3Loss } from '../../../src/train/losses/yoloV3Loss';
-import { GroundTruthBox } from '../../../src/train/losses/types';
+import { preprocessTrueBoxes, kerasAnchorMask } from '../../../src/models/darknet/preprocessTrueBoxes';
+import { yoloV3Loss } from '../../../src/models/darknet/yoloV3Loss';
+import { GroundTruthBox } from '../../../src/loss/types';
 
 const LN2 = Math.log(2);
 const softplus = (x: number): number => Math.log(1 + Math.exp(x));

@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describeFixtures, fixturePath } from '../../helpers/fixtures';
 import { readPytorchStateDict } from '../../../src/weights/readPytorchStateDict';
 import { TensorMap } from '../../../src/weights/tensorMap';
-import { yoloFastestV2BatchCounters, yoloFastestV2KeyTable } from '../../../src/weights/keymaps/yoloFastestV2';
-import { exportYoloFastestV2StateDict, yoloFastestV2FromStateDict } from '../../../src/models/yoloFastestV2FromStateDict';
-import { yoloFastestV2 } from '../../../src/models/yoloFastestV2';
+import { yoloFastestV2BatchCounters, yoloFastestV2KeyTable } from '../../../src/models/yoloFastestV2/keyMap';
+import { exportYoloFastestV2StateDict, yoloFastestV2FromStateDict } from '../../../src/models/yoloFastestV2/fromStateDict';
+import { yoloFastestV2 } from '../../../src/models/yoloFastestV2/yoloFastestV2';
 import { disposeLayersModel } from '../../../src/models/disposeLayersModel';
 
 describe('yoloFastestV2 key table', () => {
