@@ -7,7 +7,7 @@
  *
  *   npm run experiment:prune -- [--out tmp/prune-experiment] [--size 96] [--train 200] [--val 60]
  *       [--epochs 6] [--sparse-epochs 2] [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 1]
- *       [--ratios 0.5,0.7,0.85] [--rfsong-epochs 12] [--only yolo|rfsong] [--quick]
+ *       [--ratios 0.5,0.7,0.85] [--rfsong-epochs 6] [--rfsong-steps N] [--only yolo|rfsong] [--quick]
  *
  * The defaults are sized for a shared, heavily loaded 2-core VM (about 40 minutes there); on an
  * idle machine use e.g. --size 160 --train 400 --epochs 12 --sparse-epochs 4 --ft-epochs 3.
@@ -163,6 +163,46 @@ function findRfsong(): ((o: { classNames: string[] }) => Detector) | undefined {
   return undefined;
 }
 
+/**
+ * Time the saved tiny-YOLOv3 models again, round-robin (one run of each model in turn), so that
+ * the load of a shared machine hits them alike; overwrites their ms columns.
+ */
+async function retimeInterleaved(out: string, rows: Row[], meta: Record<string, unknown>, rounds: number): Promise<void> {
+  const { loadDarknet } = require('../src/models/darknet/loadDarknet') as typeof import('../src/models/darknet/loadDarknet');
+  const cfgText = fs.readFileSync(path.join(out, 'yolov3-tiny-shapes.cfg'), 'utf8');
+  const models: { match: (r: Row) => boolean; det: Detector }[] = [];
+  const add = (match: (r: Row) => boolean, cfg: string, weights: string) => {
+    if (fs.existsSync(weights)) models.push({ match, det: loadDarknet(cfg, fs.readFileSync(weights)) });
+  };
+  add((r) => r.model === 'yolov3-tiny trained', cfgText, path.join(out, 'trained', 'final.weights'));
+  for (const dir of fs.readdirSync(out).filter((d) => d.startsWith('pruned-'))) {
+    const pct = Math.round(Number(dir.slice('pruned-'.length)) * 100);
+    add((r) => r.model.startsWith(`pruned ${pct}% `), fs.readFileSync(path.join(out, dir, 'pruned.cfg'), 'utf8'), path.join(out, dir, 'finetuned.weights'));
+  }
+  for (const threads of [1, 2]) {
+    const times = models.map(() => [] as number[]);
+    const inputs = models.map((m) => tf.randomUniform([1, ...m.det.spec.input.size, 3]) as tf.Tensor4D);
+    models.forEach((m) => { m.det.engine = 'wasm-kernels'; m.det.engineThreads = threads; });
+    for (let round = -3; round < rounds; round++) {
+      for (let k = 0; k < models.length; k++) {
+        const t0 = performance.now();
+        const o = models[k].det.predict(inputs[k]);
+        await Promise.all(o.map((t) => t.data()));
+        tf.dispose(o);
+        if (round >= 0) times[k].push(performance.now() - t0);
+      }
+    }
+    tf.dispose(inputs);
+    models.forEach((m, k) => {
+      const sorted = times[k].sort((a, b) => a - b);
+      const row = rows.find(m.match);
+      if (row) row[threads === 1 ? 'ms1' : 'ms2'] = sorted[Math.floor(sorted.length / 2)];
+    });
+  }
+  models.forEach((m) => m.det.dispose());
+  meta.timing = `tiny YOLOv3 rows re-timed round-robin (one run of each model in turn, median of ${rounds} rounds after 3 warm-up rounds) on a shared 2-core VM that other jobs were loading`;
+}
+
 async function main(): Promise<void> {
   await setBackend('wasm', { threads: 2 });
   tf.enableProdMode();
@@ -210,7 +250,8 @@ async function main(): Promise<void> {
   const ratios = arg('ratios', quick ? '0.5' : '0.5,0.7,0.85').split(',').map(Number);
   const common: Omit<TrainOptions, 'epochs'> = { batchSize: 8, optimizer: 'adam', lr: 0.001, ema: true, seed: 1, progress: true };
 
-  if (only !== 'rfsong') {
+  meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8; ${epochs} epochs from scratch; sparsity s=${sparsity} with SGD lr ${sparseLr} momentum 0.9 for ${sparseEpochs} epochs; fine-tuning ${ftEpochs} epochs`;
+  if (only !== 'rfsong' && only !== 'timing') {
     // k-means anchors of the training boxes, stretched to the input size
     const wh = trainSet.images.flatMap((im) => im.boxes.map((b) => [((b.x2 - b.x1) * size) / im.width, ((b.y2 - b.y1) * size) / im.height] as [number, number]));
     const anchors = kmeansAnchors(wh, 6, { seed: 1 }).anchors.slice().sort((a, b) => a[0] * a[1] - b[0] * b[1]);
@@ -274,24 +315,26 @@ async function main(): Promise<void> {
       save();
     }
     det.dispose();
-    meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8; trained ${epochs} epochs from scratch, sparsity ${sparseEpochs} epochs, fine-tuning ${ftEpochs} epochs`;
   }
 
-  if (only !== 'yolo') {
+  if (only !== 'yolo' && only !== 'timing') {
     // RFSong (RFBNet300-style, 300x300 by design) from scratch, when this build has it and its loss
     const rfsong = findRfsong();
-    const rfEpochs = num('rfsong-epochs', 12, 1);
-    const name = `RFSong from scratch (300x300, ${rfEpochs} epochs)`;
+    const rfEpochs = num('rfsong-epochs', 6, 1);
+    const rfSteps = Number(arg('rfsong-steps', '0'));
+    const name = rfSteps > 0 ? `RFSong from scratch (300x300, ${rfSteps} steps only)` : `RFSong from scratch (300x300, ${rfEpochs} epochs)`;
     if (!rfsong) {
       console.log('[RFSong] not in this build');
     } else {
       const det = rfsong({ classNames: trainSet.classNames });
       try {
         const t0 = Date.now();
-        const r = await train(det, trainSet, { ...common, epochs: rfEpochs, outDir: path.join(out, 'rfsong') });
+        const r = await train(det, trainSet, { ...common, epochs: rfEpochs, maxSteps: rfSteps > 0 ? rfSteps : undefined, outDir: path.join(out, 'rfsong') });
         r.optimizer.dispose();
         const row = await measure(name, det, valSet, { flops: modelFlops(det.model), bytes: 4 * det.model.countParams() }, runs);
         row.trainSeconds = (Date.now() - t0) / 1000;
+        const stepMs = r.steps.map((x) => x.ms).sort((a, b) => a - b);
+        meta['RFSong training step'] = `${(stepMs[Math.floor(stepMs.length / 2)] / 1000).toFixed(0)} s per step of batch 8 at 300x300 (median of ${stepMs.length})`;
         rows.push(row);
       } catch (e) {
         const msg = (e as Error).message.split('\n')[0];
@@ -302,6 +345,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (only === 'timing' || only === '') await retimeInterleaved(out, previous.rows.length ? [...rows, ...previous.rows] : rows, meta, quick ? 3 : 25);
   meta.minutes = ((Date.now() - t00) / 60000).toFixed(1);
   save();
   console.log(`\n${fs.readFileSync(path.join(out, 'results.md'), 'utf8')}`);

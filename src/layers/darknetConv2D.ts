@@ -9,7 +9,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Mish, Swish } from './mish';
 
-export { compose } from './compose';
 
 /** Darknet activations supported by {@link darknetConv2D}. */
 export type DarknetActivation = 'leaky' | 'linear' | 'relu' | 'mish' | 'swish' | 'logistic';

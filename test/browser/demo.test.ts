@@ -44,7 +44,7 @@ const PHOTO_FIXTURE = ['images', 'dog.jpg'];
 const PHOTO_EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'images', 'dog.jpg');
 const SCREENSHOT = path.join(process.env.YOLO_TFJS_SCREENSHOT_DIR || os.tmpdir(), 'yolo-tfjs-demo.png');
 const OPTS = { scoreThreshold: 0.25, iouThreshold: 0.45 };
-const WAIT = { timeout: 60000 };
+const WAIT = { timeout: 120000 }; // generous: the machine may be heavily loaded
 
 function whyNot(): string | null {
   const browser = browserUnavailableReason();
@@ -178,13 +178,13 @@ describeDemo('the demo page (examples/browser) in headless Chromium', () => {
         '--use-fake-device-for-media-stream',
         `--use-file-for-fake-video-capture=${y4m}`,
       ],
-      timeout: 60000,
+      timeout: 120000,
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     page.on('pageerror', (e) => pageErrors.push(`${e.name}: ${e.message}`));
-    page.setDefaultTimeout(60000);
+    page.setDefaultTimeout(120000);
     await page.goto(`${server.url}?model=${MODEL}`, { waitUntil: 'load' });
-  }, 120000);
+  }, 240000);
 
   afterAll(async () => {
     await browser?.close();
