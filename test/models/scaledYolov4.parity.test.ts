@@ -90,7 +90,9 @@ describeFixtures(DIR, 'Scaled-YOLOv4 (yolov4-large) checkpoints: parity with ups
     it(`raw heads: as upstream's unfused model within ${c.headTol}; compiled (BN folded, as upstream's fuse()) within 1e-2`, () => {
       for (const [img] of IMAGES) {
         const x = input(c, img);
-        for (const path of ['layers', 'wasm-kernels', 'tfjs-graph'] as const) {
+        // the tfjs graph path once (P5): it is the same folded graph as the kernels' on other ops
+        const paths = c.file === 'yolov4-p5-small.pt' ? (['layers', 'wasm-kernels', 'tfjs-graph'] as const) : (['layers', 'wasm-kernels'] as const);
+        for (const path of paths) {
           det.fastInference = path !== 'layers';
           det.engine = path === 'tfjs-graph' ? 'tfjs' : 'auto';
           const out = det.predict(x);
@@ -110,7 +112,11 @@ describeFixtures(DIR, 'Scaled-YOLOv4 (yolov4-large) checkpoints: parity with ups
       det.engine = 'auto';
     });
 
-    it.each(SETS)('NMS %s from the reference heads: upstream detections exactly', (set, conf, iouThr) => {
+    // The released-style file holds the zip file's state dict bit for bit (its heads are checked
+    // above); its detections would repeat the P5 ones.
+    const nmsIt = c.file.includes('released-style') ? it.skip.each(SETS) : it.each(SETS);
+
+    nmsIt('NMS %s from the reference heads: upstream detections exactly', (set, conf, iouThr) => {
       for (const [img, imageSize] of IMAGES) {
         const heads: tf.Tensor[] = [];
         const like = tf.tidy(() => det.predict(tf.zeros([1, c.size, c.size, 3])));
@@ -130,7 +136,7 @@ describeFixtures(DIR, 'Scaled-YOLOv4 (yolov4-large) checkpoints: parity with ups
       }
     });
 
-    it.each(SETS)('NMS %s from our heads: the same detections', (set, conf, iouThr) => {
+    nmsIt('NMS %s from our heads: the same detections', (set, conf, iouThr) => {
       for (const [img, imageSize] of IMAGES) {
         const x = input(c, img);
         const raw = det.predict(x);
