@@ -43,8 +43,12 @@ export interface LetterboxSpec {
    * integer centre, boxes corrected with the FLOAT half padding, as Darknet does).
    * `center`: pasted at the integer centre, boxes corrected with that same integer offset.
    * `top-left`: pasted at the top-left corner (EfficientDet's `aspectaware_resize_padding`).
+   * `yolov5`: Ultralytics' `letterbox(auto=False)` as YOLOv5 / Scaled-YOLOv4 use it: new size
+   * round(side * r) (half to even), padding halves rounded as round(d/2 -+ 0.1) (an odd padding
+   * puts the extra pixel bottom/right); boxes mapped back as `scale_coords` (float32 subtract
+   * the float padding, divide by the gain) and clipped to the image.
    */
-  align: 'darknet' | 'center' | 'top-left';
+  align: 'darknet' | 'center' | 'top-left' | 'yolov5';
   /** Value of the padded area, in the final (scaled, normalised) input domain. */
   padValue: number;
 }
@@ -70,10 +74,12 @@ export interface DarknetHeadSpec {
 }
 
 /**
- * YOLOv5-style head as YOLO-FastestV2 uses it: one output tensor `[N, H, W, 4A + A + C]`
- * holding A anchors' boxes (anchor-major x, y, w, h), A objectness logits, and C class logits
- * shared by all anchors of a cell. cx = (sigmoid(tx)*2 - 0.5 + gx) * stride,
- * w = (sigmoid(tw)*2)^2 * anchor.
+ * YOLOv5-style head: cx = (sigmoid(tx)*2 - 0.5 + gx) * stride, w = (sigmoid(tw)*2)^2 * anchor,
+ * score = sigmoid(obj) * class probability. Two channel layouts of the one output tensor:
+ * - `split` (default; YOLO-FastestV2): `[N, H, W, 4A + A + C]`, A anchors' boxes (anchor-major
+ *   x, y, w, h), A objectness logits, C class logits shared by all anchors of a cell;
+ * - `anchor-major` (YOLOv5, Scaled-YOLOv4's Detect): `[N, H, W, A*(5+C)]`, per anchor x, y, w,
+ *   h, objectness, C classes.
  */
 export interface Yolov5HeadSpec {
   kind: 'yolov5';
@@ -83,6 +89,8 @@ export interface Yolov5HeadSpec {
   stride: [number, number];
   /** How the class logits become probabilities. */
   classActivation: 'softmax' | 'sigmoid';
+  /** Channel layout (default `split`). */
+  layout?: 'split' | 'anchor-major';
 }
 
 /**
@@ -193,6 +201,13 @@ export interface NmsSpec {
    * set, IoU NMS runs on original pixels. Default 0 (plain IoU on image-relative coordinates).
    */
   pixelOffset?: number;
+  /**
+   * torchvision-style batched NMS (YOLOv5, Scaled-YOLOv4): per class through coordinate
+   * offsets, boxes of class c shifted by c * classOffset, IoU in float32 on network-input
+   * pixels before the boxes are mapped back, score threshold compared in float32. Only with
+   * `kind: 'iou'`.
+   */
+  classOffset?: number;
 }
 
 /** A complete model description consumed by preprocess, decode and NMS. */

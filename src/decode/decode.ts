@@ -148,6 +148,7 @@ function decodeDarknet(head: DarknetHeadSpec, t: tf.Tensor4D, spec: ModelSpec, C
 }
 
 function decodeYolov5(head: Yolov5HeadSpec, t: tf.Tensor4D, C: number): HeadTensors {
+  if (head.layout === 'anchor-major') return decodeYolov5AnchorMajor(head, t, C);
   const [n, h, w, ch] = t.shape;
   const A = head.anchors.length;
   if (ch !== 5 * A + C) {
@@ -170,6 +171,48 @@ function decodeYolov5(head: Yolov5HeadSpec, t: tf.Tensor4D, C: number): HeadTens
   const cls = tf.expandDims(head.classActivation === 'softmax' ? tf.softmax(tcls) : tf.sigmoid(tcls), 3); // [N,H,W,1,C]
   const scores = tf.mul(obj, cls);
   return { boxes: cornerBoxes(cx, cy, bw, bh), scores: tf.reshape(scores, [n, h * w * A, C]) };
+}
+
+/**
+ * The `anchor-major` YOLOv5 layout (upstream `Detect`): every channel through a sigmoid, then
+ * xy = ((2s - 0.5) + grid) * stride, wh = (2s)^2 * anchor, in upstream's float32 order.
+ */
+function decodeYolov5AnchorMajor(head: Yolov5HeadSpec, t: tf.Tensor4D, C: number): HeadTensors {
+  const [n, h, w, ch] = t.shape;
+  const A = head.anchors.length;
+  if (ch !== A * (5 + C)) {
+    throw new Error(
+      `class count mismatch: head output ${head.output} has ${ch} channels, expected ${A}*(5+${C}) = ${A * (5 + C)} ` +
+        `for ${A} anchors and ${C} classes`,
+    );
+  }
+  if (head.classActivation !== 'sigmoid') throw new Error('the anchor-major yolov5 layout takes sigmoid classes only');
+  const [sy, sx] = head.stride;
+  // Rows (cell-major, then anchor) of rank 3: rank-5 slices are very slow on the wasm backend.
+  const K = h * w * A;
+  const y = tf.sigmoid(tf.reshape(t, [n, K, 5 + C]));
+  const col = (c: number, size = 1): tf.Tensor => tf.slice(y, [0, 0, c], [-1, -1, size]);
+  const gx = new Float32Array(K);
+  const gy = new Float32Array(K);
+  const aw = new Float32Array(K);
+  const ah = new Float32Array(K);
+  for (let k = 0; k < K; k++) {
+    const a = k % A;
+    const cell = (k - a) / A;
+    gx[k] = cell % w;
+    gy[k] = (cell - (cell % w)) / w;
+    aw[k] = head.anchors[a][0];
+    ah[k] = head.anchors[a][1];
+  }
+  const shape: [number, number, number] = [1, K, 1];
+  const cx = tf.mul(tf.add(tf.sub(tf.mul(col(0), 2), 0.5), tf.tensor3d(gx, shape)), sx);
+  const cy = tf.mul(tf.add(tf.sub(tf.mul(col(1), 2), 0.5), tf.tensor3d(gy, shape)), sy);
+  const bw = tf.mul(tf.square(tf.mul(col(2), 2)), tf.tensor3d(aw, shape));
+  const bh = tf.mul(tf.square(tf.mul(col(3), 2)), tf.tensor3d(ah, shape));
+  const hw = tf.mul(bw, 0.5);
+  const hh = tf.mul(bh, 0.5);
+  const boxes = tf.concat([tf.sub(cx, hw), tf.sub(cy, hh), tf.add(cx, hw), tf.add(cy, hh)], -1);
+  return { boxes, scores: tf.mul(col(4), col(5, C)) };
 }
 
 const anchorCache = new Map<string, Float32Array>();

@@ -9,13 +9,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { Mish, Swish } from './mish';
 
-export { compose } from './compose';
 
-/** Darknet activations supported by {@link darknetConv2D}. */
-export type DarknetActivation = 'leaky' | 'linear' | 'relu' | 'mish' | 'swish' | 'logistic';
+import { DarknetActivation, DARKNET_ACTIVATIONS } from './darknetActivation';
 
-/** The activations accepted, for validation messages. */
-export const DARKNET_ACTIVATIONS: readonly DarknetActivation[] = ['leaky', 'linear', 'relu', 'mish', 'swish', 'logistic'];
+export { DARKNET_ACTIVATIONS } from './darknetActivation';
+export type { DarknetActivation } from './darknetActivation';
 
 /** Darknet's BN epsilon: it normalises with sqrt(variance + .00001f). */
 export const DARKNET_BN_EPSILON = 1e-5;
@@ -58,6 +56,8 @@ export interface DarknetConvOptions {
    * are assigned right after (glorotNormal costs ~1 s per million parameters on wasm).
    */
   kernelInitializer?: NonNullable<Parameters<typeof tf.layers.conv2d>[0]>['kernelInitializer'];
+  /** BatchNorm epsilon (default Darknet's 1e-5; PyTorch ports of Darknet use their own). */
+  bnEpsilon?: number;
 }
 
 let anonymousCounter = 0;
@@ -160,7 +160,7 @@ export function darknetConv2D(opts: DarknetConvOptions): (x: tf.SymbolicTensor) 
     }
     if (bn) {
       y = tf.layers
-        .batchNormalization({ axis: -1, epsilon: DARKNET_BN_EPSILON, momentum: 0.99, name: `${name}_bn` })
+        .batchNormalization({ axis: -1, epsilon: opts.bnEpsilon ?? DARKNET_BN_EPSILON, momentum: 0.99, name: `${name}_bn` })
         .apply(y) as tf.SymbolicTensor;
     }
     const act = darknetActivationLayer(activation, `${name}_act`);

@@ -28,6 +28,8 @@ export interface DarknetGroupedConvOptions {
   name: string;
   /** Kernel initializer (default tfjs's); weights loaded afterwards make 'zeros' the cheap choice. */
   kernelInitializer?: NonNullable<Parameters<typeof tf.layers.conv2d>[0]>['kernelInitializer'];
+  /** BatchNorm epsilon (default Darknet's 1e-5; PyTorch ports of Darknet use their own). */
+  bnEpsilon?: number;
 }
 
 /** How a grouped conv is laid out for input channels `c`. */
@@ -90,7 +92,7 @@ export function darknetGroupedConv2D(opts: DarknetGroupedConvOptions): (x: tf.Sy
     }
     if (batchNormalize) {
       y = tf.layers
-        .batchNormalization({ axis: -1, epsilon: DARKNET_BN_EPSILON, name: `${name}_bn` })
+        .batchNormalization({ axis: -1, epsilon: opts.bnEpsilon ?? DARKNET_BN_EPSILON, name: `${name}_bn` })
         .apply(y) as tf.SymbolicTensor;
     }
     const act = darknetActivationLayer(activation, `${name}_act`);

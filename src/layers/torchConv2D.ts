@@ -34,6 +34,8 @@ export interface TorchConv2DOptions {
   useBias?: boolean;
   /** Layer name (the PyTorch module path, e.g. `backbone.first_conv.0`). Pad layer: `${name}.pad`. */
   name: string;
+  /** Kernel initializer (default tfjs's glorotNormal); 'zeros' builds fast when weights are assigned next. */
+  kernelInitializer?: 'zeros';
 }
 
 function checkPositiveInt(what: string, name: string, v: number, min = 1): void {
@@ -70,11 +72,12 @@ export function torchConv2D(opts: TorchConv2DOptions): (x: tf.SymbolicTensor) =>
         .apply(y) as tf.SymbolicTensor;
     }
     const common = { kernelSize, strides: stride, padding: mode, useBias, name, ...(dilation > 1 ? { dilationRate: dilation } : {}) };
+    const init = opts.kernelInitializer;
     const layer = opts.depthwise
-      ? tf.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 })
+      ? tf.layers.depthwiseConv2d({ ...common, depthMultiplier: 1, ...(init ? { depthwiseInitializer: init } : {}) })
       : dilation > 1
-        ? new AtrousConv2D({ ...common, filters })
-        : tf.layers.conv2d({ ...common, filters });
+        ? new AtrousConv2D({ ...common, filters, ...(init ? { kernelInitializer: init } : {}) })
+        : tf.layers.conv2d({ ...common, filters, ...(init ? { kernelInitializer: init } : {}) });
     return layer.apply(y) as tf.SymbolicTensor;
   };
 }

@@ -10,10 +10,10 @@ export type IouKind = 'iou' | 'giou' | 'diou' | 'ciou';
  * Element-wise (broadcasting) IoU of `box1` and `box2`, both `[..., 4]` as x, y, w, h, with the
  * GIoU / DIoU / CIoU extensions, following the YOLOv5-style `bbox_iou` that YOLO-FastestV2's
  * loss uses: the 1e-16 guards in the union, enclosing area and diagonal, and the CIoU
- * trade-off `alpha = v / (1 - iou + v)` treated as a constant (no gradient).
+ * trade-off `alpha = v / (1 - iou + v + alphaEps)` treated as a constant (no gradient).
  * Returns `[...]`.
  */
-export function bboxIou(box1: tf.Tensor, box2: tf.Tensor, kind: IouKind = 'iou'): tf.Tensor {
+export function bboxIou(box1: tf.Tensor, box2: tf.Tensor, kind: IouKind = 'iou', opts: { alphaEps?: number } = {}): tf.Tensor {
   return tf.tidy(() => {
     const eps = 1e-16;
     const [x1, y1, w1in, h1in] = tf.unstack(box1, -1);
@@ -50,7 +50,9 @@ export function bboxIou(box1: tf.Tensor, box2: tf.Tensor, kind: IouKind = 'iou')
     const diou = tf.sub(iou, tf.div(rho2, c2));
     if (kind === 'diou') return diou;
     const v = tf.mul(4 / (Math.PI * Math.PI), tf.square(tf.sub(tf.atan(tf.div(w2, h2)), tf.atan(tf.div(w1, h1)))));
-    const alpha = noGrad((vv, ii) => tf.div(vv, tf.add(tf.sub(1, ii), vv)), v, iou);
+    // `alphaEps` (ScaledYOLOv4's 1e-16) keeps alpha finite when a prediction equals its target.
+    const ae = opts.alphaEps ?? 0;
+    const alpha = noGrad((vv, ii) => tf.div(vv, tf.add(tf.add(tf.sub(1, ii), vv), ae)), v, iou);
     return tf.sub(diou, tf.mul(v, alpha));
   });
 }

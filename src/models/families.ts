@@ -12,6 +12,7 @@ import { yoloFastestV2Family } from './yoloFastestV2/family';
 import { rfsongFamily } from './rfsong/family';
 import { darknetFamily } from './darknet/family';
 import { efficientDetFamily } from './efficientDet/family';
+import { scaledYolov4Family } from './scaledYolov4/family';
 
 export type { Family, FamilyParts, ClassLayer, StateDictLoadOptions, NamedBuilderOptions } from './family';
 import type { NamedBuilderOptions } from './family';
@@ -23,6 +24,7 @@ export const FAMILIES: readonly Family[] = [
   rfsongFamily,
   darknetFamily,
   efficientDetFamily,
+  scaledYolov4Family,
 ];
 
 /** The family named `name`, or undefined. */

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Detector } from '../detector';
 import type { ModelSpec } from '../spec';
 import type { TensorMap } from '../weights/tensorMap';
+import type { ReadPytorchOptions } from '../weights/readPytorchStateDict';
 import type { LossForSpecOptions, TrainLoss } from '../loss/trainLoss';
 import type { ModelPreset } from './preset';
 
@@ -24,6 +25,8 @@ export interface StateDictLoadOptions {
   classNames?: string[];
   /** Input size override (square side). */
   inputSize?: number;
+  /** A cfg-defined network's cfg text (`loadPytorch('darknet', bytes, { cfg })`). */
+  cfg?: string;
 }
 
 /** A class-dependent output layer and how its output channels are laid out. */
@@ -84,6 +87,11 @@ export interface Family {
   classCount?(arch: string, stateDict: TensorMap): number;
   /** Build the Detector of `arch` and load `stateDict` into it (every key checked). */
   fromStateDict?(arch: string, stateDict: TensorMap, opts: StateDictLoadOptions): Detector;
+  /**
+   * Build the Detector of `arch` from the file's bytes, for checkpoints that are more than a
+   * state dict (a whole pickled model). Used by `loadPytorch` instead of `fromStateDict` when given bytes.
+   */
+  fromPytorchFile?(arch: string, bytes: Uint8Array | ArrayBuffer, opts: StateDictLoadOptions & { read?: ReadPytorchOptions }): Detector;
   /** The training loss of a spec of this family, bound to its geometry. */
   loss?(spec: ModelSpec, opts: LossForSpecOptions): TrainLoss;
   /** Whether `loss` takes the anchor options of {@link LossForSpecOptions}. */

@@ -31,9 +31,12 @@ export const PYTORCH_ARCHS: readonly string[] = pytorchArchs();
 export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | TensorMap, opts: LoadPytorchOptions = {}): Detector {
   const a = arch.toLowerCase();
   const family = familyOfPytorchArch(a);
-  if (!family || !family.fromStateDict) {
+  if (!family || !(family.fromStateDict || family.fromPytorchFile)) {
     throw new Error(`unknown architecture '${arch}' for loadPytorch; known: ${PYTORCH_ARCHS.join(', ')}`);
   }
+  const o = { classNames: opts.classNames, inputSize: opts.inputSize, cfg: opts.cfg };
+  if (family.fromPytorchFile && !(pth instanceof Map)) return family.fromPytorchFile(a, pth, { ...o, read: opts.read });
+  if (!family.fromStateDict) throw new Error(`loadPytorch('${a}') needs the file's bytes, not a tensor map`);
   const sd = pth instanceof Map ? pth : readWeightsFile(pth, opts.read);
-  return family.fromStateDict(a, sd, { classNames: opts.classNames, inputSize: opts.inputSize });
+  return family.fromStateDict(a, sd, o);
 }

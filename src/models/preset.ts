@@ -14,6 +14,11 @@ export interface RegistryFile {
   size?: number;
   /** Lower-case hex sha256, checked after download when known. */
   sha256?: string;
+  /**
+   * The host serves the file only to a browser (e.g. Google Drive's confirmation page): never
+   * downloaded; when it is not in the cache, the error says where to put it.
+   */
+  manual?: boolean;
 }
 
 /** How the raw files become a Detector (by file format). */
@@ -21,7 +26,7 @@ export type RegistryConverter =
   /** `loadDarknet(cfgText, weights)`; `cfg`/`weights` are file names of the entry. */
   | { kind: 'darknet'; cfg: string; weights: string }
   /** `loadPytorch(arch, pth)`; `weights` is a file name of the entry. */
-  | { kind: 'pytorch'; arch: string; weights: string };
+  | { kind: 'pytorch'; arch: string; weights: string; cfg?: string; inputSize?: number };
 
 /** One published model. */
 export interface RegistryEntry {

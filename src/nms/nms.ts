@@ -116,3 +116,66 @@ export function boxDiou(boxes: ArrayLike<number>, a: number, b: number, beta: nu
   const dy = (ay1 + ay2) / 2 - (by1 + by2) / 2;
   return iou - Math.pow((dx * dx + dy * dy) / c, beta);
 }
+
+/** IoU with every step rounded to float32, as torchvision's CPU `nms` kernel computes it. */
+export function boxIouFloat32(boxes: ArrayLike<number>, a: number, b: number): number {
+  const f = Math.fround;
+  const ax1 = boxes[a * 4], ay1 = boxes[a * 4 + 1], ax2 = boxes[a * 4 + 2], ay2 = boxes[a * 4 + 3];
+  const bx1 = boxes[b * 4], by1 = boxes[b * 4 + 1], bx2 = boxes[b * 4 + 2], by2 = boxes[b * 4 + 3];
+  const w = Math.max(0, f(Math.min(ax2, bx2) - Math.max(ax1, bx1)));
+  const h = Math.max(0, f(Math.min(ay2, by2) - Math.max(ay1, by1)));
+  const inter = f(w * h);
+  const areaA = f(f(ax2 - ax1) * f(ay2 - ay1));
+  const areaB = f(f(bx2 - bx1) * f(by2 - by1));
+  return f(inter / f(f(areaA + areaB) - inter));
+}
+
+/**
+ * torchvision's batched NMS input (`NmsSpec.classOffset`): boxes + class * offset in float32.
+ * `separated` is true when no two classes' shifted boxes can overlap, so comparing only boxes of
+ * one class gives the same result as one pass over all boxes.
+ */
+export function classOffsetBoxes(boxes: ArrayLike<number>, classes: ArrayLike<number>, offset: number): { boxes: Float32Array; separated: boolean } {
+  const f = Math.fround;
+  const out = new Float32Array(classes.length * 4);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < classes.length; i++) {
+    const d = f(classes[i] * offset);
+    for (let j = 0; j < 4; j++) out[i * 4 + j] = f(boxes[i * 4 + j]) + d;
+    lo = Math.min(lo, boxes[i * 4], boxes[i * 4 + 1]);
+    hi = Math.max(hi, boxes[i * 4 + 2], boxes[i * 4 + 3]);
+  }
+  return { boxes: out, separated: hi - lo < offset - 1 };
+}
+
+/**
+ * torchvision's greedy NMS on float32 offset boxes, visiting boxes in descending score order
+ * (stable): a box is kept unless a box kept before it overlaps it by more than `iouThr`.
+ * Suppression only flows from higher to lower scores, so once `limit` boxes are kept the rest
+ * cannot change them and the pass stops (upstream keeps the first max_det of the full result).
+ * `groups` (classes) restricts comparisons to one class when the offsets keep classes apart.
+ * Returns the kept indices in score order.
+ */
+export function suppressBatched(boxes: Float32Array, scores: ArrayLike<number>, groups: ArrayLike<number> | null, iouThr: number, limit: number): number[] {
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const kept: number[] = [];
+  const keptByGroup = new Map<number, number[]>();
+  for (const i of order) {
+    if (limit > 0 && kept.length >= limit) break;
+    const g = groups ? groups[i] : 0;
+    let rivals = keptByGroup.get(g);
+    if (!rivals) keptByGroup.set(g, (rivals = []));
+    let suppressed = false;
+    for (const k of rivals) {
+      if (boxIouFloat32(boxes, k, i) > iouThr) {
+        suppressed = true;
+        break;
+      }
+    }
+    if (suppressed) continue;
+    kept.push(i);
+    rivals.push(i);
+  }
+  return kept;
+}

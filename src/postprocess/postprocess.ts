@@ -10,7 +10,7 @@ import { decodeOutputs, DecodedOutputs } from '../decode/decode';
 import { keepOnlyClasses, resolveClassFilter } from '../select/classFilter';
 import { selectCandidates, topK } from '../select/selectCandidates';
 import { resizeGeometry, unmapBoxes } from '../preprocess/geometry';
-import { suppress } from '../nms/nms';
+import { classOffsetBoxes, suppress, suppressBatched } from '../nms/nms';
 
 /** Options for postprocessing raw outputs. */
 export interface PostprocessOptions {
@@ -76,10 +76,23 @@ interface ItemOptions {
 
 /** The detections of batch item `b`: select, unmap to original pixels, suppress, top-k, label. */
 function detectionsOf(d: DecodedOutputs, b: number, o: ItemOptions): Detection[] {
-  const { boxes, classes, scores } = selectCandidates(d, b, o.scoreThreshold);
+  const batched = o.nms.classOffset !== undefined;
+  // torchvision-style NMS compares float32 scores with a float32 threshold.
+  const { boxes, classes, scores } = selectCandidates(d, b, batched ? Math.fround(o.scoreThreshold) : o.scoreThreshold);
   const n = scores.length;
   if (n === 0) return [];
+  // Batched NMS runs on the network-input boxes, before they are mapped back.
+  const offset = batched ? classOffsetBoxes(boxes, classes, o.nms.classOffset as number) : null;
   unmapBoxes(boxes, resizeGeometry(o.input, o.imageSize));
+  if (offset) {
+    const kept = suppressBatched(offset.boxes, scores, offset.separated ? classes : null, o.nms.iouThreshold, o.maxDetections);
+    return kept.map((i) => ({
+      box: [boxes[i * 4], boxes[i * 4 + 1], boxes[i * 4 + 2], boxes[i * 4 + 3]],
+      score: scores[i],
+      classId: classes[i],
+      label: o.spec.classNames[classes[i]] ?? String(classes[i]),
+    }));
+  }
   const [imgH, imgW] = o.imageSize;
   // NMS runs on image-relative coordinates, as Darknet does (DIoU is not scale invariant),
   // unless a pixel offset is asked for: that convention only means something in pixels.

@@ -14,6 +14,38 @@ export interface ResizeGeometry {
   inverseOffset: [number, number];
   /** Original pixels per network pixel, `[y, x]`. */
   inverseScale: [number, number];
+  /**
+   * Ultralytics' `scale_coords` inverse (align `yolov5`): in float32, subtract the float
+   * padding `[padY, padX]`, divide by `gain`, clip to the image `[height, width]`.
+   */
+  scaleCoords?: { gain: number; pad: [number, number]; clip: [number, number] };
+}
+
+/** Python's round(): half to even. */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d !== 0.5) return Math.round(x);
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** Ultralytics' `letterbox(img, new_shape, auto=False)` and its `scale_coords` inverse. */
+function yolov5Geometry(netH: number, netW: number, imgH: number, imgW: number): ResizeGeometry {
+  const r = Math.min(netH / imgH, netW / imgW);
+  const newW = Math.max(1, roundHalfEven(imgW * r));
+  const newH = Math.max(1, roundHalfEven(imgH * r));
+  const dw = (netW - newW) / 2;
+  const dh = (netH - newH) / 2;
+  const top = roundHalfEven(dh - 0.1);
+  const left = roundHalfEven(dw - 0.1);
+  const pad: [number, number] = [(netH - imgH * r) / 2, (netW - imgW * r) / 2];
+  return {
+    contentSize: [newH, newW],
+    offset: [top, left],
+    inverseOffset: pad,
+    inverseScale: [1 / r, 1 / r],
+    scaleCoords: { gain: r, pad, clip: [imgH, imgW] },
+  };
 }
 
 /** Compute the resize geometry of an `[imgH, imgW]` image for the given input spec. */
@@ -30,6 +62,7 @@ export function resizeGeometry(input: InputSpec, imageSize: [number, number]): R
     };
   }
   const align = input.letterbox?.align ?? 'center';
+  if (align === 'yolov5') return yolov5Geometry(netH, netW, imgH, imgW);
   let newW: number;
   let newH: number;
   if (align === 'top-left') {
@@ -67,6 +100,21 @@ export function resizeGeometry(input: InputSpec, imageSize: [number, number]): R
  * Map boxes `[x1, y1, x2, y2]` (flat, in network pixels) to original-image pixels in place.
  */
 export function unmapBoxes(boxes: Float32Array | Float64Array | number[], g: ResizeGeometry): void {
+  if (g.scaleCoords) {
+    const f = Math.fround;
+    const gain = f(g.scaleCoords.gain);
+    const py = f(g.scaleCoords.pad[0]);
+    const px = f(g.scaleCoords.pad[1]);
+    const [h, w] = g.scaleCoords.clip;
+    const clip = (v: number, hi: number): number => Math.min(Math.max(v, 0), hi);
+    for (let i = 0; i < boxes.length; i += 4) {
+      boxes[i] = clip(f(f(boxes[i] - px) / gain), w);
+      boxes[i + 1] = clip(f(f(boxes[i + 1] - py) / gain), h);
+      boxes[i + 2] = clip(f(f(boxes[i + 2] - px) / gain), w);
+      boxes[i + 3] = clip(f(f(boxes[i + 3] - py) / gain), h);
+    }
+    return;
+  }
   const [oy, ox] = g.inverseOffset;
   const [sy, sx] = g.inverseScale;
   for (let i = 0; i < boxes.length; i += 4) {

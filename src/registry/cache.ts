@@ -121,6 +121,7 @@ export async function ensureRawFiles(entry: RegistryEntry, opts: CacheOptions = 
       log(opts, `yolo-tfjs: cached ${dest} is damaged (${bad}); downloading it again\n`);
     }
     if (opts.offline) throw new Error(`model '${entry.name}': ${file.filename} is not in the cache and downloads are off; ${putHint}`);
+    if (file.manual) throw new Error(`model '${entry.name}': ${file.filename} is not in the cache and must be downloaded by hand; ${putHint}`);
     log(opts, `yolo-tfjs: downloading ${file.url}\n`);
     let data: Uint8Array;
     try {

@@ -90,5 +90,6 @@ export function convertEntry(entry: RegistryEntry, read: (filename: string) => U
     const cfgText = new TextDecoder().decode(read(c.cfg));
     return loadDarknet(cfgText, read(c.weights), { classNames: entry.classNames, name: entry.name });
   }
-  return loadPytorch(c.arch, read(c.weights), { classNames: entry.classNames });
+  const cfg = c.cfg ? new TextDecoder().decode(read(c.cfg)) : undefined;
+  return loadPytorch(c.arch, read(c.weights), { classNames: entry.classNames, inputSize: c.inputSize, cfg });
 }

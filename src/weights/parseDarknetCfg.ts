@@ -15,6 +15,7 @@
  * ignored. A repeated key keeps its FIRST value, as Darknet's `option_find` does.
  */
 
+import { DarknetActivation, DARKNET_ACTIVATIONS } from '../layers/darknetActivation';
 import { MAX_CLASSES, MAX_INPUT_SIDE } from '../spec';
 
 /**
@@ -47,10 +48,10 @@ export const DARKNET_CFG_LIMITS = {
   routeGroups: 1024,
 } as const;
 
-/** Darknet activations the builder supports. */
-export type DarknetCfgActivation = 'leaky' | 'linear' | 'relu' | 'mish' | 'swish' | 'logistic';
+/** Darknet activations the builder supports (the one list of `src/layers/darknetActivation.ts`). */
+export type DarknetCfgActivation = DarknetActivation;
 
-const ACTIVATIONS: readonly DarknetCfgActivation[] = ['leaky', 'linear', 'relu', 'mish', 'swish', 'logistic'];
+const ACTIVATIONS = DARKNET_ACTIVATIONS;
 
 /** One `key=value` line as written (value without whitespace). */
 export interface DarknetCfgOption {

@@ -10,8 +10,9 @@ import { unpickle } from './pytorch/safeUnpickler';
 import { isZip, readStoredZip, verifiedEntryData, ZipEntry } from './pytorch/storedZip';
 import { assertFiniteWeights } from './checkFinite';
 import { RAW_ELEMENT_SIZE } from './pytorch/storageDtypes';
-import { StorageRef, torchUnpickleHooks } from './pytorch/torchPickle';
-import { findStateDict, materialiseStateDict, ReadPytorchOptions } from './pytorch/extractStateDict';
+import { LazyTensor, StorageRef, TorchUnpickleOptions, torchUnpickleHooks } from './pytorch/torchPickle';
+import { findStateDict, materialiseStateDict, ReadPytorchOptions, tensorMaterialiser } from './pytorch/extractStateDict';
+import { NamedTensor } from './tensorMap';
 import { looksLikeSafetensors, readSafetensors } from './readSafetensors';
 
 export type { ReadPytorchOptions } from './pytorch/extractStateDict';
@@ -65,11 +66,11 @@ interface OpenedTorchFile {
 }
 
 function readZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
-  const { value, storageBytes } = openZipFormat(bytes, opts);
+  const { value, storageBytes } = openZipFormat(bytes, opts, {});
   return materialiseStateDict(findStateDict(value, opts), storageBytes, opts, bytes.length);
 }
 
-function openZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): OpenedTorchFile {
+function openZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions, unpickleOpts: TorchUnpickleOptions): OpenedTorchFile {
   const entries = readStoredZip(bytes, '.pth zip archive');
   let pkl: ZipEntry | undefined;
   for (const e of entries.values()) {
@@ -100,7 +101,7 @@ function openZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): OpenedTorch
     if (text !== 'little') throw new Error(`.pth was saved on a big-endian machine (byteorder '${text.slice(0, 20)}'): not supported`);
   }
   const storages = new Map<string, StorageRef>();
-  const { value } = unpickle(read(pkl), 0, torchUnpickleHooks(storages), opts.pickleLimits);
+  const { value } = unpickle(read(pkl), 0, torchUnpickleHooks(storages, unpickleOpts), opts.pickleLimits);
   return {
     value,
     storageBytes: (ref) => {
@@ -112,11 +113,11 @@ function openZipFormat(bytes: Uint8Array, opts: ReadPytorchOptions): OpenedTorch
 }
 
 function readLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): TensorMap {
-  const { value, storageBytes } = openLegacyFormat(bytes, opts);
+  const { value, storageBytes } = openLegacyFormat(bytes, opts, {});
   return materialiseStateDict(findStateDict(value, opts), storageBytes, opts, bytes.length);
 }
 
-function openLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): OpenedTorchFile {
+function openLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions, unpickleOpts: TorchUnpickleOptions): OpenedTorchFile {
   const noGlobals = {
     resolveGlobal: () => undefined,
     call: () => {
@@ -137,7 +138,7 @@ function openLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): OpenedTo
     throw new Error('.pth was saved on a big-endian machine: not supported');
   }
   const storages = new Map<string, StorageRef>();
-  const main = unpickle(bytes, sysInfo.end, torchUnpickleHooks(storages), limits);
+  const main = unpickle(bytes, sysInfo.end, torchUnpickleHooks(storages, unpickleOpts), limits);
   const keysPickle = unpickle(bytes, main.end, noGlobals, limits);
   const keys = keysPickle.value;
   if (!Array.isArray(keys)) throw new Error('malformed legacy .pth: storage key list missing');
@@ -172,4 +173,37 @@ function openLegacyFormat(bytes: Uint8Array, opts: ReadPytorchOptions): OpenedTo
       return data;
     },
   };
+}
+
+/** A whole `torch.save` object (not only a state dict): its root value and a tensor reader. */
+export interface TorchObjectFile {
+  /**
+   * The unpickled root: `PyDict` for dicts, arrays for lists/tuples, `LazyTensor` for tensors,
+   * `PyObject` records for instances of the allowed classes, JS primitives otherwise.
+   */
+  root: unknown;
+  /** Read one tensor of the file (float16 widened to float32, int64 as BigInt64Array). */
+  tensor(t: LazyTensor, name: string): NamedTensor;
+}
+
+/**
+ * Read a `torch.save` file whose pickle holds objects (e.g. a whole pickled `nn.Module`, as
+ * the yolov4-large training script saves), zip or legacy format, with the same safety as
+ * {@link readPytorchStateDict} (pickle budgets, CRC checks, view checks): only the torch globals
+ * and the classes `objectClass` accepts are allowed, and those become inert records.
+ */
+export function readTorchObjectFile(
+  buffer: Uint8Array | ArrayBuffer,
+  unpickleOpts: TorchUnpickleOptions,
+  opts: ReadPytorchOptions = {},
+): TorchObjectFile {
+  const bytes = toBytes(buffer);
+  if (bytes.length === 0) throw new Error('not a PyTorch file: the buffer is empty');
+  let opened: OpenedTorchFile;
+  if (isZip(bytes)) opened = openZipFormat(bytes, opts, unpickleOpts);
+  else if (bytes[0] === 0x80) opened = openLegacyFormat(bytes, opts, unpickleOpts);
+  else throw new Error('not a PyTorch file: neither a zip archive (torch.save >= 1.6) nor a legacy pickle');
+  // all tensors together within the output budget (a storage may be referenced many times)
+  const materialise = tensorMaterialiser(opened.storageBytes, opts, bytes.length);
+  return { root: opened.value, tensor: (t, name) => materialise(name, t) };
 }

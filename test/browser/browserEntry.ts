@@ -11,8 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { backendInfo, compileWasmInference, setBackend, wasmSimdSupported, wasmThreadsSupported, yoloFastestV2 } from '../../src/index';
-import type { BackendInfo, Detection, Detector, InferenceInfo, KernelThreadPoolStats, WasmCompiledInference } from '../../src/index';
+import { backendInfo, setBackend, yoloFastestV2 } from '../../src/index';
+import { compileWasmInference, wasmSimdSupported, wasmThreadsSupported } from '../../src/entry/engine';
+import type { BackendInfo, Detection, Detector, InferenceInfo } from '../../src/index';
+import type { KernelThreadPoolStats, WasmCompiledInference } from '../../src/entry/engine';
 import { CASE_DETECT, CASE_IMAGE, CASE_MODEL, caseInput, maxOutputError, RawOutput, readOutputs, seedWeights } from './browserCase';
 
 /** One `predict` path as seen in the page. */

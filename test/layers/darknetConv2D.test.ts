@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import {
   darknetConv2D,
   darknetConv2DBNLeaky,
-  compose,
   DarknetActivation,
 } from '../../src/layers/darknetConv2D';
+import { compose } from '../../src/layers/compose';
 
 function model(inShape: number[], f: (x: tf.SymbolicTensor) => tf.SymbolicTensor): tf.LayersModel {
   const x = tf.input({ shape: inShape });

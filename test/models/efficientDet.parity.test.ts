@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { disposeLayersModel } from '../../src/models/disposeLayersModel';
 import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
 import { efficientDetGraph, EfficientDetGraph } from '../../src/models/efficientDet/efficientDet';
-import { efficientDetAnchors } from '../../src/models/efficientDet/efficientDetAnchors';
+import { gridAnchors as efficientDetAnchors } from '../../src/decode/anchors';
 import { assignEfficientDetStateDict } from '../../src/models/efficientDet/fromStateDict';
 import { readPytorchStateDict } from '../../src/weights/readPytorchStateDict';
 import { AnchorDeltasHeadSpec } from '../../src/spec';

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeLayersModel } from '../../src/models/disposeLayersModel';
 import { efficientDet, efficientDetConfig, efficientDetGraph, efficientDetSpec, EFFICIENTDET_COCO_CLASSES } from '../../src/models/efficientDet/efficientDet';
-import { efficientDetAnchorCount, efficientDetAnchors } from '../../src/models/efficientDet/efficientDetAnchors';
+import { anchorCount as efficientDetAnchorCount, gridAnchors as efficientDetAnchors } from '../../src/decode/anchors';
 import { efficientNetBlocks, roundFilters } from '../../src/layers/efficientNet';
 import { AnchorDeltasHeadSpec } from '../../src/spec';
 

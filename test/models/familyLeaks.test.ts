@@ -14,6 +14,7 @@ const OWNED: Record<string, string[]> = {
   yoloFastestV2: ['yolo-fastestv2', 'output_cls_layers', 'output_reg_layers', 'output_obj_layers', 'backbone.', 'fpn.'],
   efficientDet: ['efficientdet', 'backbone_net', 'classifier.', 'regressor.'],
   rfsong: ['rfsong', 'conf.', 'loc.', 'base.'],
+  scaledYolov4: ['scaled-yolov4', 'yolov4-p5', 'yolov4-p6', 'yolov4-p7', 'bottleneckcsp', 'sppcsp', 'mishcuda'],
 };
 
 function tsFiles(dir: string): string[] {

@@ -33,13 +33,13 @@ describe('registry table', () => {
     expect(registryNames()).toEqual([
       'yolo-fastestv2-coco', 'yolo-fastest-1.1', 'yolo-fastest-1.1-xl', 'yolov3-tiny', 'yolov4-tiny',
       'efficientdet-d0', 'efficientdet-d1', 'efficientdet-d2', 'efficientdet-d3', 'efficientdet-d4',
-      'efficientdet-d5', 'efficientdet-d6', 'efficientdet-d7',
+      'efficientdet-d5', 'efficientdet-d6', 'efficientdet-d7', 'yolov4-p5', 'yolov4-p6', 'yolov4-p7', 'yolov4-csp',
     ]);
     for (const name of registryNames()) {
       const e = REGISTRY[name];
       const files = e.files.map((f) => f.filename);
       const c = e.converter;
-      const needed = c.kind === 'darknet' ? [c.cfg, c.weights] : [c.weights];
+      const needed = c.kind === 'darknet' ? [c.cfg, c.weights] : [c.weights, ...(c.cfg ? [c.cfg] : [])];
       for (const f of needed) expect([name, files]).toEqual([name, expect.arrayContaining([f])]);
       for (const f of e.files) expect(f.url).toMatch(/^https:\/\//);
       expect(e.classNames.length).toBe(c.kind === 'pytorch' && c.arch.startsWith('efficientdet') ? 90 : 80);
@@ -56,6 +56,13 @@ describe('registry table', () => {
       expect(f).toBeDefined();
       expect(f!.sha256).toBe(s.sha256);
     }
+  });
+
+  test('a file served only to browsers (Google Drive) is never downloaded: the error says where to put it', async () => {
+    const cacheDir = tempCache();
+    await expect(load('yolov4-p5', { cacheDir, fetch: noNetwork, progress: false })).rejects.toThrow(
+      /model 'yolov4-p5': yolov4-p5\.pt is not in the cache and must be downloaded by hand; put yolov4-p5\.pt at .*yolov4-p5.*drive\.google\.com/,
+    );
   });
 
   test('an unknown name lists the known ones', async () => {

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DarknetHeadSpec, HeadSpec, ModelSpec, Yolov5HeadSpec } from '../../src/spec';
 import { darknetAnchorsFromSpec, lossForSpec } from '../../src/train/lossForSpec';
+import { scaledYoloLoss } from '../../src/models/scaledYolov4/loss';
 import { efficientDetLoss, yoloFastestV2Loss, yoloV3Loss, LossTerms } from '../../src/train/losses';
 import { generateAnchors } from '../../src/decode/anchors';
 import { TrainBox } from '../../src/train/augment';
@@ -111,9 +112,23 @@ describe('lossForSpec', () => {
     tf.dispose([reg, cls]);
   });
 
+  test('new_coords=1 darknet heads and anchor-major yolov5 heads train with the yolov4 branch loss', () => {
+    const heads = V4TINY_HEADS.map((h) => ({ ...h, newCoords: true, scaleXY: 2 }) as HeadSpec);
+    const s = spec(heads, [64, 64]);
+    const outs = [tf.sigmoid(randn([2, 4, 4, 3 * 7], 3)), tf.sigmoid(randn([2, 2, 2, 3 * 7], 4))];
+    const got = values(lossForSpec(s)(outs, BOXES, s));
+    const want = values(scaledYoloLoss([outs[1], outs[0]], BOXES, { inputSize: [64, 64], anchors: heads.map((h) => (h as { anchors: [number, number][] }).anchors), numClasses: 2, activated: true, scaleXY: [2, 2] }));
+    expect(got).toEqual(want);
+    expect(got.every(Number.isFinite)).toBe(true);
+    const v5 = spec([{ kind: 'yolov5', output: 0, anchors: [[10, 10], [20, 20]], stride: [16, 16], classActivation: 'sigmoid', layout: 'anchor-major' }], [64, 64]);
+    const logits = randn([2, 4, 4, 2 * 7], 5);
+    expect(values(lossForSpec(v5)([logits], BOXES, v5))).toEqual(values(scaledYoloLoss([logits], BOXES, { inputSize: [64, 64], anchors: [[[10, 10], [20, 20]]], numClasses: 2 })));
+    tf.dispose([...outs, logits]);
+  });
+
   test('unsupported heads and inconsistent options are clear errors', () => {
     const newCoords = spec([{ ...V4TINY_HEADS[0], newCoords: true } as HeadSpec, V4TINY_HEADS[1]], [64, 64]);
-    expect(() => lossForSpec(newCoords)).toThrow(/head 0 of 'test' uses new_coords/);
+    expect(() => lossForSpec(newCoords)).toThrow(/'test' mixes new_coords and classic \[yolo\] heads/);
     const s = spec(V4TINY_HEADS, [64, 64]);
     expect(() => lossForSpec(s, { anchors: V4TINY_ANCHORS })).toThrow(/give both anchors and anchorMask/);
     expect(() => lossForSpec(s, { anchors: V4TINY_ANCHORS, anchorMask: [[3, 4, 5]] })).toThrow(/anchorMask has 1 entries for 2 heads/);

@@ -39,6 +39,8 @@ export interface BuildDarknetOptions {
    * parameters on wasm (`loadDarknet` does this).
    */
   kernelInitializer?: KernelInit;
+  /** BatchNorm epsilon of every conv (default Darknet's 1e-5; the PyTorch ports use 1e-4). */
+  bnEpsilon?: number;
 }
 
 /** Resolve an input size option against the cfg; errors when neither gives one. */
@@ -63,7 +65,7 @@ export function darknetYoloLayers(cfg: DarknetCfg): DarknetYoloSection[] {
 
 type KernelInit = DarknetConvOptions['kernelInitializer'];
 
-function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: number, init: KernelInit): tf.SymbolicTensor {
+function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: number, init: KernelInit, bnEpsilon?: number): tf.SymbolicTensor {
   const name = darknetConvName(l.index);
   const kind = groupedConvKind(inChannels, l.filters, l.groups);
   const opts: DarknetGroupedConvOptions = {
@@ -76,6 +78,7 @@ function buildConv(l: DarknetConvSection, x: tf.SymbolicTensor, inChannels: numb
     activation: l.activation,
     name,
     kernelInitializer: init,
+    bnEpsilon,
   };
   // Plain and true depthwise convs are darknetConv2D; depthwise with a channel multiplier or a
   // general grouped conv is darknetGroupedConv2D.
@@ -88,6 +91,7 @@ function buildLayer(
   prev: tf.SymbolicTensor,
   outs: (tf.SymbolicTensor | null)[],
   init: KernelInit,
+  bnEpsilon?: number,
 ): tf.SymbolicTensor | null {
   const ref = (i: number): tf.SymbolicTensor => {
     const t = outs[i];
@@ -98,7 +102,7 @@ function buildLayer(
   };
   switch (l.type) {
     case 'convolutional':
-      return buildConv(l, prev, prev.shape[3] as number, init);
+      return buildConv(l, prev, prev.shape[3] as number, init, bnEpsilon);
     case 'maxpool':
       return darknetMaxPool(prev, { size: l.size, stride: l.stride, padding: l.padding, name: `maxpool_${l.index}` });
     case 'route': {
@@ -152,7 +156,7 @@ export function buildDarknetModel(cfg: DarknetCfg, opts: BuildDarknetOptions = {
       } else prev = p;
     }
     if (l.type === 'yolo') heads.push(prev);
-    outs.push(buildLayer(l, prev, outs, opts.kernelInitializer));
+    outs.push(buildLayer(l, prev, outs, opts.kernelInitializer, opts.bnEpsilon));
   }
   return tf.model({ inputs: input, outputs: heads, name: opts.name ?? 'darknet' });
 }

@@ -24,7 +24,7 @@ export interface DarknetSpecOptions {
  * (`do_nms_sort`); `greedynms` -> DIoU with the hard-coded exponent 0.6 (cfg beta_nms is
  * ignored); `diounms` -> DIoU with the cfg's `beta_nms`. Threshold 0.45, per class.
  */
-export function darknetNms(yolo: DarknetYoloSection): NmsSpec {
+export function darknetNms(yolo: Pick<DarknetYoloSection, 'nmsKind' | 'betaNms'>): NmsSpec {
   const base = { perClass: true, iouThreshold: 0.45 };
   switch (yolo.nmsKind) {
     case 'default':
@@ -34,6 +34,14 @@ export function darknetNms(yolo: DarknetYoloSection): NmsSpec {
     case 'diounms':
       return { kind: 'diou', beta: yolo.betaNms, ...base };
   }
+}
+
+/**
+ * The detection settings of every Darknet spec (`detector test`'s): one detection per passing
+ * class, threshold 0.25, the given NMS, no cap. In spec field order.
+ */
+export function darknetDetectionSettings(nms: NmsSpec): Pick<ModelSpec, 'multiLabel' | 'scoreThreshold' | 'nms' | 'maxDetections'> {
+  return { multiLabel: true, scoreThreshold: 0.25, nms, maxDetections: 0 };
 }
 
 /** Build the spec of a parsed cfg. */
@@ -84,9 +92,6 @@ export function darknetModelSpec(cfg: DarknetCfg, opts: DarknetSpecOptions = {})
       scaleXY: y.scaleXY,
       newCoords: y.newCoords,
     })),
-    multiLabel: true,
-    scoreThreshold: 0.25,
-    nms,
-    maxDetections: 0,
+    ...darknetDetectionSettings(nms),
   };
 }

@@ -13,6 +13,7 @@
 import { DarknetHeadSpec, ModelSpec } from '../../spec';
 import type { LossForSpecOptions, TrainLoss } from '../../loss/trainLoss';
 import { yoloV3Loss } from './yoloV3Loss';
+import { scaledYoloLoss } from '../scaledYolov4/loss';
 
 /**
  * The full anchor list and per-head masks of Darknet heads, rebuilt from the spec: the union
@@ -34,9 +35,12 @@ export function darknetAnchorsFromSpec(heads: DarknetHeadSpec[]): { anchors: [nu
 /** keras-yolo3's loss bound to a Darknet spec (see the file comment). */
 export function darknetLoss(spec: ModelSpec, o: LossForSpecOptions): TrainLoss {
   const heads = spec.heads as DarknetHeadSpec[];
-  const bad = heads.findIndex((h) => h.newCoords);
-  if (bad >= 0) {
-    throw new Error(`lossForSpec: head ${bad} of '${spec.name}' uses new_coords (its outputs are already probabilities); keras-yolo3's loss does not apply`);
+  if (heads.some((h) => h.newCoords)) {
+    // new_coords=1 (Scaled-YOLOv4 cfgs): outputs are probabilities already; the yolov4 branch's loss
+    if (!heads.every((h) => h.newCoords)) throw new Error(`lossForSpec: '${spec.name}' mixes new_coords and classic [yolo] heads`);
+    if (o.anchors || o.anchorMask || o.boxLoss) throw new Error('lossForSpec: anchors, anchorMask and boxLoss apply to classic (new_coords=0) darknet heads');
+    const opts = { inputSize: spec.input.size, anchors: heads.map((h) => h.anchors), numClasses: spec.classNames.length, activated: true, scaleXY: heads.map((h) => h.scaleXY) };
+    return (outputs, boxes) => scaledYoloLoss(heads.map((h) => outputs[h.output]), boxes, opts);
   }
   if ((o.anchors === undefined) !== (o.anchorMask === undefined)) throw new Error('lossForSpec: give both anchors and anchorMask (the cfg\'s anchors and masks), or neither');
   const { anchors, anchorMask } = o.anchors && o.anchorMask ? { anchors: o.anchors, anchorMask: o.anchorMask } : darknetAnchorsFromSpec(heads);

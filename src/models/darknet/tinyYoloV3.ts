@@ -10,6 +10,7 @@ import { Detector } from '../../detector';
 import { ModelSpec } from '../../spec';
 import { darknetConvName as cn } from './darknetConvLayers';
 import { DarknetModelOptions, resolveDarknetOptions, darknetHead } from './darknetModelOptions';
+import { darknetDetectionSettings, darknetNms } from './darknetSpec';
 
 /** Darknet's yolov3-tiny anchors (network pixels). */
 export const TINY_YOLOV3_ANCHORS: [number, number][] = [
@@ -70,10 +71,7 @@ export function tinyYoloV3(options: DarknetModelOptions = {}): Detector {
       darknetHead(0, o.anchors.slice(perHead), 1),
       darknetHead(1, o.anchors.slice(0, perHead), 1),
     ],
-    multiLabel: true,
-    scoreThreshold: 0.25,
-    nms: { kind: 'iou', perClass: true, iouThreshold: 0.45 },
-    maxDetections: 0,
+    ...darknetDetectionSettings(darknetNms({ nmsKind: 'default', betaNms: 0.6 })),
   };
   return new Detector(model, spec);
 }

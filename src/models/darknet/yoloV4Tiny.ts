@@ -10,6 +10,7 @@ import { Detector } from '../../detector';
 import { ModelSpec } from '../../spec';
 import { darknetConvName as cn } from './darknetConvLayers';
 import { DarknetModelOptions, resolveDarknetOptions, darknetHead } from './darknetModelOptions';
+import { darknetDetectionSettings, darknetNms } from './darknetSpec';
 import { TINY_YOLOV3_ANCHORS } from './tinyYoloV3';
 
 /** yolov4-tiny.cfg anchors (the same six as yolov3-tiny). */
@@ -66,10 +67,7 @@ export function yoloV4Tiny(options: DarknetModelOptions = {}): Detector {
     input: { size: o.inputSize, resize: 'stretch', channelOrder: 'RGB', scale: 1 / 255 },
     classNames: o.classNames,
     heads: YOLOV4_TINY_MASKS.map((mask, i) => darknetHead(i, mask.map((m) => o.anchors[m]), YOLOV4_TINY_SCALE_XY)),
-    multiLabel: true,
-    scoreThreshold: 0.25,
-    nms: { kind: 'diou', perClass: true, iouThreshold: 0.45, beta: 0.6 },
-    maxDetections: 0,
+    ...darknetDetectionSettings(darknetNms({ nmsKind: 'greedynms', betaNms: 0.6 })),
   };
   return new Detector(model, spec);
 }

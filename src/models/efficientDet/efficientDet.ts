@@ -2,7 +2,7 @@
  * EfficientDet D0-D7 (zylo117/Yet-Another-EfficientDet-Pytorch): EfficientNet backbone,
  * BiFPN, shared box/class heads. `predict` returns `[regression [N, K, 4], classification
  * [N, K, C]]` exactly as upstream (raw (dy, dx, dh, dw); sigmoid probabilities), K anchors in
- * the order level -> y -> x -> anchor (see {@link efficientDetAnchors}).
+ * the order level -> y -> x -> anchor (see `gridAnchors` in src/decode/anchors.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../../detector';
@@ -10,7 +10,7 @@ import { ModelSpec, AnchorDeltasHeadSpec, MAX_CLASSES, MAX_INPUT_SIDE } from '..
 import { efficientNet } from '../../layers/efficientNet';
 import { biFPN } from '../../layers/biFPN';
 import { efficientDetRegressor, efficientDetClassifier } from './heads';
-import { efficientDetAnchorCount } from './efficientDetAnchors';
+import { anchorCount } from '../../decode/anchors';
 import { WeightInit } from '../../layers/weightInit';
 
 /** Compound-scaling row of one EfficientDet variant. */
@@ -164,7 +164,7 @@ export function efficientDetGraph(o: EfficientDetOptions): EfficientDetGraph {
   const regression = efficientDetRegressor(features, { channels: cfg.channels, depth: cfg.headDepth, numAnchors: nA, init: o.init });
   const classification = efficientDetClassifier(features, { channels: cfg.channels, depth: cfg.headDepth, numAnchors: nA, numClasses, init: o.init });
   const head = spec.heads[0] as AnchorDeltasHeadSpec;
-  const K = efficientDetAnchorCount({ ...head, inputSize: size });
+  const K = anchorCount({ ...head, inputSize: size });
   if (regression.shape[1] !== K) throw new Error(`internal: head has ${regression.shape[1]} anchors, anchor generator ${K}`);
   const model = tf.model({ inputs: input, outputs: [regression, classification], name: spec.name });
   return { model, spec, config: cfg, input, backbone, bifpn: pyramid, regression, classification };

@@ -5,7 +5,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assignStateDict } from '../../weights/assignStateDict';
 import { TensorMap } from '../../weights/tensorMap';
-import { readPytorchStateDict } from '../../weights/readPytorchStateDict';
 import { Detector } from '../../detector';
 import { efficientDetGraph, EFFICIENTDET_RATIOS, EFFICIENTDET_SCALES } from './efficientDet';
 import { efficientDetKeyTable } from './keyMap';
@@ -55,9 +54,4 @@ export function efficientDetFromStateDict(sd: TensorMap, o: EfficientDetLoadOpti
     throw e;
   }
   return new Detector(g.model, g.spec);
-}
-
-/** Read a `.pth` (zip or legacy format) of zylo117's EfficientDet-D{phi} and build the detector. */
-export function efficientDetFromPytorch(buffer: Uint8Array | ArrayBuffer, o: EfficientDetLoadOptions): Detector {
-  return efficientDetFromStateDict(readPytorchStateDict(buffer), o);
 }

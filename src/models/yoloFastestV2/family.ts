@@ -20,7 +20,7 @@ export function yoloFastestV2ClassCount(sd: TensorMap): number {
 export const yoloFastestV2Family: Family = {
   name: 'yolo-fastestv2',
   description: 'YOLO-FastestV2 (dog-qiuqiu), PyTorch weights',
-  matchesSpec: (spec) => spec.heads.every((h) => h.kind === 'yolov5'),
+  matchesSpec: (spec) => spec.heads.every((h) => h.kind === 'yolov5' && h.layout !== 'anchor-major'),
   parts: YOLO_FASTESTV2_PARTS,
   pytorchArchs: ['yolo-fastestv2'],
   classCount: (_arch, sd) => yoloFastestV2ClassCount(sd),

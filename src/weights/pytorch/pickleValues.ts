@@ -94,3 +94,20 @@ export function describePickled(v: unknown, depth = DESCRIBE_DEPTH): string {
   }
   return typeof v;
 }
+
+/**
+ * An instance of an allow-listed class (e.g. a pickled `nn.Module`): only its class name, the
+ * arguments it was created with and the state BUILD gave it (usually the instance `__dict__`).
+ * Inert data: nothing of the class is imported or run.
+ */
+export class PyObject {
+  /** BUILD state (the instance `__dict__` for plain Python objects). */
+  state: unknown = undefined;
+
+  constructor(readonly className: string, readonly args: unknown[]) {}
+
+  /** An attribute of the instance `__dict__` (undefined when absent). */
+  attr(name: string): unknown {
+    return this.state instanceof PyDict ? this.state.get(name) : undefined;
+  }
+}

@@ -3,7 +3,7 @@
  * may use, the storage references persistent ids produce, and lazy tensors that are
  * materialised once the raw storage bytes are known.
  */
-import { describePickled, PyDict, PyDtype, PyGlobal } from './pickleValues';
+import { describePickled, PyDict, PyDtype, PyGlobal, PyObject } from './pickleValues';
 import { UnpickleHooks, unsupportedGlobalError } from './safeUnpickler';
 import { RawDtype, TORCH_DTYPE_OBJECTS, TORCH_STORAGE_DTYPES } from './storageDtypes';
 
@@ -37,7 +37,20 @@ const ALLOWED: Record<string, string[]> = {
   'torch.nn.parameter': ['Parameter'],
   torch: [...Object.keys(TORCH_STORAGE_DTYPES), ...Object.keys(TORCH_DTYPE_OBJECTS), 'Tensor', 'Size'],
   _codecs: ['encode'],
+  // protocol 2 writes Python 3's builtins under their Python 2 module name
+  __builtin__: ['set'],
+  builtins: ['set'],
 };
+
+/** Options of {@link torchUnpickleHooks}. */
+export interface TorchUnpickleOptions {
+  /**
+   * Classes whose instances may appear in the pickle (e.g. the `nn.Module` classes of a whole
+   * pickled model). They become inert {@link PyObject} records (class name, constructor
+   * arguments, BUILD state); nothing of them is imported or run. Default: none.
+   */
+  objectClass?: (module: string, name: string) => boolean;
+}
 
 function asInt(v: unknown, what: string): number {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
@@ -65,11 +78,17 @@ function decodeAsciiish(v: unknown, what = 'persistent id field'): string {
  * Hooks for one torch pickle. `storages` collects every storage referenced (key -> ref), so
  * the caller knows the dtype of each raw storage it must read.
  */
-export function torchUnpickleHooks(storages: Map<string, StorageRef>): UnpickleHooks {
+export function torchUnpickleHooks(storages: Map<string, StorageRef>, opts: TorchUnpickleOptions = {}): UnpickleHooks {
+  const objectClasses = new Set<string>();
   return {
     resolveGlobal(module: string, name: string): unknown {
       const names = ALLOWED[module];
-      if (!names || !names.includes(name)) return undefined;
+      if (!names || !names.includes(name)) {
+        if (!opts.objectClass || !opts.objectClass(module, name)) return undefined;
+        const g = new PyGlobal(module, name);
+        objectClasses.add(g.qualifiedName);
+        return g;
+      }
       if (module === 'torch' && name in TORCH_DTYPE_OBJECTS) return new PyDtype(name);
       return new PyGlobal(module, name);
     },
@@ -77,6 +96,7 @@ export function torchUnpickleHooks(storages: Map<string, StorageRef>): UnpickleH
     call: function call(fn: unknown, args: unknown[]): unknown {
       if (!(fn instanceof PyGlobal)) throw new Error('malformed .pth: call of a non-global object');
       const q = fn.qualifiedName;
+      if (objectClasses.has(q)) return new PyObject(q, args);
       switch (q) {
         case 'collections.OrderedDict': {
           const d = new PyDict('OrderedDict');
@@ -114,12 +134,20 @@ export function torchUnpickleHooks(storages: Map<string, StorageRef>): UnpickleH
           for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
           return out;
         }
+        case '__builtin__.set':
+        case 'builtins.set':
+          return Array.isArray(args[0]) ? args[0].slice() : [];
         default:
           throw unsupportedGlobalError(fn.module, fn.name);
       }
     },
 
     persistentLoad(pid: unknown): unknown {
+      // Legacy files reference each pickled nn.Module class once as ('module', class, file,
+      // source); torch only compares the source. The class was resolved (allow-listed) already.
+      if (Array.isArray(pid) && pid[0] === 'module' && pid[1] instanceof PyGlobal && objectClasses.has(pid[1].qualifiedName)) {
+        return pid[1];
+      }
       if (!Array.isArray(pid) || (typeof pid[0] !== 'string' && !(pid[0] instanceof Uint8Array)) || decodeAsciiish(pid[0], 'persistent id') !== 'storage') {
         throw new Error(`unsupported persistent id in .pth (${describePickled(pid)}): only tensor storages are allowed`);
       }
@@ -145,9 +173,13 @@ export function torchUnpickleHooks(storages: Map<string, StorageRef>): UnpickleH
       return root;
     },
 
-    build(obj: unknown): unknown {
+    build(obj: unknown, state: unknown): unknown {
       // tensors may carry BUILD state (e.g. requires_grad hooks): ignored
       if (obj instanceof LazyTensor) return obj;
+      if (obj instanceof PyObject) {
+        obj.state = state;
+        return obj;
+      }
       throw new Error('malformed .pth: BUILD on an unsupported object');
     },
   };

@@ -1,0 +1,11 @@
+/**
+ * The Darknet activations we support, written once: the cfg parser validates `activation=`
+ * against this list and the layer builders implement each of them. No tfjs import, so the
+ * parser stays light.
+ */
+
+/** Darknet activations supported by `darknetConv2D` and accepted in a cfg. */
+export type DarknetActivation = 'leaky' | 'linear' | 'relu' | 'mish' | 'swish' | 'logistic';
+
+/** The activations accepted, for validation and its messages. */
+export const DARKNET_ACTIVATIONS: readonly DarknetActivation[] = ['leaky', 'linear', 'relu', 'mish', 'swish', 'logistic'];
