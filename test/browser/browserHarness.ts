@@ -109,6 +109,9 @@ export function serve(routes: Record<string, Route>): Promise<TestServer> {
     res.writeHead(200, { ...(route.isolated === false ? { 'Cache-Control': 'no-store' } : ISOLATION_HEADERS), 'Content-Type': route.type });
     res.end(body);
   });
+  // Never close idle keep-alive sockets from this side: on a slow machine a client reusing one
+  // just as the server's idle timeout (5 s by default) closed it saw "fetch failed".
+  server.keepAliveTimeout = 0;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
