@@ -107,15 +107,20 @@ function cornerBoxes(cx: tf.Tensor, cy: tf.Tensor, w: tf.Tensor, h: tf.Tensor): 
   return tf.reshape(b, [b.shape[0], -1, 4]);
 }
 
-function decodeDarknet(head: DarknetHeadSpec, t: tf.Tensor4D, spec: ModelSpec, C: number): HeadTensors {
-  const [n, h, w, ch] = t.shape;
-  const A = head.anchors.length;
+/** A head laid out per anchor as (x, y, w, h, obj, classes) must have A*(5+C) channels. */
+function checkAnchorMajorChannels(output: unknown, ch: number, A: number, C: number): void {
   if (ch !== A * (5 + C)) {
     throw new Error(
-      `class count mismatch: head output ${head.output} has ${ch} channels, expected ${A}*(5+${C}) = ${A * (5 + C)} ` +
+      `class count mismatch: head output ${output} has ${ch} channels, expected ${A}*(5+${C}) = ${A * (5 + C)} ` +
         `for ${A} anchors and ${C} classes`,
     );
   }
+}
+
+function decodeDarknet(head: DarknetHeadSpec, t: tf.Tensor4D, spec: ModelSpec, C: number): HeadTensors {
+  const [n, h, w, ch] = t.shape;
+  const A = head.anchors.length;
+  checkAnchorMajorChannels(head.output, ch, A, C);
   const [netH, netW] = spec.input.size;
   // Split a rank-3 view into x, y, w, h, objectness, classes: tfjs-wasm slices rank-5 tensors
   // on a slow generic path (~100x slower; hundreds of ms per frame in a browser page).
@@ -180,12 +185,7 @@ function decodeYolov5(head: Yolov5HeadSpec, t: tf.Tensor4D, C: number): HeadTens
 function decodeYolov5AnchorMajor(head: Yolov5HeadSpec, t: tf.Tensor4D, C: number): HeadTensors {
   const [n, h, w, ch] = t.shape;
   const A = head.anchors.length;
-  if (ch !== A * (5 + C)) {
-    throw new Error(
-      `class count mismatch: head output ${head.output} has ${ch} channels, expected ${A}*(5+${C}) = ${A * (5 + C)} ` +
-        `for ${A} anchors and ${C} classes`,
-    );
-  }
+  checkAnchorMajorChannels(head.output, ch, A, C);
   if (head.classActivation !== 'sigmoid') throw new Error('the anchor-major yolov5 layout takes sigmoid classes only');
   const [sy, sx] = head.stride;
   // Rows (cell-major, then anchor) of rank 3: rank-5 slices are very slow on the wasm backend.
