@@ -19,6 +19,7 @@ import type { Detector } from '../../src/detector';
 import { CASE_DETECT, CASE_IMAGE, CASE_MODEL, caseInput, maxOutputError, RawOutput, readOutputs, seedWeights } from './browserCase';
 import type { BrowserReport, BrowserRun, BrowserRunOptions } from './browserEntry';
 import { bundleForBrowser, describeBrowser, PageRun, runInChromium, serve, tfjsWasmRoutes } from './browserHarness';
+import { maxDetectionError } from '../helpers/matchDetections';
 
 const TOL = 1e-4;
 const BOX_TOL = 1e-3;
@@ -38,16 +39,6 @@ function predictNode(det: Detector, x: tf.Tensor4D): RawOutput[] {
   }
 }
 
-/** Largest difference between two detection lists (same length and classes required). */
-function maxDetectionError(a: Detection[], b: Detection[]): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  a.forEach((d, i) => {
-    if (d.classId !== b[i].classId) m = Infinity;
-    m = Math.max(m, Math.abs(d.score - b[i].score), ...d.box.map((v, k) => Math.abs(v - b[i].box[k])));
-  });
-  return m;
-}
 
 describeBrowser('yolo-tfjs in headless Chromium (cross-origin isolated page)', () => {
   let page: PageRun<BrowserReport>;

@@ -28,6 +28,7 @@ import { classColor } from '../../src/draw/drawDetections';
 import { fixturePath, hasFixtures } from '../helpers/fixtures';
 import { browserUnavailableReason, CHROMIUM_ARGS, CHROMIUM_PATH, loadPlaywright } from './browserHarness';
 import { CHROMIUM_GL_ARGS, cssColorToRgb, writeY4m } from './demoHelpers';
+import { maxDetectionError } from '../helpers/matchDetections';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { startDemoServer } = require('../../examples/browser/server.js') as {
@@ -71,16 +72,6 @@ interface PageState {
   options: { scoreThreshold: number; iouThreshold: number; classes: string[] };
 }
 
-/** Largest difference of two detection lists; Infinity when the count or a class differs. */
-function detectionError(a: Detection[], b: Detection[]): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  a.forEach((d, i) => {
-    if (d.classId !== b[i].classId) m = Infinity;
-    m = Math.max(m, Math.abs(d.score - b[i].score), ...d.box.map((v, k) => Math.abs(v - b[i].box[k])));
-  });
-  return m;
-}
 
 const why = whyNot();
 const describeDemo = why ? describe.skip : describe;
@@ -210,7 +201,7 @@ describeDemo('the demo page (examples/browser) in headless Chromium', () => {
     const s = await waitState(`s.source === 'image' && s.frames >= 1`, 'the image detected');
     expect(nodeDets.length).toBeGreaterThan(0);
     expect(s.detections.map((d) => d.label)).toEqual(nodeDets.map((d) => d.label));
-    expect(detectionError(s.detections, nodeDets)).toBeLessThanOrEqual(1e-3);
+    expect(maxDetectionError(s.detections, nodeDets)).toBeLessThanOrEqual(1e-3);
     expect(s.boxesDrawn).toBe(nodeDets.length);
     expect(await boxesSeen(s.detections)).toBeGreaterThanOrEqual(Math.ceil(s.detections.length / 2));
     expect(await page.$$eval('#list li', (li) => li.length)).toBe(nodeDets.length);
@@ -224,7 +215,7 @@ describeDemo('the demo page (examples/browser) in headless Chromium', () => {
     const wanted = await nodeDet.detect(png, { ...OPTS, classes: ['dog', 'bicycle'] });
     expect(wanted.length).toBeGreaterThan(0);
     expect(new Set(wanted.map((d) => d.label))).toEqual(new Set(['dog', 'bicycle']));
-    expect(detectionError(s.detections, wanted)).toBeLessThanOrEqual(1e-3);
+    expect(maxDetectionError(s.detections, wanted)).toBeLessThanOrEqual(1e-3);
     expect(s.boxesDrawn).toBe(wanted.length);
     await page.fill('#classes', '');
     await page.dispatchEvent('#classes', 'change');
@@ -234,7 +225,7 @@ describeDemo('the demo page (examples/browser) in headless Chromium', () => {
     });
     s = await waitState(`s.options.scoreThreshold === 0.6 && s.options.classes.length === 0`, 'the score threshold applied');
     const high = await nodeDet.detect(png, { ...OPTS, scoreThreshold: 0.6 });
-    expect(detectionError(s.detections, high)).toBeLessThanOrEqual(1e-3);
+    expect(maxDetectionError(s.detections, high)).toBeLessThanOrEqual(1e-3);
     expect(high.length).toBeLessThan(nodeDets.length);
     await page.$eval('#score', (el) => {
       (el as HTMLInputElement).value = '0.25';
@@ -246,7 +237,7 @@ describeDemo('the demo page (examples/browser) in headless Chromium', () => {
   (embedded ? it : it.skip)('the model picker: the built-in model gives the same detections as the served folder', async () => {
     await page.selectOption('#model', '');
     const s = await waitState(`s.model === '' && s.status === 'ready' && s.source === 'image'`, 'the built-in model loaded');
-    expect(detectionError(s.detections, nodeDets)).toBeLessThanOrEqual(1e-3);
+    expect(maxDetectionError(s.detections, nodeDets)).toBeLessThanOrEqual(1e-3);
   });
 
   it('detectVideo on a canvas in the page: each frame = detect(canvas), stop() ends it, tensors flat', async () => {
@@ -304,7 +295,7 @@ describeDemo('the demo page (examples/browser) in headless Chromium', () => {
     expect(s.error).toBeUndefined();
     // The page's own run on WebGL: the same boxes (small float differences only).
     expect(s.detections.map((d) => d.label)).toEqual(nodeDets.map((d) => d.label));
-    expect(detectionError(s.detections, nodeDets)).toBeLessThanOrEqual(0.5);
+    expect(maxDetectionError(s.detections, nodeDets)).toBeLessThanOrEqual(0.5);
     const browserRaw = await page.evaluate(() => {
       const demo = (window as unknown as { __demo: { detector: Detector; still: ImageBitmap; yolo: typeof import('../../src'); tf: typeof tf } }).__demo;
       const px = demo.tf.browser.fromPixels(demo.still, 3);

@@ -14,6 +14,7 @@ import { boxIou } from '../../src/nms/nms';
 import { InputSpec } from '../../src/spec';
 import { Detector } from '../../src/detector';
 import { describeFixtures, fixturePath } from '../helpers/fixtures';
+import { pngClaiming, whitePng } from '../helpers/hostilePng';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const sharp = require('sharp') as (input?: Uint8Array | import('sharp').SharpOptions, o?: import('sharp').SharpOptions) => import('sharp').Sharp;
@@ -57,28 +58,6 @@ function orientUpright(s: Raw, orientation: number): Raw {
 async function storedPixels(bytes: Uint8Array): Promise<Raw> {
   const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data), width: info.width, height: info.height };
-}
-
-/** A PNG header claiming `w` x `h` RGB pixels followed by one tiny (incomplete) IDAT. */
-async function pngClaiming(w: number, h: number): Promise<Uint8Array> {
-  const small = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png().toBuffer();
-  const b = Buffer.from(small);
-  // IHDR data starts at byte 16: width, height (big endian); its CRC covers type + data.
-  b.writeUInt32BE(w, 16);
-  b.writeUInt32BE(h, 20);
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const zlib = require('zlib') as typeof import('zlib');
-  b.writeUInt32BE(zlib.crc32 ? zlib.crc32(b.subarray(12, 29)) : crc32(b.subarray(12, 29)), 29);
-  return b;
-}
-
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const v of bytes) {
-    c ^= v;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
 }
 
 describe('EXIF orientation is applied', () => {
@@ -193,27 +172,6 @@ describeFixtures('darknet/weights/yolo-fastest-1.1.weights', 'detect on oriented
 });
 
 describe('SVG embedding raster images (the SVG renderer decodes them at full size)', () => {
-  /** A complete all-white 1-bit PNG of w x h (tiny file, w*h pixels once decoded). */
-  function whitePng(w: number, h: number): Buffer {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const zlib = require('zlib') as typeof import('zlib');
-    const rowBytes = Math.ceil(w / 8);
-    const raw = Buffer.alloc(h * (rowBytes + 1), 0xff);
-    for (let y = 0; y < h; y++) raw[y * (rowBytes + 1)] = 0;
-    const chunk = (type: string, data: Uint8Array): Buffer => {
-      const b = Buffer.alloc(12 + data.length);
-      b.writeUInt32BE(data.length, 0);
-      b.write(type, 4, 'ascii');
-      b.set(data, 8);
-      b.writeUInt32BE(crc32(b.subarray(4, 8 + data.length)), 8 + data.length);
-      return b;
-    };
-    const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(w, 0);
-    ihdr.writeUInt32BE(h, 4);
-    ihdr[8] = 1;
-    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
-  }
   const svgWith = (href: string) =>
     Buffer.from(
       `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="320" height="320"><image width="320" height="320" xlink:href="${href}"/></svg>`,

@@ -66,3 +66,14 @@ export function matchDetections(
   }
   return { maxBoxErr, maxScoreErr };
 }
+
+/** Largest difference of two detection lists in order (score, box corners); Infinity when the count or a class differs. */
+export function maxDetectionError(a: Detection[], b: Detection[]): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  a.forEach((d, i) => {
+    if (d.classId !== b[i].classId) m = Infinity;
+    m = Math.max(m, Math.abs(d.score - b[i].score), ...d.box.map((v, k) => Math.abs(v - b[i].box[k])));
+  });
+  return m;
+}

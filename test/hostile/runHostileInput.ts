@@ -8,7 +8,6 @@
  * line: what the case gave (error message or detections), its time, the peak RSS, the health.
  */
 import * as fs from 'fs';
-import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../src/backend';
 import { loadDarknet } from '../../src/models/darknet/loadDarknet';
@@ -17,6 +16,7 @@ import { Detection } from '../../src/detection';
 import { main } from '../../src/cli/main';
 import { fixturePath } from '../helpers/fixtures';
 import { darknetWeightsFor, tinyCfg, tooLargeCfg } from './syntheticDarknet';
+import { pngClaiming, whitePng } from '../helpers/hostilePng';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const sharp = require('sharp') as (input?: Uint8Array | import('sharp').SharpOptions, o?: import('sharp').SharpOptions) => import('sharp').Sharp;
@@ -33,55 +33,6 @@ const loadGood = (): Detector => loadDarknet(cfgText, weights, { name: 'yolo-fas
 interface Outcome {
   error: string | null;
   value?: unknown;
-}
-
-/** A PNG whose header claims `w` x `h` pixels (its data is a few bytes: never decodable). */
-async function pngClaiming(w: number, h: number): Promise<Uint8Array> {
-  const b = Buffer.from(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#123' } }).png().toBuffer());
-  b.writeUInt32BE(w, 16);
-  b.writeUInt32BE(h, 20);
-  b.writeUInt32BE(crc32(b.subarray(12, 29)), 29);
-  return b;
-}
-
-/**
- * A complete, valid all-white PNG of `w` x `h` pixels, 1-bit greyscale: the decoder still
- * produces w*h pixels, but the file is built in milliseconds (no 100-megapixel encode).
- */
-function whitePng(w: number, h: number): Uint8Array {
-  const rowBytes = Math.ceil(w / 8);
-  const raw = Buffer.alloc(h * (rowBytes + 1), 0xff);
-  for (let y = 0; y < h; y++) raw[y * (rowBytes + 1)] = 0; // filter type 0 (None)
-  const chunk = (type: string, data: Uint8Array): Buffer => {
-    const b = Buffer.alloc(12 + data.length);
-    b.writeUInt32BE(data.length, 0);
-    b.write(type, 4, 'ascii');
-    b.set(data, 8);
-    b.writeUInt32BE(crc32(b.subarray(4, 8 + data.length)), 8 + data.length);
-    return b;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 1; // bit depth
-  ihdr[9] = 0; // greyscale
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
-}
-
-function crc32(bytes: Uint8Array): number {
-  const z = zlib as unknown as { crc32?: (b: Uint8Array) => number };
-  if (z.crc32) return z.crc32(bytes);
-  let c = ~0;
-  for (const v of bytes) {
-    c ^= v;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
 }
 
 /** A Darknet cfg case: loading (and, if it loads, detecting with) the edited cfg. */
