@@ -1,20 +1,25 @@
 /**
  * The network-slimming comparison at our scale (README "Channel pruning"): on the synthetic
  * shapes dataset, tiny YOLOv3 trained from scratch, sparsity-trained (L1 on BN gammas),
- * pruned at several ratios and fine-tuned; RFSong trained from scratch when this build can train
- * it. For every model: parameters, FLOPs, weights size, ms per image on our wasm kernels with 1
- * and 2 threads, held-out mAP@0.5.
+ * pruned at several ratios and fine-tuned; RFSong trained from scratch (as upstream). For every
+ * model: parameters, FLOPs, weights size, ms per image on our wasm kernels with 1 and 2
+ * threads, held-out mAP@0.5.
  *
- *   npm run experiment:prune -- [--out tmp/prune-experiment] [--size 96] [--train 200] [--val 60]
- *       [--epochs 6] [--sparse-epochs 2] [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 1]
- *       [--ratios 0.5,0.7,0.85] [--rfsong-epochs 6] [--rfsong-steps N] [--only yolo|rfsong] [--quick]
+ *   npm run experiment:prune -- [--out tmp/prune-experiment] [--size 128] [--train 240] [--val 60]
+ *       [--objects 1,3] [--object-scale 0.25,0.6] [--epochs 16] [--sparse-epochs 3]
+ *       [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 3] [--ratios 0.5,0.7,0.85]
+ *       [--rfsong-epochs 10] [--rfsong-batch 2] [--rfsong-steps N]
+ *       [--train-minutes M] [--sparse-minutes M] [--ft-minutes M] [--rfsong-minutes M]
+ *       [--only yolo|rfsong|timing] [--quick]
  *
- * The defaults are sized for a shared, heavily loaded 2-core VM (about 40 minutes there); on an
- * idle machine use e.g. --size 160 --train 400 --epochs 12 --sparse-epochs 4 --ft-epochs 3.
+ * Budgets: a `--*-minutes` option caps that stage's training steps at what fits in M minutes
+ * (the step time is probed with one step first; the lr schedule is laid out over the capped
+ * run, so it still ends with its cosine tail). `--ft-minutes` is per pruning ratio.
  *
  * `--quick` is a smoke run (tiny dataset, 1 epoch each). Results go to <out>/results.json and
- * <out>/results.md (merged with an earlier run's, so `--only rfsong` adds its row later); the
- * pruned cfg/.weights, training logs and the |gamma| plot (sparse/gammas.png) stay in <out>.
+ * <out>/results.md after every row (merged with an earlier run's, so `--only rfsong` adds its
+ * row later, and a run stopped half-way still leaves its rows); the pruned cfg/.weights,
+ * training logs and the |gamma| plot (sparse/gammas.png) stay in <out>.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -25,7 +30,8 @@ import { writeSyntheticDataset } from '../src/train/syntheticDataset';
 import { readYoloDataset } from '../src/train/data/readYoloDataset';
 import { DetectionDataset } from '../src/train/data/dataset';
 import { evaluate } from '../src/train/evaluate';
-import { train, TrainOptions } from '../src/train/train';
+import { train, TrainOptions, TrainResult } from '../src/train/train';
+import { batchCount } from '../src/train/batches';
 import { kmeansAnchors } from '../src/train/kmeansAnchors';
 import { buildDarknetModel } from '../src/models/darknet/darknetCfg';
 import { darknetModelSpec } from '../src/models/darknet/darknetSpec';
@@ -54,6 +60,8 @@ interface Row {
   mAP50Pruned?: number;
   note?: string;
   trainSeconds?: number;
+  /** Training steps this row's last stage got (budgets cap them). */
+  trainSteps?: string;
 }
 
 /** tiny YOLOv3 (Darknet's yolov3-tiny.cfg layer for layer) for `classes` at `size`, with `anchors`. */
@@ -90,6 +98,29 @@ function modelFlops(model: tf.LayersModel): number {
 /** Trainable parameters (kernels, biases, BN gamma and beta; not the BN running statistics). */
 function trainableParams(det: Detector): number {
   return det.model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+}
+
+/**
+ * `train()` capped at what fits in `minutes` (when given): one probe step first (its update is
+ * kept; its time includes the first call's warm-up, so the estimate errs short), then a run of
+ * at most `opts.epochs` epochs whose lr schedule is laid over the capped length, so it still
+ * ends with its cosine tail. Returns the run and a note saying how many steps it got.
+ */
+async function trainWithin(det: Detector, set: DetectionDataset, opts: TrainOptions, minutes: number): Promise<{ result: TrainResult; steps: number; note: string }> {
+  const spe = batchCount(set.images.length, opts.batchSize);
+  let steps = opts.epochs * spe;
+  let probeSteps = 0;
+  if (minutes > 0) {
+    const probe = await train(det, set, { ...opts, outDir: undefined, valDataset: undefined, maxSteps: 1, ema: false });
+    probe.optimizer.dispose();
+    const ms = probe.steps[0].ms;
+    probeSteps = 1;
+    steps = Math.max(1, Math.min(steps, Math.floor((minutes * 60000) / ms) - 1));
+    console.log(`[budget] ${minutes} min at ${(ms / 1000).toFixed(1)} s per step: ${steps} steps (of ${opts.epochs * spe} planned)`);
+  }
+  const epochs = Math.ceil(steps / spe);
+  const result = await train(det, set, { ...opts, epochs, maxSteps: steps });
+  return { result, steps: steps + probeSteps, note: `${steps + probeSteps} steps (${((steps + probeSteps) / spe).toFixed(1)} epochs)` };
 }
 
 /** Median ms per image (batch 1) on our wasm kernels with `threads` threads. */
@@ -137,13 +168,14 @@ function table(rows: Row[], meta: Record<string, unknown>): string {
   const base = rows.find((r) => r.model === 'yolov3-tiny trained');
   const rel = (v: number, b: number | undefined) => (b ? ` (${v >= b ? '+' : ''}${(((v - b) / b) * 100).toFixed(0)}%)` : '');
   const lines = [
-    `| model | params | FLOPs | weights | ms/img 1 thread | ms/img 2 threads | mAP@0.5 after pruning | mAP@0.5 |`,
-    '|---|---|---|---|---|---|---|---|',
+    `| model | params | FLOPs | weights | ms/img 1 thread | ms/img 2 threads | training | mAP@0.5 after pruning | mAP@0.5 |`,
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     lines.push(
       `| ${r.model} | ${(r.params / 1e6).toFixed(3)}M${rel(r.params, base?.params)} | ${(r.flops / 1e9).toFixed(3)}G${rel(r.flops, base?.flops)} | ` +
         `${(r.bytes / 1048576).toFixed(2)} MiB | ${r.ms1.toFixed(1)}${rel(r.ms1, base?.ms1)} | ${r.ms2.toFixed(1)}${rel(r.ms2, base?.ms2)} | ` +
+        `${r.trainSteps ?? '-'}${r.trainSeconds !== undefined ? `, ${(r.trainSeconds / 60).toFixed(1)} min` : ''} | ` +
         `${r.mAP50Pruned !== undefined ? r.mAP50Pruned.toFixed(3) : '-'} | ${r.note ?? r.mAP50.toFixed(3)} |`,
     );
   }
@@ -208,7 +240,7 @@ async function main(): Promise<void> {
   tf.enableProdMode();
   const t00 = Date.now();
   const out = arg('out', path.join('tmp', quick ? 'prune-experiment-quick' : 'prune-experiment'));
-  const size = num('size', 96, 64);
+  const size = num('size', 128, 64);
   const only = arg('only', '');
   const runs = quick ? 3 : 15;
   fs.mkdirSync(out, { recursive: true });
@@ -227,9 +259,14 @@ async function main(): Promise<void> {
   // The dataset: circles, squares, triangles, 2-6 per image, 10-35% of the short side, on
   // gradient / stripe / checker textures with noise.
   const dataDir = path.join(out, 'data');
-  const nTrain = num('train', 200, 16);
+  const nTrain = num('train', 240, 16);
   const nVal = num('val', 60, 8);
-  const synth = { sizeRange: [[192, 160], [320, 256]] as [[number, number], [number, number]], objects: [2, 6] as [number, number], objectScale: [0.1, 0.35] as [number, number] };
+  const pair = (name: string, def: string) => arg(name, def).split(',').map(Number) as [number, number];
+  const synth = {
+    sizeRange: [[160, 128], [256, 208]] as [[number, number], [number, number]],
+    objects: pair('objects', '1,3'),
+    objectScale: pair('object-scale', '0.25,0.6'),
+  };
   if (!fs.existsSync(path.join(dataDir, 'val', 'classes.txt'))) {
     await writeSyntheticDataset(dataDir, { splits: { train: nTrain, val: nVal }, seed: 11, ...synth });
   }
@@ -237,20 +274,21 @@ async function main(): Promise<void> {
   const valSet = await readYoloDataset(path.join(dataDir, 'val'));
   const info = backendInfo();
   Object.assign(meta, {
-    dataset: `synthetic shapes (${trainSet.images.length} train / ${valSet.images.length} held-out images, ${trainSet.classNames.join(', ')}; ${synth.objects.join('-')} objects per image, ${synth.objectScale.map((s) => `${s * 100}%`).join('-')} of the short side)`,
+    dataset: `synthetic shapes (${trainSet.images.length} train / ${valSet.images.length} held-out images of ${synth.sizeRange.map((r) => r.join('x')).join(' to ')}, ${trainSet.classNames.join(', ')}; ${synth.objects.join('-')} objects per image, ${synth.objectScale.map((s) => `${Math.round(s * 100)}%`).join('-')} of the short side)`,
     input: `${size}x${size}`,
     backend: `tfjs wasm ${info.threads} threads${info.simd ? ' SIMD' : ''} for training; timings on the yolo-tfjs wasm kernels, batch 1, median of ${runs} runs`,
   });
 
-  const epochs = num('epochs', 6, 1);
-  const sparseEpochs = num('sparse-epochs', 2, 1);
-  const ftEpochs = num('ft-epochs', 1, 1);
+  const epochs = num('epochs', 16, 1);
+  const sparseEpochs = num('sparse-epochs', 3, 1);
+  const ftEpochs = num('ft-epochs', 3, 1);
+  const minutes = (name: string) => Number(arg(`${name}-minutes`, '0'));
   const sparsity = Number(arg('sparsity', '1'));
   const sparseLr = Number(arg('sparse-lr', '0.002'));
   const ratios = arg('ratios', quick ? '0.5' : '0.5,0.7,0.85').split(',').map(Number);
   const common: Omit<TrainOptions, 'epochs'> = { batchSize: 8, optimizer: 'adam', lr: 0.001, ema: true, seed: 1, progress: true };
 
-  meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8; ${epochs} epochs from scratch; sparsity s=${sparsity} with SGD lr ${sparseLr} momentum 0.9 for ${sparseEpochs} epochs; fine-tuning ${ftEpochs} epochs`;
+  meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8; up to ${epochs} epochs from scratch; sparsity s=${sparsity} with SGD lr ${sparseLr} momentum 0.9 for up to ${sparseEpochs} epochs; fine-tuning up to ${ftEpochs} epochs (see each row's steps)`;
   if (only !== 'rfsong' && only !== 'timing') {
     // k-means anchors of the training boxes, stretched to the input size
     const wh = trainSet.images.flatMap((im) => im.boxes.map((b) => [((b.x2 - b.x1) * size) / im.width, ((b.y2 - b.y1) * size) / im.height] as [number, number]));
@@ -266,11 +304,12 @@ async function main(): Promise<void> {
     // 1. trained from scratch
     const det = new Detector(buildDarknetModel(cfg, { name: 'yolov3-tiny' }), darknetModelSpec(cfg, { classNames: trainSet.classNames, name: 'yolov3-tiny' }));
     let t0 = Date.now();
-    const r1 = await train(det, trainSet, { ...common, epochs, outDir: path.join(out, 'trained') });
-    r1.optimizer.dispose();
+    const r1 = await trainWithin(det, trainSet, { ...common, epochs, outDir: path.join(out, 'trained') }, minutes('train'));
+    r1.result.optimizer.dispose();
     console.log(`[check] FLOPs of the tfjs model ${modelFlops(det.model)} vs the cfg count ${darknetCost(cfg).flops}`);
     const trainedRow = await measure('yolov3-tiny trained', det, valSet, costOf(cfgText), runs);
     trainedRow.trainSeconds = (Date.now() - t0) / 1000;
+    trainedRow.trainSteps = r1.note;
     rows.push(trainedRow);
     fs.writeFileSync(path.join(out, 'trained', 'final.weights'), writeDarknetWeights(cfg, getDarknetWeights(det.model, cfg)));
     save();
@@ -279,13 +318,15 @@ async function main(): Promise<void> {
     t0 = Date.now();
     // Plain SGD (momentum 0.9, constant lr) so that the L1 term moves a gamma by lr * s per
     // step whatever the loss does; Adam would normalise it to ~lr per step, far too slow here.
-    const r2 = await train(det, trainSet, {
+    const sparse = await trainWithin(det, trainSet, {
       ...common, optimizer: 'sgd', lr: sparseLr, momentum: 0.9, schedule: 'constant', warmupEpochs: 0,
       epochs: sparseEpochs, sparsity, outDir: path.join(out, 'sparse'),
-    });
+    }, minutes('sparse'));
+    const r2 = sparse.result;
     r2.optimizer.dispose();
-    const sparseRow = await measure(`yolov3-tiny sparsity-trained (s=${sparsity}, SGD lr ${sparseLr}, ${sparseEpochs} epochs)`, det, valSet, costOf(cfgText), runs);
+    const sparseRow = await measure(`yolov3-tiny sparsity-trained (s=${sparsity}, SGD lr ${sparseLr})`, det, valSet, costOf(cfgText), runs);
     sparseRow.trainSeconds = (Date.now() - t0) / 1000;
+    sparseRow.trainSteps = sparse.note;
     rows.push(sparseRow);
     fs.writeFileSync(path.join(out, 'sparse', 'final.weights'), writeDarknetWeights(cfg, getDarknetWeights(det.model, cfg)));
     const g = r2.epochs[r2.epochs.length - 1]?.gamma;
@@ -303,11 +344,12 @@ async function main(): Promise<void> {
       const prunedMap = (await evaluate(p.detector, valSet, { progress: false })).mAP50;
       console.log(`[pruned ${ratio}] ${formatPruneReport(p.report).split('\n').slice(0, 4).join('\n  ')}\n  mAP@0.5 before fine-tuning ${prunedMap.toFixed(4)}`);
       t0 = Date.now();
-      const r3 = await train(p.detector, trainSet, { ...common, epochs: ftEpochs, outDir: path.join(dir, 'finetune') });
-      r3.optimizer.dispose();
-      const row = await measure(`pruned ${Math.round(ratio * 100)}% + fine-tuned ${ftEpochs} epochs`, p.detector, valSet, costOf(p.cfgText), runs);
+      const r3 = await trainWithin(p.detector, trainSet, { ...common, epochs: ftEpochs, outDir: path.join(dir, 'finetune') }, minutes('ft'));
+      r3.result.optimizer.dispose();
+      const row = await measure(`pruned ${Math.round(ratio * 100)}% + fine-tuned`, p.detector, valSet, costOf(p.cfgText), runs);
       row.mAP50Pruned = prunedMap;
       row.trainSeconds = (Date.now() - t0) / 1000;
+      row.trainSteps = r3.note;
       rows.push(row);
       const prunedCfg = parseDarknetCfg(p.cfgText);
       fs.writeFileSync(path.join(dir, 'finetuned.weights'), writeDarknetWeights(prunedCfg, getDarknetWeights(p.detector.model, prunedCfg)));
@@ -320,22 +362,30 @@ async function main(): Promise<void> {
   if (only !== 'yolo' && only !== 'timing') {
     // RFSong (RFBNet300-style, 300x300 by design) from scratch, when this build has it and its loss
     const rfsong = findRfsong();
-    const rfEpochs = num('rfsong-epochs', 6, 1);
+    const rfEpochs = num('rfsong-epochs', 10, 1);
     const rfSteps = Number(arg('rfsong-steps', '0'));
-    const name = rfSteps > 0 ? `RFSong from scratch (300x300, ${rfSteps} steps only)` : `RFSong from scratch (300x300, ${rfEpochs} epochs)`;
+    // Batch 8 at 300x300 ran tfjs-wasm out of memory (a 'memory access out of bounds' abort).
+    const rfBatch = num('rfsong-batch', 2, 2);
+    const name = 'RFSong from scratch (300x300)';
     if (!rfsong) {
       console.log('[RFSong] not in this build');
     } else {
       const det = rfsong({ classNames: trainSet.classNames });
       try {
         const t0 = Date.now();
-        const r = await train(det, trainSet, { ...common, epochs: rfEpochs, maxSteps: rfSteps > 0 ? rfSteps : undefined, outDir: path.join(out, 'rfsong') });
+        const rfOpts: TrainOptions = { ...common, batchSize: rfBatch, epochs: rfEpochs, outDir: path.join(out, 'rfsong') };
+        const rr = rfSteps > 0
+          ? { result: await train(det, trainSet, { ...rfOpts, maxSteps: rfSteps }), note: `${rfSteps} steps` }
+          : await trainWithin(det, trainSet, rfOpts, minutes('rfsong'));
+        const r = rr.result;
         r.optimizer.dispose();
         const row = await measure(name, det, valSet, { flops: modelFlops(det.model), bytes: 4 * det.model.countParams() }, runs);
         row.trainSeconds = (Date.now() - t0) / 1000;
+        row.trainSteps = `${rr.note} of batch ${rfBatch}`;
         const stepMs = r.steps.map((x) => x.ms).sort((a, b) => a - b);
-        meta['RFSong training step'] = `${(stepMs[Math.floor(stepMs.length / 2)] / 1000).toFixed(0)} s per step of batch 8 at 300x300 (median of ${stepMs.length})`;
+        meta['RFSong training step'] = `${(stepMs[Math.floor(stepMs.length / 2)] / 1000).toFixed(1)} s per step of batch ${rfBatch} at 300x300 (median of ${stepMs.length})`;
         rows.push(row);
+        save();
       } catch (e) {
         const msg = (e as Error).message.split('\n')[0];
         console.log(`[RFSong] cannot be trained in this build: ${msg}`);
