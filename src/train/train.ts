@@ -22,7 +22,7 @@ import { EmaOptions, WeightEma, modelVariables } from './ema';
 import { LossForSpecOptions, LossTerms, TrainLoss, lossForSpec } from './lossForSpec';
 import { evaluate } from './evaluate';
 import { ProgressBar } from '../util/progress';
-import { registerCpuTrainingFixes, registerWasmTrainingKernels } from './wasmGradients';
+import { registerTrainingKernelsForBackend } from './wasmGradients';
 import { nodeRequire } from '../util/nodeRequire';
 import { GammaStats, absGammas, bnGammaVariables, gammaPanels, gammaStats } from './gammaHistogram';
 
@@ -278,9 +278,7 @@ async function writeCurves(outDir: string, steps: StepLog[], epochs: EpochLog[])
 export async function train(detector: Detector, dataset: DetectionDataset, opts: TrainOptions): Promise<TrainResult> {
   checkOptions(opts);
   if (dataset.images.length === 0) throw new Error('train: the dataset has no images');
-  const backend = tf.getBackend();
-  if (backend === 'wasm') registerWasmTrainingKernels();
-  else if (backend === 'cpu') registerCpuTrainingFixes();
+  registerTrainingKernelsForBackend();
 
   const classNames = resolveClassNames(detector, dataset, opts);
   const sameClasses = classNames.length === detector.spec.classNames.length && classNames.every((c, i) => c === detector.spec.classNames[i]);
