@@ -31,7 +31,7 @@ import { registerTrainingKernelsForBackend } from '../src/train/wasmGradients';
 import { syntheticTrainBoxes } from '../src/train/timeTrainSteps';
 import { lossForSpec } from '../src/train/lossForSpec';
 import { modelVariables, WeightEma } from '../src/train/ema';
-import { trainStep } from '../src/train/train';
+import { trainStep } from '../src/train/trainStep';
 
 const PHASES = ['forward', 'loss', 'backward', 'optimizer', 'ema'] as const;
 type Phase = (typeof PHASES)[number];

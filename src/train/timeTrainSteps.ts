@@ -11,7 +11,7 @@ import { TrainBox } from './augment';
 import { mulberry32 } from './random';
 import { modelVariables } from './ema';
 import { lossForSpec } from './lossForSpec';
-import { trainStep } from './train';
+import { trainStep } from './trainStep';
 import { registerTrainingKernelsForBackend } from './wasmGradients';
 
 /** Options of {@link timeTrainSteps}. */

@@ -1,5 +1,5 @@
 /*
- * Activations on 4 lanes (act_v) and on one float (act_s). Codes in common.h.
+ * Activations on 4 lanes (act_v) and on one float (act_s). Codes in params.h.
  *
  * The transcendental ones are built on one vectorised exp: x = n*ln2 + r with n = nearest(x/ln2)
  * and |r| <= ln2/2 (Cody-Waite, ln2 split in two so n*LN2_HI is exact), then
