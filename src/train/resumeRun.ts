@@ -9,7 +9,7 @@ import { EpochLog } from './trainOptions';
 /** Continue `run` from the checkpoint in `dir`; its optimiser must be the run's. */
 export async function resumeRun(run: TrainRun, dir: string): Promise<void> {
   const { loadCheckpoint } = require('./checkpoint') as typeof import('./checkpoint');
-  const { copyLayerWeights } = require('../models/copyLayerWeights') as typeof import('../models/copyLayerWeights');
+  const { copyLayerWeights } = require('../layers/copyLayerWeights') as typeof import('../layers/copyLayerWeights');
   const ck = await loadCheckpoint(dir);
   try {
     if (ck.state.optimizer !== run.optimizerKind) throw new Error(`train: checkpoint ${dir} used optimizer '${ck.state.optimizer}', not '${run.optimizerKind}'`);
