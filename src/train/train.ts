@@ -9,12 +9,11 @@
  * (`registerWasmTrainingKernels`); on the cpu backend its wrong nearest-upsample gradient is
  * replaced (`registerCpuTrainingFixes`).
  */
-import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
 import { DetectionDataset } from './data/dataset';
 import { applyFreeze } from './modelParts';
 import { ProgressBar } from '../util/progress';
-import { registerCpuTrainingFixes, registerWasmTrainingKernels } from './wasmGradients';
+import { registerTrainingKernelsForBackend } from './wasmGradients';
 import { TrainOptions, TrainResult, checkOptions } from './trainOptions';
 import { prepareRun } from './trainRun';
 import { resumeRun } from './resumeRun';
@@ -43,9 +42,7 @@ function due(epoch: number, every: number | undefined, lastEpoch: boolean): bool
 export async function train(detector: Detector, dataset: DetectionDataset, opts: TrainOptions): Promise<TrainResult> {
   checkOptions(opts);
   if (dataset.images.length === 0) throw new Error('train: the dataset has no images');
-  const backend = tf.getBackend();
-  if (backend === 'wasm') registerWasmTrainingKernels();
-  else if (backend === 'cpu') registerCpuTrainingFixes();
+  registerTrainingKernelsForBackend();
 
   const run = await prepareRun(detector, dataset, opts);
   if (opts.resume) await resumeRun(run, opts.resume);
