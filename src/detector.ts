@@ -47,7 +47,7 @@ export class Detector {
   engineThreads?: number;
   /**
    * Options of the compiled tfjs graph (the `'tfjs'` engine, and `'auto'` when it falls back to
-   * tfjs), e.g. `{ leaky: 'max' }`. Changing it takes effect on the next `predict`.
+   * tfjs), e.g. `{ leaky: 'separate' }`. Changing it takes effect on the next `predict`.
    */
   compileOptions?: CompileOptions;
   /**

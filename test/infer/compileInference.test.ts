@@ -119,9 +119,9 @@ describe('enableFastInference (deprecated alias of engine / compileOptions)', ()
     const ref = det.predict(x);
     const engineBefore = det.inferenceInfo().engine;
     const before = tf.memory().numTensors;
-    const handle = enableFastInference(det, { leaky: 'max' });
+    const handle = enableFastInference(det, { leaky: 'separate' });
     expect(det.inferenceInfo().engine).toBe('tfjs-graph');
-    expect(det.compileOptions).toEqual({ leaky: 'max' });
+    expect(det.compileOptions).toEqual({ leaky: 'separate' });
     expect(handle.graph.nodes.length).toBeGreaterThan(0);
     const got = det.predict(x);
     expect(maxOutputDiff(got, ref)).toBeLessThanOrEqual(TOL);
