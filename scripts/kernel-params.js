@@ -116,6 +116,122 @@ base offset g, step groups); 1 for contiguous. Also the plain copy (act linear, 
 Output is C contiguous floats.`,
     fields: [['in', 'pixels', 'C', 'inStride'], ['out']],
   },
+  // ---- training kernels (units and accumulate-vs-overwrite in each doc) ----
+  {
+    c: 'ConvFilterGradParams',
+    ts: 'CONV_FILTER_GRAD_PARAMS',
+    doc: `conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for one image (dW in
+tfjs' HWIO layout, N = output channels); units = blocks of 8 output channels (ceil(N/8));
+ACCUMULATES (zero dW once per step).`,
+    fields: [
+      ['in', 'H', 'W', 'C', 'inStride'],
+      ['dy', 'OH', 'OW', 'N', 'dyStride'],
+      ['dW'],
+      ['kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'],
+    ],
+  },
+  {
+    c: 'ChannelSumParams',
+    ts: 'CHANNEL_SUM_PARAMS',
+    doc: 'channelSum (bias gradient): out[c] += sum over pixels of x[p][c] (f64 per call); units = channels; ACCUMULATES.',
+    fields: [['x', 'pixels', 'C', 'xStride'], ['out']],
+  },
+  {
+    c: 'BnStatsParams',
+    ts: 'BN_STATS_PARAMS',
+    doc: `bnStats: sum[c] += sum_p x, sumSq[c] += sum_p x^2, both float64 arrays (sumSq 0 = skip); units =
+channels; ACCUMULATES (zero once per step).`,
+    fields: [['x', 'pixels', 'C', 'xStride'], ['sum', 'sumSq']],
+  },
+  {
+    c: 'BnFinalizeParams',
+    ts: 'BN_FINALIZE_PARAMS',
+    doc: `bnFinalize: from the f64 sums over \`count\` pixels (all images): mean, invStd = 1/sqrt(var + eps)
+(biased var), scale = gamma*invStd, shift = beta - mean*scale (scale/shift 0 = skip; gamma/beta
+0 = 1/0), moving stats m -= (m - batch) * decay with decay = 1 - momentum (0 = skip); units =
+channels; overwrites.`,
+    fields: [['sum', 'sumSq', 'count', 'C'], ['gamma', 'beta'], ['epsilon:f', 'decay:f'], ['mean', 'invStd', 'scale', 'shift', 'movingMean', 'movingVar']],
+  },
+  {
+    c: 'BnBackwardReduceParams',
+    ts: 'BN_BACKWARD_REDUCE_PARAMS',
+    doc: `bnBackwardReduce: g = dy * act'(pre) stored to g (may alias dy), sumG[c] += sum g,
+sumGX[c] += sum g * (x - mean) * invStd (f64 arrays); act linear ignores pre; units = channels;
+the sums ACCUMULATE, g is overwritten.`,
+    fields: [['dy', 'dyStride', 'pre', 'preStride', 'act'], ['alpha:f'], ['g', 'gStride', 'x', 'xStride', 'pixels', 'C'], ['mean', 'invStd', 'sumG', 'sumGX']],
+  },
+  {
+    c: 'BnBackwardCoefParams',
+    ts: 'BN_BACKWARD_COEF_PARAMS',
+    doc: `bnBackwardCoef: per channel, from the f64 sums over \`count\` pixels: coefG = gamma*invStd,
+coefX = -coefG*invStd*sumGX/count, coefB = -coefG*sumG/count (overwritten); dGamma += sumGX,
+dBeta += sumG (0 = skip; gamma 0 = 1); units = channels.`,
+    fields: [['sumG', 'sumGX', 'count', 'C'], ['gamma', 'invStd'], ['coefG', 'coefX', 'coefB'], ['dGamma', 'dBeta']],
+  },
+  {
+    c: 'BnBackwardApplyParams',
+    ts: 'BN_BACKWARD_APPLY_PARAMS',
+    doc: 'bnBackwardApply: out (+)= coefG*g + coefX*(x - mean) + coefB; units = pixels; accumulate 1 adds to out.',
+    fields: [['g', 'gStride', 'x', 'xStride', 'out', 'outStride', 'pixels', 'C'], ['coefG', 'coefX', 'coefB', 'mean'], ['accumulate']],
+  },
+  {
+    c: 'ActBackwardParams',
+    ts: 'ACT_BACKWARD_PARAMS',
+    doc: "actBackward: out (+)= dy * act'(pre); units = pixels; accumulate 1 adds to out (out may alias dy when 0).",
+    fields: [['dy', 'dyStride', 'pre', 'preStride', 'out', 'outStride', 'pixels', 'C'], ['act'], ['alpha:f'], ['accumulate']],
+  },
+  {
+    c: 'DepthwiseFilterGradParams',
+    ts: 'DEPTHWISE_FILTER_GRAD_PARAMS',
+    doc: `depthwise2dFilterGrad: dW[ky][kx][c] += sum_p x[tap(p)][c] * dy[p][c] (tfjs layout [kh][kw][C][1]);
+units = channels; ACCUMULATES.`,
+    fields: [['in', 'H', 'W', 'C', 'inStride'], ['dy', 'OH', 'OW', 'dyStride'], ['dW'], ['kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft']],
+  },
+  {
+    c: 'DepthwiseInputGradParams',
+    ts: 'DEPTHWISE_INPUT_GRAD_PARAMS',
+    doc: `depthwise2dInputGrad: dx (H x W, out) from dy (OH x OW) and the weights in tfjs layout
+[kh][kw][C][1] (kh, kw <= 32); units = input rows; accumulate 1 adds to dx.`,
+    fields: [['dy', 'OH', 'OW', 'C', 'dyStride'], ['out', 'H', 'W', 'outStride'], ['weights'], ['kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'], ['accumulate']],
+  },
+  {
+    c: 'MaxPoolGradParams',
+    ts: 'MAX_POOL_GRAD_PARAMS',
+    doc: `maxpool2dGrad: dx (H x W, out) of maxpool2d from its input x (in) and dy; dy goes to the first
+maximal tap (tfjs); units = input rows; accumulate 1 adds to dx.`,
+    fields: [['in', 'H', 'W', 'C', 'inStride'], ['dy', 'OH', 'OW', 'dyStride'], ['out', 'outStride'], ['kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft'], ['accumulate']],
+  },
+  {
+    c: 'UpsampleGradParams',
+    ts: 'UPSAMPLE_GRAD_PARAMS',
+    doc: 'upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = input rows; accumulate 1 adds.',
+    fields: [['dy', 'H', 'W', 'C', 'dyStride'], ['out', 'outStride'], ['fy', 'fx'], ['accumulate']],
+  },
+  {
+    c: 'ZeroInsertParams',
+    ts: 'ZERO_INSERT_PARAMS',
+    doc: 'zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all.',
+    fields: [['in', 'H', 'W', 'C', 'inStride'], ['out', 'OH', 'OW', 'outStride'], ['sy', 'sx']],
+  },
+  {
+    c: 'AdamParams',
+    ts: 'ADAM_PARAMS',
+    doc: `adam: tf.train.adam's update of n floats, then param *= decayFactor; scalars as float32 from
+optimizerScalars.ts; units = floats.`,
+    fields: [['param', 'grad', 'm', 'v', 'n'], ['negLr', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'oneMinusAccBeta1', 'oneMinusAccBeta2', 'epsilon', 'decayFactor'].map((f) => `${f}:f`)],
+  },
+  {
+    c: 'MomentumParams',
+    ts: 'MOMENTUM_PARAMS',
+    doc: "sgdMomentum: tf.train.momentum's update (nesterov off), then param *= decayFactor; units = floats.",
+    fields: [['param', 'grad', 'acc', 'n'], ['momentum:f', 'negLr:f', 'decayFactor:f']],
+  },
+  {
+    c: 'EmaParams',
+    ts: 'EMA_PARAMS',
+    doc: 'ema: shadow = shadow*decay + param*oneMinusDecay; units = floats.',
+    fields: [['shadow', 'param', 'n'], ['decay:f', 'oneMinusDecay:f']],
+  },
 ];
 
 module.exports = { ENUMS, BLOCKS };

@@ -42,3 +42,51 @@ export const PAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', '
 
 /** GlobalPoolParams (native/params.h): globalAvgPool: mean over all pixels per channel (accumulated in f64); units = channels. Output is C contiguous floats. */
 export const GLOBAL_POOL_PARAMS = ['in', 'pixels', 'C', 'inStride', 'out'] as const;
+
+/** ConvFilterGradParams (native/params.h): conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for one image (dW in tfjs' HWIO layout, N = output channels); units = blocks of 8 output channels (ceil(N/8)); ACCUMULATES (zero dW once per step). */
+export const CONV_FILTER_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'N', 'dyStride', 'dW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'] as const;
+
+/** ChannelSumParams (native/params.h): channelSum (bias gradient): out[c] += sum over pixels of x[p][c] (f64 per call); units = channels; ACCUMULATES. */
+export const CHANNEL_SUM_PARAMS = ['x', 'pixels', 'C', 'xStride', 'out'] as const;
+
+/** BnStatsParams (native/params.h): bnStats: sum[c] += sum_p x, sumSq[c] += sum_p x^2, both float64 arrays (sumSq 0 = skip); units = channels; ACCUMULATES (zero once per step). */
+export const BN_STATS_PARAMS = ['x', 'pixels', 'C', 'xStride', 'sum', 'sumSq'] as const;
+
+/** BnFinalizeParams (native/params.h): bnFinalize: from the f64 sums over `count` pixels (all images): mean, invStd = 1/sqrt(var + eps) (biased var), scale = gamma*invStd, shift = beta - mean*scale (scale/shift 0 = skip; gamma/beta 0 = 1/0), moving stats m -= (m - batch) * decay with decay = 1 - momentum (0 = skip); units = channels; overwrites. */
+export const BN_FINALIZE_PARAMS = ['sum', 'sumSq', 'count', 'C', 'gamma', 'beta', 'epsilon:f', 'decay:f', 'mean', 'invStd', 'scale', 'shift', 'movingMean', 'movingVar'] as const;
+
+/** BnBackwardReduceParams (native/params.h): bnBackwardReduce: g = dy * act'(pre) stored to g (may alias dy), sumG[c] += sum g, sumGX[c] += sum g * (x - mean) * invStd (f64 arrays); act linear ignores pre; units = channels; the sums ACCUMULATE, g is overwritten. */
+export const BN_BACKWARD_REDUCE_PARAMS = ['dy', 'dyStride', 'pre', 'preStride', 'act', 'alpha:f', 'g', 'gStride', 'x', 'xStride', 'pixels', 'C', 'mean', 'invStd', 'sumG', 'sumGX'] as const;
+
+/** BnBackwardCoefParams (native/params.h): bnBackwardCoef: per channel, from the f64 sums over `count` pixels: coefG = gamma*invStd, coefX = -coefG*invStd*sumGX/count, coefB = -coefG*sumG/count (overwritten); dGamma += sumGX, dBeta += sumG (0 = skip; gamma 0 = 1); units = channels. */
+export const BN_BACKWARD_COEF_PARAMS = ['sumG', 'sumGX', 'count', 'C', 'gamma', 'invStd', 'coefG', 'coefX', 'coefB', 'dGamma', 'dBeta'] as const;
+
+/** BnBackwardApplyParams (native/params.h): bnBackwardApply: out (+)= coefG*g + coefX*(x - mean) + coefB; units = pixels; accumulate 1 adds to out. */
+export const BN_BACKWARD_APPLY_PARAMS = ['g', 'gStride', 'x', 'xStride', 'out', 'outStride', 'pixels', 'C', 'coefG', 'coefX', 'coefB', 'mean', 'accumulate'] as const;
+
+/** ActBackwardParams (native/params.h): actBackward: out (+)= dy * act'(pre); units = pixels; accumulate 1 adds to out (out may alias dy when 0). */
+export const ACT_BACKWARD_PARAMS = ['dy', 'dyStride', 'pre', 'preStride', 'out', 'outStride', 'pixels', 'C', 'act', 'alpha:f', 'accumulate'] as const;
+
+/** DepthwiseFilterGradParams (native/params.h): depthwise2dFilterGrad: dW[ky][kx][c] += sum_p x[tap(p)][c] * dy[p][c] (tfjs layout [kh][kw][C][1]); units = channels; ACCUMULATES. */
+export const DEPTHWISE_FILTER_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'dyStride', 'dW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'] as const;
+
+/** DepthwiseInputGradParams (native/params.h): depthwise2dInputGrad: dx (H x W, out) from dy (OH x OW) and the weights in tfjs layout [kh][kw][C][1] (kh, kw <= 32); units = input rows; accumulate 1 adds to dx. */
+export const DEPTHWISE_INPUT_GRAD_PARAMS = ['dy', 'OH', 'OW', 'C', 'dyStride', 'out', 'H', 'W', 'outStride', 'weights', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'accumulate'] as const;
+
+/** MaxPoolGradParams (native/params.h): maxpool2dGrad: dx (H x W, out) of maxpool2d from its input x (in) and dy; dy goes to the first maximal tap (tfjs); units = input rows; accumulate 1 adds to dx. */
+export const MAX_POOL_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'dyStride', 'out', 'outStride', 'kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft', 'accumulate'] as const;
+
+/** UpsampleGradParams (native/params.h): upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = input rows; accumulate 1 adds. */
+export const UPSAMPLE_GRAD_PARAMS = ['dy', 'H', 'W', 'C', 'dyStride', 'out', 'outStride', 'fy', 'fx', 'accumulate'] as const;
+
+/** ZeroInsertParams (native/params.h): zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all. */
+export const ZERO_INSERT_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', 'outStride', 'sy', 'sx'] as const;
+
+/** AdamParams (native/params.h): adam: tf.train.adam's update of n floats, then param *= decayFactor; scalars as float32 from optimizerScalars.ts; units = floats. */
+export const ADAM_PARAMS = ['param', 'grad', 'm', 'v', 'n', 'negLr:f', 'beta1:f', 'oneMinusBeta1:f', 'beta2:f', 'oneMinusBeta2:f', 'oneMinusAccBeta1:f', 'oneMinusAccBeta2:f', 'epsilon:f', 'decayFactor:f'] as const;
+
+/** MomentumParams (native/params.h): sgdMomentum: tf.train.momentum's update (nesterov off), then param *= decayFactor; units = floats. */
+export const MOMENTUM_PARAMS = ['param', 'grad', 'acc', 'n', 'momentum:f', 'negLr:f', 'decayFactor:f'] as const;
+
+/** EmaParams (native/params.h): ema: shadow = shadow*decay + param*oneMinusDecay; units = floats. */
+export const EMA_PARAMS = ['shadow', 'param', 'n', 'decay:f', 'oneMinusDecay:f'] as const;

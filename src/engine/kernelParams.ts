@@ -5,7 +5,7 @@
  * kernelLayouts.ts. `writeParams` stores one block into the module's memory.
  */
 
-export { ACT, BINARY_OP, BINARY_PARAMS, CONV_PARAMS, DEPTHWISE_PARAMS, GLOBAL_POOL_PARAMS, PAD_PARAMS, POOL_PARAMS, UNARY_PARAMS, UPSAMPLE_PARAMS } from './kernelLayouts';
+export * from './kernelLayouts';
 import { ACT } from './kernelLayouts';
 
 export type KernelActivation = keyof typeof ACT;

@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import { KERNELS_RELAXED_SIMD, KERNELS_RELAXED_SIMD_THREADS, KERNELS_SIMD, KERNELS_SIMD_THREADS, KERNELS_SOURCE_HASH } from '../../src/engine/kernelsWasm';
-import { createKernelModule, wasmRelaxedSimdSupported } from '../../src/engine/kernelModule';
+import { TRAINING_KERNELS, createKernelModule, wasmRelaxedSimdSupported } from '../../src/engine/kernelModule';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const build = require('../../scripts/build-kernels.js') as { sourceHash(): string; generateParams(): { header: string; layouts: string }; PARAMS_H: string; LAYOUTS_TS: string; buildAll(clang: string): { st: Buffer; mt: Buffer; str: Buffer; mtr: Buffer }; findClang(): string | null };
@@ -30,6 +30,7 @@ describe('kernel binaries', () => {
       for (const k of ['conv2d', 'depthwise2d', 'maxpool2d', 'binary', 'unary', 'upsampleNearest', 'pad2d', 'globalAvgPool'] as const) {
         expect(typeof km.kernel(k)).toBe('function');
       }
+      for (const k of TRAINING_KERNELS) expect(typeof km.kernel(k)).toBe('function');
     }
     expect(KERNELS_SIMD.length).toBeGreaterThan(1000);
     expect(KERNELS_SIMD_THREADS.length).toBeGreaterThan(1000);

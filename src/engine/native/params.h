@@ -107,3 +107,153 @@ typedef struct {
   int32_t in, pixels, C, inStride;
   int32_t out;
 } GlobalPoolParams;
+
+/*
+ * conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for one image (dW in
+ * tfjs' HWIO layout, N = output channels); units = blocks of 8 output channels (ceil(N/8));
+ * ACCUMULATES (zero dW once per step).
+ */
+typedef struct {
+  int32_t in, H, W, C, inStride;
+  int32_t dy, OH, OW, N, dyStride;
+  int32_t dW;
+  int32_t kh, kw, sh, sw, dh, dw, padTop, padLeft;
+} ConvFilterGradParams;
+
+/* channelSum (bias gradient): out[c] += sum over pixels of x[p][c] (f64 per call); units = channels; ACCUMULATES. */
+typedef struct {
+  int32_t x, pixels, C, xStride;
+  int32_t out;
+} ChannelSumParams;
+
+/*
+ * bnStats: sum[c] += sum_p x, sumSq[c] += sum_p x^2, both float64 arrays (sumSq 0 = skip); units =
+ * channels; ACCUMULATES (zero once per step).
+ */
+typedef struct {
+  int32_t x, pixels, C, xStride;
+  int32_t sum, sumSq;
+} BnStatsParams;
+
+/*
+ * bnFinalize: from the f64 sums over `count` pixels (all images): mean, invStd = 1/sqrt(var + eps)
+ * (biased var), scale = gamma*invStd, shift = beta - mean*scale (scale/shift 0 = skip; gamma/beta
+ * 0 = 1/0), moving stats m -= (m - batch) * decay with decay = 1 - momentum (0 = skip); units =
+ * channels; overwrites.
+ */
+typedef struct {
+  int32_t sum, sumSq, count, C;
+  int32_t gamma, beta;
+  float epsilon, decay;
+  int32_t mean, invStd, scale, shift, movingMean, movingVar;
+} BnFinalizeParams;
+
+/*
+ * bnBackwardReduce: g = dy * act'(pre) stored to g (may alias dy), sumG[c] += sum g,
+ * sumGX[c] += sum g * (x - mean) * invStd (f64 arrays); act linear ignores pre; units = channels;
+ * the sums ACCUMULATE, g is overwritten.
+ */
+typedef struct {
+  int32_t dy, dyStride, pre, preStride, act;
+  float alpha;
+  int32_t g, gStride, x, xStride, pixels, C;
+  int32_t mean, invStd, sumG, sumGX;
+} BnBackwardReduceParams;
+
+/*
+ * bnBackwardCoef: per channel, from the f64 sums over `count` pixels: coefG = gamma*invStd,
+ * coefX = -coefG*invStd*sumGX/count, coefB = -coefG*sumG/count (overwritten); dGamma += sumGX,
+ * dBeta += sumG (0 = skip; gamma 0 = 1); units = channels.
+ */
+typedef struct {
+  int32_t sumG, sumGX, count, C;
+  int32_t gamma, invStd;
+  int32_t coefG, coefX, coefB;
+  int32_t dGamma, dBeta;
+} BnBackwardCoefParams;
+
+/* bnBackwardApply: out (+)= coefG*g + coefX*(x - mean) + coefB; units = pixels; accumulate 1 adds to out. */
+typedef struct {
+  int32_t g, gStride, x, xStride, out, outStride, pixels, C;
+  int32_t coefG, coefX, coefB, mean;
+  int32_t accumulate;
+} BnBackwardApplyParams;
+
+/* actBackward: out (+)= dy * act'(pre); units = pixels; accumulate 1 adds to out (out may alias dy when 0). */
+typedef struct {
+  int32_t dy, dyStride, pre, preStride, out, outStride, pixels, C;
+  int32_t act;
+  float alpha;
+  int32_t accumulate;
+} ActBackwardParams;
+
+/*
+ * depthwise2dFilterGrad: dW[ky][kx][c] += sum_p x[tap(p)][c] * dy[p][c] (tfjs layout [kh][kw][C][1]);
+ * units = channels; ACCUMULATES.
+ */
+typedef struct {
+  int32_t in, H, W, C, inStride;
+  int32_t dy, OH, OW, dyStride;
+  int32_t dW;
+  int32_t kh, kw, sh, sw, dh, dw, padTop, padLeft;
+} DepthwiseFilterGradParams;
+
+/*
+ * depthwise2dInputGrad: dx (H x W, out) from dy (OH x OW) and the weights in tfjs layout
+ * [kh][kw][C][1] (kh, kw <= 32); units = input rows; accumulate 1 adds to dx.
+ */
+typedef struct {
+  int32_t dy, OH, OW, C, dyStride;
+  int32_t out, H, W, outStride;
+  int32_t weights;
+  int32_t kh, kw, sh, sw, dh, dw, padTop, padLeft;
+  int32_t accumulate;
+} DepthwiseInputGradParams;
+
+/*
+ * maxpool2dGrad: dx (H x W, out) of maxpool2d from its input x (in) and dy; dy goes to the first
+ * maximal tap (tfjs); units = input rows; accumulate 1 adds to dx.
+ */
+typedef struct {
+  int32_t in, H, W, C, inStride;
+  int32_t dy, OH, OW, dyStride;
+  int32_t out, outStride;
+  int32_t kh, kw, sh, sw, padTop, padLeft;
+  int32_t accumulate;
+} MaxPoolGradParams;
+
+/* upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = input rows; accumulate 1 adds. */
+typedef struct {
+  int32_t dy, H, W, C, dyStride;
+  int32_t out, outStride;
+  int32_t fy, fx;
+  int32_t accumulate;
+} UpsampleGradParams;
+
+/* zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all. */
+typedef struct {
+  int32_t in, H, W, C, inStride;
+  int32_t out, OH, OW, outStride;
+  int32_t sy, sx;
+} ZeroInsertParams;
+
+/*
+ * adam: tf.train.adam's update of n floats, then param *= decayFactor; scalars as float32 from
+ * optimizerScalars.ts; units = floats.
+ */
+typedef struct {
+  int32_t param, grad, m, v, n;
+  float negLr, beta1, oneMinusBeta1, beta2, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, decayFactor;
+} AdamParams;
+
+/* sgdMomentum: tf.train.momentum's update (nesterov off), then param *= decayFactor; units = floats. */
+typedef struct {
+  int32_t param, grad, acc, n;
+  float momentum, negLr, decayFactor;
+} MomentumParams;
+
+/* ema: shadow = shadow*decay + param*oneMinusDecay; units = floats. */
+typedef struct {
+  int32_t shadow, param, n;
+  float decay, oneMinusDecay;
+} EmaParams;
