@@ -1,13 +1,17 @@
 /**
  * The network-slimming comparison at our scale (README "Channel pruning"): on the synthetic
- * shapes dataset, tiny YOLOv3 trained from scratch, sparsity-trained (L1 on BN gammas),
- * pruned at several ratios and fine-tuned; RFSong trained from scratch (as upstream). For every
+ * shapes dataset, a Darknet-cfg detector trained (`--base yolo-fastest-1.1` (default) or
+ * `yolo-fastest-1.1-xl`: fine-tuned from the fixtures' real COCO weights, as Lam1360 fine-tunes a
+ * COCO-trained YOLOv3; `yolov3-tiny`: from scratch, the fixtures have no trained weights for it),
+ * sparsity-trained (L1 on BN gammas), pruned at several ratios and fine-tuned; RFSong trained
+ * from scratch (as upstream). For every
  * model: parameters, FLOPs, weights size, ms per image on our wasm kernels with 1 and 2
  * threads, held-out mAP@0.5.
  *
- *   npm run experiment:prune -- [--out tmp/prune-experiment] [--size 128] [--train 240] [--val 60]
- *       [--objects 1,3] [--object-scale 0.25,0.6] [--epochs 16] [--sparse-epochs 3]
- *       [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 3] [--ratios 0.5,0.7,0.85]
+ *   npm run experiment:prune -- [--base yolo-fastest-1.1|yolo-fastest-1.1-xl|yolov3-tiny]
+ *       [--out tmp/prune-experiment] [--size 224] [--train 240] [--val 60]
+ *       [--objects 1,5] [--object-scale 0.12,0.45] [--epochs 16] [--sparse-epochs 3]
+ *       [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 3] [--ratios 0.3,0.5,0.7]
  *       [--rfsong-epochs 10] [--rfsong-batch 2] [--rfsong-steps N]
  *       [--train-minutes M] [--sparse-minutes M] [--ft-minutes M] [--rfsong-minutes M]
  *       [--only yolo|rfsong|timing] [--quick]
@@ -79,6 +83,56 @@ function yolov3TinyCfg(size: number, classes: number, anchors: [number, number][
     conv(512, 3), pool(1), conv(1024, 3), conv(256, 1), conv(512, 3), head('3,4,5'),
     '[route]\nlayers=-4\n', conv(128, 1), '[upsample]\nstride=2\n', '[route]\nlayers=-1,8\n', conv(256, 3), head('0,1,2'),
   ].join('\n');
+}
+
+const FIXTURES = process.env.YOLO_TFJS_FIXTURES ?? path.join(__dirname, '..', '..', 'shared', 'fixtures');
+
+/**
+ * A Yolo-Fastest cfg from the fixtures (real COCO weights) at `size` for `classNames`, with
+ * the COCO weights in every layer whose shape does not depend on the class count, and in the
+ * box and objectness channels of the head convs (anchor-major: x, y, w, h, obj, classes per
+ * anchor); class channels start small (1% of the initialiser) with the bias at logit(0.01).
+ * (`withClasses` would do this, but rebuilding this cfg's depthwise layers from the topology
+ * JSON fails to take their weights back: "shape of the new value () and previous value
+ * (3,3,16,1) must match".)
+ */
+function cocoStart(base: string, size: number, classNames: string[]): { det: Detector; cfgText: string } {
+  const { loadDarknet } = require('../src/models/darknet/loadDarknet') as typeof import('../src/models/darknet/loadDarknet');
+  const cocoCfg = fs.readFileSync(path.join(FIXTURES, 'darknet', 'weights', `${base}.cfg`), 'utf8')
+    .replace(/^width=\d+/m, `width=${size}`).replace(/^height=\d+/m, `height=${size}`);
+  const coco = loadDarknet(cocoCfg, fs.readFileSync(path.join(FIXTURES, 'darknet', 'weights', `${base}.weights`)), { name: base });
+  const oldPer = 5 + coco.spec.classNames.length;
+  const newPer = 5 + classNames.length;
+  const cfgText = cocoCfg.replace(/^classes\s*=\s*\d+/gm, `classes=${classNames.length}`).replace(/^filters=255$/gm, `filters=${3 * newPer}`);
+  const cfg = parseDarknetCfg(cfgText);
+  const det = new Detector(buildDarknetModel(cfg, { name: base }), darknetModelSpec(cfg, { classNames, name: base }));
+  for (const layer of det.model.layers) {
+    if (layer.weights.length === 0) continue;
+    const old = coco.model.getLayer(layer.name).getWeights();
+    const fresh = layer.getWeights();
+    if (old.every((w, i) => w.shape.join() === fresh[i]?.shape.join())) {
+      layer.setWeights(old);
+      continue;
+    }
+    // a head conv: 3 anchors x (5 + classes) output channels on the last axis
+    const values = tf.tidy(() => fresh.map((f, i) => {
+      const idx: number[] = [];
+      const keep: number[] = [];
+      for (let a = 0; a < 3; a++) {
+        for (let k = 0; k < newPer; k++) {
+          idx.push(k < 5 ? a * oldPer + k : 0);
+          keep.push(k < 5 ? 1 : 0);
+        }
+      }
+      const keepT = tf.tensor1d(keep);
+      const fill = f.rank === 1 ? tf.tensor1d(keep.map((k) => (k ? 0 : Math.log(0.01 / 0.99)))) : tf.mul(f, 0.01);
+      return tf.add(tf.mul(tf.gather(old[i], idx, f.rank - 1), keepT), tf.mul(fill, tf.sub(1, keepT)));
+    }));
+    layer.setWeights(values);
+    tf.dispose(values);
+  }
+  coco.dispose();
+  return { det, cfgText };
 }
 
 /** FLOPs (2 x multiply-adds) of the conv layers of any LayersModel, from kernel and output shapes. */
@@ -165,7 +219,7 @@ async function measure(model: string, det: Detector, val: DetectionDataset, size
 }
 
 function table(rows: Row[], meta: Record<string, unknown>): string {
-  const base = rows.find((r) => r.model === 'yolov3-tiny trained');
+  const base = rows.find((r) => / trained$/.test(r.model));
   const rel = (v: number, b: number | undefined) => (b ? ` (${v >= b ? '+' : ''}${(((v - b) / b) * 100).toFixed(0)}%)` : '');
   const lines = [
     `| model | params | FLOPs | weights | ms/img 1 thread | ms/img 2 threads | training | mAP@0.5 after pruning | mAP@0.5 |`,
@@ -201,12 +255,12 @@ function findRfsong(): ((o: { classNames: string[] }) => Detector) | undefined {
  */
 async function retimeInterleaved(out: string, rows: Row[], meta: Record<string, unknown>, rounds: number): Promise<void> {
   const { loadDarknet } = require('../src/models/darknet/loadDarknet') as typeof import('../src/models/darknet/loadDarknet');
-  const cfgText = fs.readFileSync(path.join(out, 'yolov3-tiny-shapes.cfg'), 'utf8');
+  const cfgText = fs.readFileSync(path.join(out, 'base.cfg'), 'utf8');
   const models: { match: (r: Row) => boolean; det: Detector }[] = [];
   const add = (match: (r: Row) => boolean, cfg: string, weights: string) => {
     if (fs.existsSync(weights)) models.push({ match, det: loadDarknet(cfg, fs.readFileSync(weights)) });
   };
-  add((r) => r.model === 'yolov3-tiny trained', cfgText, path.join(out, 'trained', 'final.weights'));
+  add((r) => / trained$/.test(r.model), cfgText, path.join(out, 'trained', 'final.weights'));
   for (const dir of fs.readdirSync(out).filter((d) => d.startsWith('pruned-'))) {
     const pct = Math.round(Number(dir.slice('pruned-'.length)) * 100);
     add((r) => r.model.startsWith(`pruned ${pct}% `), fs.readFileSync(path.join(out, dir, 'pruned.cfg'), 'utf8'), path.join(out, dir, 'finetuned.weights'));
@@ -232,7 +286,7 @@ async function retimeInterleaved(out: string, rows: Row[], meta: Record<string, 
     });
   }
   models.forEach((m) => m.det.dispose());
-  meta.timing = `tiny YOLOv3 rows re-timed round-robin (one run of each model in turn, median of ${rounds} rounds after 3 warm-up rounds) on a shared 2-core VM that other jobs were loading`;
+  meta.timing = `Darknet rows re-timed round-robin (one run of each model in turn, median of ${rounds} rounds after 3 warm-up rounds) on a shared 2-core VM that other jobs were loading`;
 }
 
 async function main(): Promise<void> {
@@ -240,7 +294,7 @@ async function main(): Promise<void> {
   tf.enableProdMode();
   const t00 = Date.now();
   const out = arg('out', path.join('tmp', quick ? 'prune-experiment-quick' : 'prune-experiment'));
-  const size = num('size', 128, 64);
+  const size = num('size', 224, 64);
   const only = arg('only', '');
   const runs = quick ? 3 : 15;
   fs.mkdirSync(out, { recursive: true });
@@ -263,9 +317,9 @@ async function main(): Promise<void> {
   const nVal = num('val', 60, 8);
   const pair = (name: string, def: string) => arg(name, def).split(',').map(Number) as [number, number];
   const synth = {
-    sizeRange: [[160, 128], [256, 208]] as [[number, number], [number, number]],
-    objects: pair('objects', '1,3'),
-    objectScale: pair('object-scale', '0.25,0.6'),
+    sizeRange: [[256, 192], [384, 320]] as [[number, number], [number, number]],
+    objects: pair('objects', '1,5'),
+    objectScale: pair('object-scale', '0.12,0.45'),
   };
   if (!fs.existsSync(path.join(dataDir, 'val', 'classes.txt'))) {
     await writeSyntheticDataset(dataDir, { splits: { train: nTrain, val: nVal }, seed: 11, ...synth });
@@ -285,29 +339,44 @@ async function main(): Promise<void> {
   const minutes = (name: string) => Number(arg(`${name}-minutes`, '0'));
   const sparsity = Number(arg('sparsity', '1'));
   const sparseLr = Number(arg('sparse-lr', '0.002'));
-  const ratios = arg('ratios', quick ? '0.5' : '0.5,0.7,0.85').split(',').map(Number);
+  const ratios = arg('ratios', quick ? '0.5' : '0.3,0.5,0.7').split(',').map(Number);
+  const baseModel = arg('base', 'yolo-fastest-1.1');
+  if (!['yolov3-tiny', 'yolo-fastest-1.1', 'yolo-fastest-1.1-xl'].includes(baseModel)) throw new Error(`--base: yolov3-tiny, yolo-fastest-1.1 or yolo-fastest-1.1-xl, not ${baseModel}`);
   const common: Omit<TrainOptions, 'epochs'> = { batchSize: 8, optimizer: 'adam', lr: 0.001, ema: true, seed: 1, progress: true };
 
-  meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8; up to ${epochs} epochs from scratch; sparsity s=${sparsity} with SGD lr ${sparseLr} momentum 0.9 for up to ${sparseEpochs} epochs; fine-tuning up to ${ftEpochs} epochs (see each row's steps)`;
+  meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8; up to ${epochs} epochs ${baseModel === 'yolov3-tiny' ? 'from scratch' : 'from the COCO weights'}; sparsity s=${sparsity} with SGD lr ${sparseLr} momentum 0.9 for up to ${sparseEpochs} epochs; fine-tuning up to ${ftEpochs} epochs (see each row's steps)`;
   if (only !== 'rfsong' && only !== 'timing') {
-    // k-means anchors of the training boxes, stretched to the input size
-    const wh = trainSet.images.flatMap((im) => im.boxes.map((b) => [((b.x2 - b.x1) * size) / im.width, ((b.y2 - b.y1) * size) / im.height] as [number, number]));
-    const anchors = kmeansAnchors(wh, 6, { seed: 1 }).anchors.slice().sort((a, b) => a[0] * a[1] - b[0] * b[1]);
-    const cfgText = yolov3TinyCfg(size, trainSet.classNames.length, anchors);
-    fs.writeFileSync(path.join(out, 'yolov3-tiny-shapes.cfg'), cfgText);
+    let cfgText: string;
+    let det: Detector;
+    let label: string;
+    if (baseModel === 'yolov3-tiny') {
+      // from scratch, k-means anchors of the training boxes stretched to the input size
+      const wh = trainSet.images.flatMap((im) => im.boxes.map((b) => [((b.x2 - b.x1) * size) / im.width, ((b.y2 - b.y1) * size) / im.height] as [number, number]));
+      const anchors = kmeansAnchors(wh, 6, { seed: 1 }).anchors.slice().sort((a, b) => a[0] * a[1] - b[0] * b[1]);
+      cfgText = yolov3TinyCfg(size, trainSet.classNames.length, anchors);
+      const c = parseDarknetCfg(cfgText);
+      det = new Detector(buildDarknetModel(c, { name: 'yolov3-tiny' }), darknetModelSpec(c, { classNames: trainSet.classNames, name: 'yolov3-tiny' }));
+      label = 'yolov3-tiny';
+    } else {
+      // fine-tuned from the fixtures' COCO weights, as Lam1360 fine-tunes COCO-trained YOLOv3
+      ({ det, cfgText } = cocoStart(baseModel, size, trainSet.classNames));
+      label = `${baseModel} (from COCO)`;
+      const before = await evaluate(det, valSet, { progress: false });
+      meta[`${label} before fine-tuning`] = `mAP@0.5 ${before.mAP50.toFixed(3)} (COCO features, new class channels)`;
+    }
+    fs.writeFileSync(path.join(out, 'base.cfg'), cfgText);
     const cfg = parseDarknetCfg(cfgText);
     const costOf = (c: string) => {
       const k = darknetCost(parseDarknetCfg(c));
       return { flops: k.flops, bytes: k.weightsBytes };
     };
 
-    // 1. trained from scratch
-    const det = new Detector(buildDarknetModel(cfg, { name: 'yolov3-tiny' }), darknetModelSpec(cfg, { classNames: trainSet.classNames, name: 'yolov3-tiny' }));
+    // 1. trained (from scratch or from COCO)
     let t0 = Date.now();
     const r1 = await trainWithin(det, trainSet, { ...common, epochs, outDir: path.join(out, 'trained') }, minutes('train'));
     r1.result.optimizer.dispose();
     console.log(`[check] FLOPs of the tfjs model ${modelFlops(det.model)} vs the cfg count ${darknetCost(cfg).flops}`);
-    const trainedRow = await measure('yolov3-tiny trained', det, valSet, costOf(cfgText), runs);
+    const trainedRow = await measure(`${label} trained`, det, valSet, costOf(cfgText), runs);
     trainedRow.trainSeconds = (Date.now() - t0) / 1000;
     trainedRow.trainSteps = r1.note;
     rows.push(trainedRow);
@@ -324,7 +393,7 @@ async function main(): Promise<void> {
     }, minutes('sparse'));
     const r2 = sparse.result;
     r2.optimizer.dispose();
-    const sparseRow = await measure(`yolov3-tiny sparsity-trained (s=${sparsity}, SGD lr ${sparseLr})`, det, valSet, costOf(cfgText), runs);
+    const sparseRow = await measure(`${label} sparsity-trained (s=${sparsity}, SGD lr ${sparseLr})`, det, valSet, costOf(cfgText), runs);
     sparseRow.trainSeconds = (Date.now() - t0) / 1000;
     sparseRow.trainSteps = sparse.note;
     rows.push(sparseRow);
