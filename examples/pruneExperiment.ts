@@ -14,11 +14,14 @@
  *       [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 3] [--ratios 0.3,0.5,0.7]
  *       [--rfsong-epochs 10] [--rfsong-batch 2] [--rfsong-steps N]
  *       [--train-minutes M] [--sparse-minutes M] [--ft-minutes M] [--rfsong-minutes M]
- *       [--only yolo|rfsong|timing] [--quick]
+ *       [--only yolo|rfsong|timing] [--from-trained] [--quick]
  *
  * Budgets: a `--*-minutes` option caps that stage's training steps at what fits in M minutes
  * (the step time is probed with one step first; the lr schedule is laid out over the capped
  * run, so it still ends with its cosine tail). `--ft-minutes` is per pruning ratio.
+ *
+ * `--from-trained` skips stage 1 and starts from an earlier run's <out>/base.cfg and
+ * trained/final.weights (its row stays in results.json).
  *
  * `--quick` is a smoke run (tiny dataset, 1 epoch each). Results go to <out>/results.json and
  * <out>/results.md after every row (merged with an earlier run's, so `--only rfsong` adds its
@@ -299,9 +302,10 @@ async function main(): Promise<void> {
   const runs = quick ? 3 : 15;
   fs.mkdirSync(out, { recursive: true });
   const resultsFile = path.join(out, 'results.json');
-  const previous: { rows: Row[] } = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : { rows: [] };
+  const previous: { rows: Row[]; meta?: Record<string, unknown> } = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : { rows: [] };
   const rows: Row[] = [];
-  const meta: Record<string, unknown> = {};
+  // an earlier run's notes stay unless this run writes the same key
+  const meta: Record<string, unknown> = { ...(previous.meta ?? {}) };
   const save = () => {
     const merged = [...rows, ...previous.rows.filter((p) => !rows.some((r) => r.model === p.model))];
     const order = (m: string) => (m.startsWith('RFSong') ? 2 : 0);
@@ -349,7 +353,14 @@ async function main(): Promise<void> {
     let cfgText: string;
     let det: Detector;
     let label: string;
-    if (baseModel === 'yolov3-tiny') {
+    const fromTrained = process.argv.includes('--from-trained');
+    if (fromTrained) {
+      // stage 1 of an earlier run (its row stays in results.json): <out>/base.cfg + trained/final.weights
+      const { loadDarknet } = require('../src/models/darknet/loadDarknet') as typeof import('../src/models/darknet/loadDarknet');
+      cfgText = fs.readFileSync(path.join(out, 'base.cfg'), 'utf8');
+      det = loadDarknet(cfgText, fs.readFileSync(path.join(out, 'trained', 'final.weights')), { classNames: trainSet.classNames, name: baseModel });
+      label = baseModel === 'yolov3-tiny' ? baseModel : `${baseModel} (from COCO)`;
+    } else if (baseModel === 'yolov3-tiny') {
       // from scratch, k-means anchors of the training boxes stretched to the input size
       const wh = trainSet.images.flatMap((im) => im.boxes.map((b) => [((b.x2 - b.x1) * size) / im.width, ((b.y2 - b.y1) * size) / im.height] as [number, number]));
       const anchors = kmeansAnchors(wh, 6, { seed: 1 }).anchors.slice().sort((a, b) => a[0] * a[1] - b[0] * b[1]);
@@ -373,15 +384,17 @@ async function main(): Promise<void> {
 
     // 1. trained (from scratch or from COCO)
     let t0 = Date.now();
-    const r1 = await trainWithin(det, trainSet, { ...common, epochs, outDir: path.join(out, 'trained') }, minutes('train'));
-    r1.result.optimizer.dispose();
-    console.log(`[check] FLOPs of the tfjs model ${modelFlops(det.model)} vs the cfg count ${darknetCost(cfg).flops}`);
-    const trainedRow = await measure(`${label} trained`, det, valSet, costOf(cfgText), runs);
-    trainedRow.trainSeconds = (Date.now() - t0) / 1000;
-    trainedRow.trainSteps = r1.note;
-    rows.push(trainedRow);
-    fs.writeFileSync(path.join(out, 'trained', 'final.weights'), writeDarknetWeights(cfg, getDarknetWeights(det.model, cfg)));
-    save();
+    if (!fromTrained) {
+      const r1 = await trainWithin(det, trainSet, { ...common, epochs, outDir: path.join(out, 'trained') }, minutes('train'));
+      r1.result.optimizer.dispose();
+      console.log(`[check] FLOPs of the tfjs model ${modelFlops(det.model)} vs the cfg count ${darknetCost(cfg).flops}`);
+      const trainedRow = await measure(`${label} trained`, det, valSet, costOf(cfgText), runs);
+      trainedRow.trainSeconds = (Date.now() - t0) / 1000;
+      trainedRow.trainSteps = r1.note;
+      rows.push(trainedRow);
+      fs.writeFileSync(path.join(out, 'trained', 'final.weights'), writeDarknetWeights(cfg, getDarknetWeights(det.model, cfg)));
+      save();
+    }
 
     // 2. sparsity training, continuing from the trained weights
     t0 = Date.now();
