@@ -14,14 +14,16 @@
  *       [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 3] [--ratios 0.3,0.5,0.7]
  *       [--rfsong-epochs 10] [--rfsong-batch 2] [--rfsong-steps N]
  *       [--train-minutes M] [--sparse-minutes M] [--ft-minutes M] [--rfsong-minutes M]
- *       [--only yolo|rfsong|timing] [--from-trained] [--quick]
+ *       [--recal-batches 10] [--only yolo|rfsong|timing] [--from-trained|--from-sparse] [--quick]
  *
  * Budgets: a `--*-minutes` option caps that stage's training steps at what fits in M minutes
  * (the step time is probed with one step first; the lr schedule is laid out over the capped
  * run, so it still ends with its cosine tail). `--ft-minutes` is per pruning ratio.
  *
  * `--from-trained` skips stage 1 and starts from an earlier run's <out>/base.cfg and
- * trained/final.weights (its row stays in results.json).
+ * trained/final.weights (its row stays in results.json); `--from-sparse` skips stages 1 and 2
+ * (sparse/final.weights). Pruned models get their BN statistics re-estimated on
+ * `--recal-batches` training batches before fine-tuning and after it (see recalibrateBatchNorm).
  *
  * `--quick` is a smoke run (tiny dataset, 1 epoch each). Results go to <out>/results.json and
  * <out>/results.md after every row (merged with an earlier run's, so `--only rfsong` adds its
@@ -38,7 +40,7 @@ import { readYoloDataset } from '../src/train/data/readYoloDataset';
 import { DetectionDataset } from '../src/train/data/dataset';
 import { evaluate } from '../src/train/evaluate';
 import { train, TrainOptions, TrainResult } from '../src/train/train';
-import { batchCount } from '../src/train/batches';
+import { batchCount, batches } from '../src/train/batches';
 import { kmeansAnchors } from '../src/train/kmeansAnchors';
 import { buildDarknetModel } from '../src/models/darknet/darknetCfg';
 import { darknetModelSpec } from '../src/models/darknet/darknetSpec';
@@ -65,6 +67,8 @@ interface Row {
   mAP50: number;
   /** mAP@0.5 right after pruning, before fine-tuning. */
   mAP50Pruned?: number;
+  /** The same, after re-estimating the BN statistics (recalibrateBatchNorm). */
+  mAP50PrunedRecal?: number;
   note?: string;
   trainSeconds?: number;
   /** Training steps this row's last stage got (budgets cap them). */
@@ -180,6 +184,30 @@ async function trainWithin(det: Detector, set: DetectionDataset, opts: TrainOpti
   return { result, steps: steps + probeSteps, note: `${steps + probeSteps} steps (${((steps + probeSteps) / spe).toFixed(1)} epochs)` };
 }
 
+/**
+ * Re-estimate every BatchNorm's running mean and variance on the training images (no
+ * augmentation): forward passes in training mode with the BN momentum lowered to 0.5, so
+ * that the running statistics follow the last few batches. Needed after pruning: removing
+ * channels changes the next layers' input statistics, and Darknet's BN momentum (0.99 in
+ * Keras terms, as Darknet's rolling update) moves the running statistics by only 1% per step,
+ * so a few dozen fine-tuning steps leave them stale (training looks fine, inference does not).
+ */
+async function recalibrateBatchNorm(det: Detector, set: DetectionDataset, nBatches: number): Promise<void> {
+  const bns = det.model.layers.filter((l) => l.getClassName() === 'BatchNormalization') as unknown as { momentum: number }[];
+  const saved = bns.map((b) => b.momentum);
+  bns.forEach((b) => { b.momentum = 0.5; });
+  try {
+    let k = 0;
+    for await (const batch of batches(set, det.spec.input, { batchSize: 8, epoch: 0, seed: 7, augment: false })) {
+      tf.tidy(() => { det.model.apply(batch.images, { training: true }); });
+      batch.images.dispose();
+      if (++k >= nBatches) break;
+    }
+  } finally {
+    bns.forEach((b, i) => { b.momentum = saved[i]; });
+  }
+}
+
 /** Median ms per image (batch 1) on our wasm kernels with `threads` threads. */
 async function msPerImage(det: Detector, threads: number, runs: number): Promise<number> {
   det.engine = 'wasm-kernels';
@@ -225,7 +253,7 @@ function table(rows: Row[], meta: Record<string, unknown>): string {
   const base = rows.find((r) => / trained$/.test(r.model));
   const rel = (v: number, b: number | undefined) => (b ? ` (${v >= b ? '+' : ''}${(((v - b) / b) * 100).toFixed(0)}%)` : '');
   const lines = [
-    `| model | params | FLOPs | weights | ms/img 1 thread | ms/img 2 threads | training | mAP@0.5 after pruning | mAP@0.5 |`,
+    `| model | params | FLOPs | weights | ms/img 1 thread | ms/img 2 threads | training | mAP@0.5 right after pruning | mAP@0.5 |`,
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
@@ -233,7 +261,7 @@ function table(rows: Row[], meta: Record<string, unknown>): string {
       `| ${r.model} | ${(r.params / 1e6).toFixed(3)}M${rel(r.params, base?.params)} | ${(r.flops / 1e9).toFixed(3)}G${rel(r.flops, base?.flops)} | ` +
         `${(r.bytes / 1048576).toFixed(2)} MiB | ${r.ms1.toFixed(1)}${rel(r.ms1, base?.ms1)} | ${r.ms2.toFixed(1)}${rel(r.ms2, base?.ms2)} | ` +
         `${r.trainSteps ?? '-'}${r.trainSeconds !== undefined ? `, ${(r.trainSeconds / 60).toFixed(1)} min` : ''} | ` +
-        `${r.mAP50Pruned !== undefined ? r.mAP50Pruned.toFixed(3) : '-'} | ${r.note ?? r.mAP50.toFixed(3)} |`,
+        `${r.mAP50Pruned !== undefined ? r.mAP50Pruned.toFixed(3) : '-'}${r.mAP50PrunedRecal !== undefined ? ` (BN re-estimated: ${r.mAP50PrunedRecal.toFixed(3)})` : ''} | ${r.note ?? r.mAP50.toFixed(3)} |`,
     );
   }
   return `${lines.join('\n')}\n\n${Object.entries(meta).map(([k, v]) => `- ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n')}\n`;
@@ -341,6 +369,7 @@ async function main(): Promise<void> {
   const sparseEpochs = num('sparse-epochs', 3, 1);
   const ftEpochs = num('ft-epochs', 3, 1);
   const minutes = (name: string) => Number(arg(`${name}-minutes`, '0'));
+  const recalBatches = num('recal-batches', 10, 2);
   const sparsity = Number(arg('sparsity', '1'));
   const sparseLr = Number(arg('sparse-lr', '0.002'));
   const ratios = arg('ratios', quick ? '0.5' : '0.3,0.5,0.7').split(',').map(Number);
@@ -353,12 +382,13 @@ async function main(): Promise<void> {
     let cfgText: string;
     let det: Detector;
     let label: string;
-    const fromTrained = process.argv.includes('--from-trained');
+    const fromSparse = process.argv.includes('--from-sparse');
+    const fromTrained = fromSparse || process.argv.includes('--from-trained');
     if (fromTrained) {
       // stage 1 of an earlier run (its row stays in results.json): <out>/base.cfg + trained/final.weights
       const { loadDarknet } = require('../src/models/darknet/loadDarknet') as typeof import('../src/models/darknet/loadDarknet');
       cfgText = fs.readFileSync(path.join(out, 'base.cfg'), 'utf8');
-      det = loadDarknet(cfgText, fs.readFileSync(path.join(out, 'trained', 'final.weights')), { classNames: trainSet.classNames, name: baseModel });
+      det = loadDarknet(cfgText, fs.readFileSync(path.join(out, fromSparse ? 'sparse' : 'trained', 'final.weights')), { classNames: trainSet.classNames, name: baseModel });
       label = baseModel === 'yolov3-tiny' ? baseModel : `${baseModel} (from COCO)`;
     } else if (baseModel === 'yolov3-tiny') {
       // from scratch, k-means anchors of the training boxes stretched to the input size
@@ -398,22 +428,24 @@ async function main(): Promise<void> {
 
     // 2. sparsity training, continuing from the trained weights
     t0 = Date.now();
-    // Plain SGD (momentum 0.9, constant lr) so that the L1 term moves a gamma by lr * s per
-    // step whatever the loss does; Adam would normalise it to ~lr per step, far too slow here.
-    const sparse = await trainWithin(det, trainSet, {
-      ...common, optimizer: 'sgd', lr: sparseLr, momentum: 0.9, schedule: 'constant', warmupEpochs: 0,
-      epochs: sparseEpochs, sparsity, outDir: path.join(out, 'sparse'),
-    }, minutes('sparse'));
-    const r2 = sparse.result;
-    r2.optimizer.dispose();
-    const sparseRow = await measure(`${label} sparsity-trained (s=${sparsity}, SGD lr ${sparseLr})`, det, valSet, costOf(cfgText), runs);
-    sparseRow.trainSeconds = (Date.now() - t0) / 1000;
-    sparseRow.trainSteps = sparse.note;
-    rows.push(sparseRow);
-    fs.writeFileSync(path.join(out, 'sparse', 'final.weights'), writeDarknetWeights(cfg, getDarknetWeights(det.model, cfg)));
-    const g = r2.epochs[r2.epochs.length - 1]?.gamma;
-    if (g) meta['|gamma| after sparsity training'] = `mean ${g.mean.toFixed(4)}, median ${g.median.toFixed(4)}, ${(g.below001 * 100).toFixed(1)}% below 0.01 (plot: sparse/gammas.png)`;
-    save();
+    if (!fromSparse) {
+      // Plain SGD (momentum 0.9, constant lr) so that the L1 term moves a gamma by lr * s per
+      // step whatever the loss does; Adam would normalise it to ~lr per step, far too slow here.
+      const sparse = await trainWithin(det, trainSet, {
+        ...common, optimizer: 'sgd', lr: sparseLr, momentum: 0.9, schedule: 'constant', warmupEpochs: 0,
+        epochs: sparseEpochs, sparsity, outDir: path.join(out, 'sparse'),
+      }, minutes('sparse'));
+      const r2 = sparse.result;
+      r2.optimizer.dispose();
+      const sparseRow = await measure(`${label} sparsity-trained (s=${sparsity}, SGD lr ${sparseLr})`, det, valSet, costOf(cfgText), runs);
+      sparseRow.trainSeconds = (Date.now() - t0) / 1000;
+      sparseRow.trainSteps = sparse.note;
+      rows.push(sparseRow);
+      fs.writeFileSync(path.join(out, 'sparse', 'final.weights'), writeDarknetWeights(cfg, getDarknetWeights(det.model, cfg)));
+      const g = r2.epochs[r2.epochs.length - 1]?.gamma;
+      if (g) meta['|gamma| after sparsity training'] = `mean ${g.mean.toFixed(4)}, median ${g.median.toFixed(4)}, ${(g.below001 * 100).toFixed(1)}% below 0.01 (plot: sparse/gammas.png)`;
+      save();
+    }
 
     // 3. pruned at each ratio, then fine-tuned
     for (const ratio of ratios) {
@@ -424,12 +456,17 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(dir, 'pruned.weights'), p.weights);
       fs.writeFileSync(path.join(dir, 'report.txt'), formatPruneReport(p.report));
       const prunedMap = (await evaluate(p.detector, valSet, { progress: false })).mAP50;
-      console.log(`[pruned ${ratio}] ${formatPruneReport(p.report).split('\n').slice(0, 4).join('\n  ')}\n  mAP@0.5 before fine-tuning ${prunedMap.toFixed(4)}`);
+      // the same pruned weights with re-estimated BN statistics (nothing trained)
+      await recalibrateBatchNorm(p.detector, trainSet, recalBatches);
+      const recalMap = (await evaluate(p.detector, valSet, { progress: false })).mAP50;
+      console.log(`[pruned ${ratio}] ${formatPruneReport(p.report).split('\n').slice(0, 4).join('\n  ')}\n  mAP@0.5 before fine-tuning ${prunedMap.toFixed(4)}, with BN statistics re-estimated ${recalMap.toFixed(4)}`);
       t0 = Date.now();
       const r3 = await trainWithin(p.detector, trainSet, { ...common, epochs: ftEpochs, outDir: path.join(dir, 'finetune') }, minutes('ft'));
       r3.result.optimizer.dispose();
+      await recalibrateBatchNorm(p.detector, trainSet, recalBatches);
       const row = await measure(`pruned ${Math.round(ratio * 100)}% + fine-tuned`, p.detector, valSet, costOf(p.cfgText), runs);
       row.mAP50Pruned = prunedMap;
+      row.mAP50PrunedRecal = recalMap;
       row.trainSeconds = (Date.now() - t0) / 1000;
       row.trainSteps = r3.note;
       rows.push(row);
