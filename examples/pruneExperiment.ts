@@ -17,8 +17,8 @@
  *       [--recal-batches 10] [--only yolo|rfsong|timing] [--from-trained|--from-sparse] [--quick]
  *
  * Budgets: a `--*-minutes` option caps that stage's training steps at what fits in M minutes
- * (the step time is probed with one step first; the lr schedule is laid out over the capped
- * run, so it still ends with its cosine tail). `--ft-minutes` is per pruning ratio.
+ * (the step time is probed with one step first; the lr schedule is laid over the whole epochs
+ * the capped run starts). `--ft-minutes` is per pruning ratio.
  *
  * `--from-trained` skips stage 1 and starts from an earlier run's <out>/base.cfg and
  * trained/final.weights (its row stays in results.json); `--from-sparse` skips stages 1 and 2
@@ -164,8 +164,9 @@ function trainableParams(det: Detector): number {
 /**
  * `train()` capped at what fits in `minutes` (when given): one probe step first (its update is
  * kept; its time includes the first call's warm-up, so the estimate errs short), then a run of
- * at most `opts.epochs` epochs whose lr schedule is laid over the capped length, so it still
- * ends with its cosine tail. Returns the run and a note saying how many steps it got.
+ * at most `opts.epochs` epochs whose lr schedule is laid over the whole epochs the capped steps
+ * start (train() plans by epochs), so a run capped inside an epoch stops before the end of its
+ * cosine. Returns the run and a note saying how many steps it got.
  */
 async function trainWithin(det: Detector, set: DetectionDataset, opts: TrainOptions, minutes: number): Promise<{ result: TrainResult; steps: number; note: string }> {
   const spe = batchCount(set.images.length, opts.batchSize);
@@ -336,7 +337,8 @@ async function main(): Promise<void> {
   const meta: Record<string, unknown> = { ...(previous.meta ?? {}) };
   const save = () => {
     const merged = [...rows, ...previous.rows.filter((p) => !rows.some((r) => r.model === p.model))];
-    const order = (m: string) => (m.startsWith('RFSong') ? 2 : 0);
+    // trained, sparsity-trained, pruned by ratio, RFSong
+    const order = (m: string) => (/ trained$/.test(m) ? 0 : m.includes('sparsity') ? 1 : m.startsWith('pruned') ? 2 + parseFloat(m.slice(7)) / 100 : 9);
     merged.sort((a, b) => order(a.model) - order(b.model));
     fs.writeFileSync(resultsFile, JSON.stringify({ meta, rows: merged }, null, 1));
     fs.writeFileSync(path.join(out, 'results.md'), table(merged, meta));
