@@ -25,6 +25,9 @@ import { ProgressBar } from '../util/progress';
 import { registerCpuTrainingFixes, registerWasmTrainingKernels } from './wasmGradients';
 import { nodeRequire } from '../util/nodeRequire';
 import { GammaStats, absGammas, bnGammaVariables, gammaPanels, gammaStats } from './gammaHistogram';
+import { createEngineTrainer, EngineTrainer } from './engineTrainStep';
+import { UnsupportedTrainingGraphError } from '../engine/training/trainingGraph';
+import { TrainingPlanTooLargeError } from '../engine/training/trainingEngine';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -92,6 +95,16 @@ export interface TrainOptions {
   loss?: TrainLoss;
   /** Options of the default loss (e.g. a Darknet cfg's full anchor list and masks). */
   lossOptions?: LossForSpecOptions;
+  /**
+   * Where the steps run. 'auto' (default): on the project's wasm kernels (src/engine/training)
+   * when the backend is wasm or cpu and every layer can be trained there, else tfjs autodiff.
+   * 'engine' forces the kernels (an error when a layer cannot run there); 'tfjs' forces autodiff.
+   * On the engine a frozen BatchNorm normalises with its running statistics and keeps them;
+   * the tfjs path still normalises frozen BNs with batch statistics.
+   */
+  engine?: 'auto' | 'engine' | 'tfjs';
+  /** Threads of the engine path (default: as inference, `YOLO_TFJS_THREADS` or the cores). */
+  engineThreads?: number;
   /** Called after every step. */
   onStep?: (s: StepLog) => void;
   /** Called after every epoch. */
@@ -139,6 +152,8 @@ export interface TrainResult {
   steps: StepLog[];
   /** The optimiser (its iteration count and slots); the caller may dispose it. */
   optimizer: tf.Optimizer;
+  /** Which path ran the steps. */
+  path: 'engine' | 'tfjs';
 }
 
 const KERNEL_NAME = /(^|\/)(kernel|depthwise_kernel|pointwise_kernel)(_\d+)?$/;
@@ -163,6 +178,7 @@ function checkOptions(o: TrainOptions): void {
   if (o.lr !== undefined && !(o.lr > 0)) throw new Error(`train: lr must be > 0, got ${o.lr}`);
   if (o.optimizer !== undefined && o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw new Error(`train: optimizer must be 'sgd' or 'adam', got '${o.optimizer as string}'`);
   if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) throw new Error(`train: weightDecay must be >= 0, got ${o.weightDecay}`);
+  if (o.engine !== undefined && !['auto', 'engine', 'tfjs'].includes(o.engine)) throw new Error(`train: engine must be 'auto', 'engine' or 'tfjs', got '${String(o.engine)}'`);
   if (o.sparsity !== undefined && !(typeof o.sparsity === 'number' && o.sparsity >= 0 && Number.isFinite(o.sparsity))) {
     throw new Error(`train: sparsity must be a finite number >= 0, got ${String(o.sparsity)}`);
   }
@@ -337,6 +353,35 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
     }
   }
 
+  // The engine path (see TrainOptions.engine): set up after any resume so it reads those weights.
+  let trainer: EngineTrainer | null = null;
+  const want = opts.engine ?? 'auto';
+  if (want === 'engine' || (want === 'auto' && (backend === 'wasm' || backend === 'cpu'))) {
+    try {
+      trainer = createEngineTrainer(det, {
+        batchSize: opts.batchSize,
+        vars,
+        kind,
+        momentum: opts.momentum ?? (kind === 'adam' ? 0.9 : 0.937),
+        decays: (v) => KERNEL_NAME.test(v.name),
+        threads: opts.engineThreads,
+      });
+      await trainer.optimizer.importFrom(optimizer);
+    } catch (e) {
+      trainer?.dispose();
+      trainer = null;
+      if (want === 'engine' || !(e instanceof UnsupportedTrainingGraphError || e instanceof TrainingPlanTooLargeError)) {
+        if (det !== detector) det.dispose();
+        optimizer.dispose();
+        applyFreeze(det.model, det.spec, undefined);
+        ema?.dispose();
+        throw e;
+      }
+    }
+  }
+  /** Publish the engine's weights to the model (before anything reads the model's variables). */
+  const sync = () => trainer?.syncToModel();
+
   const log = jsonl(opts.outDir);
   const bar = new ProgressBar({ total: Math.max(0, totalSteps - step), label: 'train', silent: opts.progress === false });
   let best = -Infinity;
@@ -352,10 +397,13 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
         setLr(optimizer, lr);
         let r: { total: number; box: number; obj: number; cls: number };
         try {
-          r = trainStep(det, batch.images, batch.boxes, loss, optimizer, vars, lr, weightDecay, opts.sparsity ?? 0);
+          r = trainer
+            ? trainer.step(batch.images, batch.boxes, loss, lr, weightDecay, opts.sparsity ?? 0)
+            : trainStep(det, batch.images, batch.boxes, loss, optimizer, vars, lr, weightDecay, opts.sparsity ?? 0);
         } finally {
           batch.images.dispose();
         }
+        if (ema || opts.onStep) sync();
         ema?.update();
         const rec: StepLog = { type: 'step', epoch, step, lr, ...r, ms: Date.now() - ts };
         steps.push(rec);
@@ -376,6 +424,7 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
         seconds: (Date.now() - t0) / 1000,
       };
       const lastEpoch = epoch === opts.epochs - 1 || step >= totalSteps;
+      sync();
       if (gammaVars.length) {
         e.gamma = gammaStats(absGammas(gammaVars), gammaTop);
         gammaHistory.push(e.gamma);
@@ -401,6 +450,7 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
       if (opts.outDir && ((epoch + 1) % (opts.checkpointEvery ?? 1) === 0 || lastEpoch)) {
         const path = nodeRequire('path') as typeof import('path');
         const { saveCheckpoint } = require('./checkpoint') as typeof import('./checkpoint');
+        if (trainer) await trainer.optimizer.exportTo(optimizer);
         await saveCheckpoint(
           path.join(opts.outDir, 'checkpoint'),
           det,
@@ -412,14 +462,17 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
         if (gammaHistory.length) await writeGammaPlot(opts.outDir, gammaHistory);
       }
     }
+    sync();
+    if (trainer) await trainer.optimizer.exportTo(optimizer);
     if (ema) ema.applyTo();
   } catch (e) {
     if (det !== detector) det.dispose();
     optimizer.dispose();
     throw e;
   } finally {
+    trainer?.dispose();
     ema?.dispose();
     applyFreeze(det.model, det.spec, undefined);
   }
-  return { detector: det, epochs, steps, optimizer };
+  return { detector: det, epochs, steps, optimizer, path: trainer ? 'engine' : 'tfjs' };
 }
