@@ -11,7 +11,7 @@ import { resolveClassFilter } from './select/classFilter';
 import { preprocessImage, ImageInput, loadImage, PreprocessResult } from './preprocess/preprocess';
 import type { LoadImageOptions } from './image/loadImage';
 import { ready } from './backend';
-import { disposeLayersModel } from './models/disposeLayersModel';
+import { disposeLayersModel } from './layers/disposeLayersModel';
 import { KernelTrapError } from './engine/wasmInference';
 import { EngineCache, InferenceEngine, InferenceInfo } from './infer/engineCache';
 import { detectVideo, DetectVideoOptions, VideoResultCallback, VideoSource, VideoStopHandle } from './video/detectVideo';

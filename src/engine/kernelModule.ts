@@ -10,8 +10,50 @@ import { decodeBase64 } from '../util/base64';
 /** A kernel: `(paramsPtr, r0, r1)`, work units [r0, r1). */
 export type KernelFn = (params: number, r0: number, r1: number) => void;
 
+/** Names of the exported inference kernels. */
+export type InferenceKernelName = 'conv2d' | 'depthwise2d' | 'maxpool2d' | 'binary' | 'unary' | 'upsampleNearest' | 'pad2d' | 'globalAvgPool';
+
+/** Names of the exported training kernels (gradients, BatchNorm statistics, optimizers). */
+export type TrainingKernelName =
+  | 'conv2dFilterGrad'
+  | 'channelSum'
+  | 'bnStats'
+  | 'bnFinalize'
+  | 'bnBackwardReduce'
+  | 'bnBackwardCoef'
+  | 'bnBackwardApply'
+  | 'actBackward'
+  | 'depthwise2dFilterGrad'
+  | 'depthwise2dInputGrad'
+  | 'maxpool2dGrad'
+  | 'upsampleNearestGrad'
+  | 'zeroInsert'
+  | 'adam'
+  | 'sgdMomentum'
+  | 'ema';
+
 /** Names of the exported kernels. */
-export type KernelName = 'conv2d' | 'depthwise2d' | 'maxpool2d' | 'binary' | 'unary' | 'upsampleNearest' | 'pad2d' | 'globalAvgPool';
+export type KernelName = InferenceKernelName | TrainingKernelName;
+
+/** Every training kernel (the binaries test checks each variant exports them). */
+export const TRAINING_KERNELS: readonly TrainingKernelName[] = [
+  'conv2dFilterGrad',
+  'channelSum',
+  'bnStats',
+  'bnFinalize',
+  'bnBackwardReduce',
+  'bnBackwardCoef',
+  'bnBackwardApply',
+  'actBackward',
+  'depthwise2dFilterGrad',
+  'depthwise2dInputGrad',
+  'maxpool2dGrad',
+  'upsampleNearestGrad',
+  'zeroInsert',
+  'adam',
+  'sgdMomentum',
+  'ema',
+];
 
 /** An instantiated kernel module with its memory. */
 export interface KernelModule {

@@ -100,7 +100,7 @@ function hwc(shape: number[]): { H: number; W: number; C: number } {
 const pixelsOf = (v: View) => v.H * v.W;
 const isCompact = (v: View) => v.stride === v.C || pixelsOf(v) === 1;
 
-/** The input / output view fields every spatial kernel block starts with (common.h). */
+/** The input / output view fields every spatial kernel block starts with (native/params.h). */
 function spatialIO(addr: (v: View) => number, x: View, y: View) {
   return { in: addr(x), H: x.H, W: x.W, C: x.C, inStride: x.stride, out: addr(y), OH: y.H, OW: y.W, outStride: y.stride };
 }

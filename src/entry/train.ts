@@ -21,8 +21,9 @@ export { kmeansAnchors } from '../train/kmeansAnchors';
 export type { KmeansAnchorsOptions, KmeansAnchorsResult } from '../train/kmeansAnchors';
 
 // Training
-export { train, trainStep } from '../train/train';
-export type { TrainOptions, TrainResult, StepLog, EpochLog } from '../train/train';
+export { train } from '../train/train';
+export { trainStep } from '../train/trainStep';
+export type { TrainOptions, TrainResult, StepLog, EpochLog } from '../train/trainOptions';
 export { evaluate } from '../train/evaluate';
 export type { EvaluateOptions, EvaluateResult } from '../train/evaluate';
 export { augment, augmentWithParams, mosaic, DEFAULT_AUGMENT } from '../train/augment';

@@ -28,4 +28,4 @@ export { yoloFastestV2FromStateDict, exportYoloFastestV2StateDict } from '../mod
 export { efficientDetFromStateDict } from '../models/efficientDet/fromStateDict';
 export { efficientDetKeyTable } from '../models/efficientDet/keyMap';
 export { rfsongFromStateDict } from '../models/rfsong/fromStateDict';
-export { copyLayerWeights } from '../models/copyLayerWeights';
+export { copyLayerWeights } from '../layers/copyLayerWeights';

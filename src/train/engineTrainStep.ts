@@ -18,6 +18,10 @@ import { buildTrainingGraph } from '../engine/training/trainingGraph';
 import { StepProfileEntry, TrainingEngine } from '../engine/training/trainingEngine';
 import { EngineOptimizer, EngineOptimizerConfig } from '../engine/training/engineOptimizer';
 import { bnGammaVariables } from './gammaHistogram';
+import { UnsupportedTrainingGraphError } from '../engine/training/trainingGraph';
+import { TrainingPlanTooLargeError } from '../engine/training/trainingEngine';
+import type { TrainRun } from './trainRun';
+import { KERNEL_NAME } from './trainStep';
 
 /** Options of {@link createEngineTrainer}. */
 export interface EngineTrainerOptions extends EngineOptimizerConfig {
@@ -118,4 +122,32 @@ export function createEngineTrainer(detector: Detector, o: EngineTrainerOptions)
     },
     dispose: () => engine.dispose(),
   };
+}
+
+/**
+ * Put `run` on the engine when its options ask for it (`engine: 'engine'`, or 'auto' on the wasm
+ * / cpu backends) and the model can be trained there; with 'auto', a model the engine cannot
+ * train (or a batch that does not fit) stays on tfjs autodiff. Reads the optimizer slots of a
+ * resumed run.
+ */
+export async function attachEngine(run: TrainRun): Promise<void> {
+  const want = run.opts.engine ?? 'auto';
+  const backend = tf.getBackend();
+  if (want === 'tfjs' || (want === 'auto' && backend !== 'wasm' && backend !== 'cpu')) return;
+  let trainer: EngineTrainer | null = null;
+  try {
+    trainer = createEngineTrainer(run.detector, {
+      batchSize: run.opts.batchSize,
+      vars: run.vars,
+      kind: run.optimizerKind,
+      momentum: run.opts.momentum ?? (run.optimizerKind === 'adam' ? 0.9 : 0.937),
+      decays: (v) => KERNEL_NAME.test(v.name),
+      threads: run.opts.engineThreads,
+    });
+    await trainer.optimizer.importFrom(run.optimizer);
+    run.trainer = trainer;
+  } catch (e) {
+    trainer?.dispose();
+    if (want === 'engine' || !(e instanceof UnsupportedTrainingGraphError || e instanceof TrainingPlanTooLargeError)) throw e;
+  }
 }

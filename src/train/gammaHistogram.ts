@@ -81,3 +81,29 @@ export function gammaPanels(history: GammaStats[]): PlotPanel[] {
     },
   ];
 }
+
+/**
+ * The |gamma| history of one sparsity run: the state before training, then one entry per
+ * epoch, all on fixed bins from 0 to the starting maximum (so the epochs are comparable).
+ * With no gammas to follow it records nothing.
+ */
+export class GammaTracker {
+  /** `history[k]`: the state after k epochs (0 = before training). */
+  readonly history: GammaStats[] = [];
+  private readonly top: number = 1;
+
+  constructor(private readonly gammas: tf.Variable[]) {
+    if (gammas.length === 0) return;
+    const start = absGammas(gammas);
+    this.top = start.reduce((m, v) => Math.max(m, v), 1e-6);
+    this.history.push(gammaStats(start, this.top));
+  }
+
+  /** Record the current state (after an epoch); undefined when there are no gammas. */
+  record(): GammaStats | undefined {
+    if (this.gammas.length === 0) return undefined;
+    const s = gammaStats(absGammas(this.gammas), this.top);
+    this.history.push(s);
+    return s;
+  }
+}

@@ -539,3 +539,14 @@ export function registerCpuTrainingFixes(): void {
   (kernelFunc as unknown as Record<string, boolean>)[MARK] = true;
   tf.registerKernel({ kernelName: 'ResizeNearestNeighborGrad', backendName: 'cpu', kernelFunc });
 }
+
+/**
+ * The training-kernel setup `train()` needs on the current backend: the wasm kernels
+ * ({@link registerWasmTrainingKernels}) on wasm, the upsample-gradient fix on cpu, nothing
+ * elsewhere. Idempotent.
+ */
+export function registerTrainingKernelsForBackend(): void {
+  const backend = tf.getBackend();
+  if (backend === 'wasm') registerWasmTrainingKernels();
+  else if (backend === 'cpu') registerCpuTrainingFixes();
+}

@@ -18,7 +18,7 @@ import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { darknetWeightsFloatCount, darknetConvWeightsLayout } from '../../src/weights/readDarknetWeights';
 import { buildDarknetModel } from '../../src/models/darknet/darknetCfg';
 import { darknetModelSpec } from '../../src/models/darknet/darknetSpec';
-import { disposeLayersModel } from '../../src/models/disposeLayersModel';
+import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
 
 const CFG_DIR = path.join(__dirname, '..', 'weights', 'cfg');
 

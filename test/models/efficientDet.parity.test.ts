@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { disposeLayersModel } from '../../src/models/disposeLayersModel';
+import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
 import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
 import { efficientDetGraph, EfficientDetGraph } from '../../src/models/efficientDet/efficientDet';
 import { gridAnchors as efficientDetAnchors } from '../../src/decode/anchors';

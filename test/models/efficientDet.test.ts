@@ -5,7 +5,7 @@
  * (= PyTorch `parameters()`, i.e. without BN running statistics).
  */
 import * as tf from '@tensorflow/tfjs';
-import { disposeLayersModel } from '../../src/models/disposeLayersModel';
+import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
 import { efficientDet, efficientDetConfig, efficientDetGraph, efficientDetSpec, EFFICIENTDET_COCO_CLASSES } from '../../src/models/efficientDet/efficientDet';
 import { anchorCount as efficientDetAnchorCount, gridAnchors as efficientDetAnchors } from '../../src/decode/anchors';
 import { efficientNetBlocks, roundFilters } from '../../src/layers/efficientNet';

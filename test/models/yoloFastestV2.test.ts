@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { YOLO_FASTESTV2_COCO_ANCHORS, yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
-import { disposeLayersModel } from '../../src/models/disposeLayersModel';
+import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
 import { COCO_CLASSES } from '../../src/spec';
 
 function trainableParams(model: tf.LayersModel): number {

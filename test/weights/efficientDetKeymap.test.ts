@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { disposeLayersModel } from '../../src/models/disposeLayersModel';
+import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
 import { describeFixtures, fixturePath } from '../helpers/fixtures';
 import { efficientDetGraph } from '../../src/models/efficientDet/efficientDet';
 import { efficientDetKeyTable } from '../../src/models/efficientDet/keyMap';

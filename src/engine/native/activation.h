@@ -1,5 +1,5 @@
 /*
- * Activations on 4 lanes (act_v) and on one float (act_s). Codes in common.h.
+ * Activations on 4 lanes (act_v) and on one float (act_s). Codes in params.h.
  *
  * The transcendental ones are built on one vectorised exp: x = n*ln2 + r with n = nearest(x/ln2)
  * and |r| <= ln2/2 (Cody-Waite, ln2 split in two so n*LN2_HI is exact), then
@@ -82,7 +82,8 @@ ACT_INLINE v128_t elu_v(v128_t x) {
   return wasm_v128_bitselect(x, em1, wasm_f32x4_gt(x, zero));
 }
 
-ACT_INLINE v128_t mish_v(v128_t x) {
+/* tanh(softplus(x)), the factor of mish. */
+ACT_INLINE v128_t mish_t_v(v128_t x) {
   const v128_t one = wasm_f32x4_splat(1.f), two = wasm_f32x4_splat(2.f);
   const v128_t e = exp_v(wasm_f32x4_neg(wasm_f32x4_abs(x)));
   const v128_t pos = wasm_f32x4_ge(x, wasm_f32x4_splat(0.f));
@@ -93,8 +94,10 @@ ACT_INLINE v128_t mish_v(v128_t x) {
   const v128_t num = wasm_v128_bitselect(twoE2, u, pos);
   const v128_t den = wasm_v128_bitselect(wasm_f32x4_add(wasm_f32x4_add(one, wasm_f32x4_add(e, e)), twoE2), wasm_f32x4_add(u, two), pos);
   const v128_t f = wasm_f32x4_div(num, den);
-  return wasm_f32x4_mul(x, wasm_v128_bitselect(wasm_f32x4_sub(one, f), f, pos));
+  return wasm_v128_bitselect(wasm_f32x4_sub(one, f), f, pos);
 }
+
+ACT_INLINE v128_t mish_v(v128_t x) { return wasm_f32x4_mul(x, mish_t_v(x)); }
 
 /* The cheap activations (linear, relu, relu6, leaky) inline; any other code returns x unchanged:
    kernels apply those with act_run on the stored outputs (act_is_cheap says which case). */

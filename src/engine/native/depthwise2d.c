@@ -1,5 +1,5 @@
 /*
- * depthwise2d (channel multiplier 1), DepthwiseParams in common.h; units = output rows.
+ * depthwise2d (channel multiplier 1), DepthwiseParams in params.h; units = output rows.
  *
  * Each output pixel accumulates its kernel taps over channel vectors (4 at a time; the last
  * partial vector with lane loads/stores, so neither the input view nor the output view is read

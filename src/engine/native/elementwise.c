@@ -1,5 +1,5 @@
 /*
- * Element-wise kernels over pixel ranges (BinaryParams, UnaryParams in common.h).
+ * Element-wise kernels over pixel ranges (BinaryParams, UnaryParams in params.h).
  *
  * binary: out = act(a*x + b*y) (BINARY_AXPBY) or act(x*y) (BINARY_MUL); x or y may broadcast one
  *   C-vector (stride 0, the squeeze-excitation product). When all three views are dense
@@ -14,8 +14,6 @@
  */
 #include "activation.h"
 #include "vecio.h"
-
-enum { BINARY_AXPBY = 0, BINARY_MUL = 1 };
 
 /* Flat runs are processed in chunks of this many floats, so act_run finds them in L1. */
 #define CHUNK 2048

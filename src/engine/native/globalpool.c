@@ -1,5 +1,5 @@
 /*
- * globalAvgPool (GlobalPoolParams in common.h); units = channels. out[c] = mean over the pixels
+ * globalAvgPool (GlobalPoolParams in params.h); units = channels. out[c] = mean over the pixels
  * of in[p*inStride + c], summed in f64 (two f64x2 per channel vector) and divided in f64, so the
  * float result is the correctly rounded mean up to ~1e-16 relative. Channels are taken 16 at a
  * time so each pixel contributes a whole 64-byte line per pass.

@@ -1,5 +1,5 @@
 /*
- * maxpool2d, PoolParams in common.h; units = output rows.
+ * maxpool2d, PoolParams in params.h; units = output rows.
  *
  * Each output pixel is the channel-wise max over the window taps that fall inside the input:
  * positions in the padding are skipped, so they never win (tf.maxPool; PyTorch's ZeroPad2d +

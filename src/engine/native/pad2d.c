@@ -1,5 +1,5 @@
 /*
- * pad2d: constant padding (PadParams in common.h); units = output rows. The input (H x W) is
+ * pad2d: constant padding (PadParams in params.h); units = output rows. The input (H x W) is
  * placed at (padTop, padLeft) of the OH x OW output; every other output position gets `value`.
  * The bottom/right padding is what OH/OW leave; an input part falling outside the output is cut.
  */

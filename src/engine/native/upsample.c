@@ -1,5 +1,5 @@
 /*
- * upsampleNearest by integer factors (UpsampleParams in common.h); units = output rows.
+ * upsampleNearest by integer factors (UpsampleParams in params.h); units = output rows.
  * Output is (H*fy) x (W*fx); out[y][x] = in[floor(y/fy)][floor(x/fx)], i.e.
  * tf.image.resizeNearestNeighbor to an integer multiple of the size (alignCorners false,
  * halfPixelCenters false).

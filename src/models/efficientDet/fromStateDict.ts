@@ -8,7 +8,7 @@ import { TensorMap } from '../../weights/tensorMap';
 import { Detector } from '../../detector';
 import { efficientDetGraph, EFFICIENTDET_RATIOS, EFFICIENTDET_SCALES } from './efficientDet';
 import { efficientDetKeyTable } from './keyMap';
-import { disposeLayersModel } from '../disposeLayersModel';
+import { disposeLayersModel } from '../../layers/disposeLayersModel';
 
 /** Options of {@link efficientDetFromStateDict}. */
 export interface EfficientDetLoadOptions {

@@ -6,7 +6,7 @@ import { Detector } from '../../detector';
 import { SsdHeadSpec } from '../../spec';
 import { TensorMap } from '../../weights/tensorMap';
 import { assignStateDict, exportStateDict } from '../../weights/assignStateDict';
-import { disposeLayersModel } from '../disposeLayersModel';
+import { disposeLayersModel } from '../../layers/disposeLayersModel';
 import { rfsongKeyTable } from './keyTable';
 import { RfsongOptions, rfsongModel } from './rfsong';
 import { rfsongPriorSpec } from './rfsongSpec';

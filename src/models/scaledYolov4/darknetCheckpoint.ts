@@ -17,7 +17,7 @@ import { LazyTensor } from '../../weights/pytorch/torchPickle';
 import { TensorMap } from '../../weights/tensorMap';
 import { buildDarknetModel, darknetYoloLayers, resolveDarknetInputSize } from '../darknet/darknetCfg';
 import { darknetConvLayers } from '../darknet/darknetConvLayers';
-import { disposeLayersModel } from '../disposeLayersModel';
+import { disposeLayersModel } from '../../layers/disposeLayersModel';
 import { scaledYoloSpec } from './spec';
 
 /** BatchNorm eps of the PyTorch Darknet ports (`nn.BatchNorm2d(filters, momentum=0.03, eps=1E-4)`). */

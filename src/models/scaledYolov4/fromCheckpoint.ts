@@ -6,7 +6,7 @@
 import { Detector } from '../../detector';
 import { assignStateDict } from '../../weights/assignStateDict';
 import type { ReadPytorchOptions } from '../../weights/readPytorchStateDict';
-import { disposeLayersModel } from '../disposeLayersModel';
+import { disposeLayersModel } from '../../layers/disposeLayersModel';
 import { yamlKeyTable } from './buildModel';
 import { planModel } from './planModel';
 import { readScaledYoloCheckpoint } from './readCheckpoint';

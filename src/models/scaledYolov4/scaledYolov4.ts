@@ -3,7 +3,7 @@
  * with a published name (`yolov4-p5`, `yolov4-p6`, `yolov4-p7`), a YAML text or a model dict.
  */
 import { Detector } from '../../detector';
-import { disposeLayersModel } from '../disposeLayersModel';
+import { disposeLayersModel } from '../../layers/disposeLayersModel';
 import { LargeModelName, largeModelDict } from './architectures';
 import { buildYamlModel } from './buildModel';
 import { parseModelYaml } from './parseModelYaml';

@@ -8,7 +8,7 @@ import { TensorMap } from '../../weights/tensorMap';
 import { assignStateDict, exportStateDict } from '../../weights/assignStateDict';
 import { yoloFastestV2BatchCounters, yoloFastestV2KeyTable } from './keyMap';
 import { YoloFastestV2Options, yoloFastestV2 } from './yoloFastestV2';
-import { disposeLayersModel } from '../disposeLayersModel';
+import { disposeLayersModel } from '../../layers/disposeLayersModel';
 
 /**
  * Builds a YOLO-FastestV2 Detector and loads `stateDict` into it. `numClasses` defaults to the

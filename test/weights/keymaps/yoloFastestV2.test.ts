@@ -6,7 +6,7 @@ import { TensorMap } from '../../../src/weights/tensorMap';
 import { yoloFastestV2BatchCounters, yoloFastestV2KeyTable } from '../../../src/models/yoloFastestV2/keyMap';
 import { exportYoloFastestV2StateDict, yoloFastestV2FromStateDict } from '../../../src/models/yoloFastestV2/fromStateDict';
 import { yoloFastestV2 } from '../../../src/models/yoloFastestV2/yoloFastestV2';
-import { disposeLayersModel } from '../../../src/models/disposeLayersModel';
+import { disposeLayersModel } from '../../../src/layers/disposeLayersModel';
 
 describe('yoloFastestV2 key table', () => {
   it('has 371 rows (+73 BN counters = 444 keys), one per model weight', () => {

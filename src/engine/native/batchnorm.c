@@ -1,0 +1,250 @@
+/*
+ * BatchNorm in training mode and the activation gradient (params.h: BnStatsParams,
+ * BnFinalizeParams, BnBackwardReduceParams, BnBackwardCoefParams, BnBackwardApplyParams,
+ * ActBackwardParams).
+ *
+ * Forward: bnStats adds one image's per-channel sum and sum of squares to f64 accumulators
+ * (float32 sums of x^2 over a batch lose digits when mean >> std); bnFinalize turns them into
+ * the batch mean, 1/sqrt(var + eps) (biased variance, as tf.moments), the affine the forward
+ * pass applies with the unary kernel (scale = gamma * invStd, shift = beta - mean * scale) and
+ * updates the moving statistics as tfjs-layers does: m -= (m - batch) * (1 - momentum).
+ * Backward, with g = dL/d(BN output) = dy * act'(pre) (fused: bnBackwardReduce computes g from
+ * the activation's gradient dy and pre-activation, stores it and adds sum(g), sum(g * xhat) per
+ * channel), bnBackwardCoef gives the per-channel coefficients of
+ *   dx = gamma * invStd * (g - mean(g) - xhat * mean(g * xhat))
+ *      = coefG * g + coefX * (x - mean) + coefB
+ * and the gamma / beta gradients; bnBackwardApply evaluates dx per pixel.
+ * Channel-unit kernels process 8 channels (two vectors) per pass so a pass uses half a cache line
+ * of each pixel and the f64 accumulators stay in registers.
+ */
+#include "activation_grad.h"
+#include "vecio.h"
+
+VEC_INLINE v128_t lo64(v128_t v) { return wasm_f64x2_promote_low_f32x4(v); }
+VEC_INLINE v128_t hi64(v128_t v) { return wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3)); }
+VEC_INLINE v128_t ld(const float* p, int tail) { return tail ? load_tail(p, tail) : wasm_v128_load(p); }
+VEC_INLINE void st(float* p, v128_t v, int tail) {
+  if (tail)
+    store_tail(p, v, tail);
+  else
+    wasm_v128_store(p, v);
+}
+/* acc[0..1] (f64 x 4 lanes) += v */
+VEC_INLINE void add64(v128_t* acc, v128_t v) {
+  acc[0] = wasm_f64x2_add(acc[0], lo64(v));
+  acc[1] = wasm_f64x2_add(acc[1], hi64(v));
+}
+/* s[c..c+n) += acc (f64) */
+VEC_INLINE void flush64(double* s, const v128_t* acc, int n) {
+  double t[4];
+  wasm_v128_store(t, acc[0]);
+  wasm_v128_store(t + 2, acc[1]);
+  for (int j = 0; j < n; j++) s[j] += t[j];
+}
+
+/* Channels [c, c + 4 * NV) (the last vector `tail` lanes when tail > 0). */
+VEC_INLINE void stats_block(const float* x, int xs, int pixels, double* sum, double* sq, int c, int tail, const int NV) {
+  v128_t a[2 * 2], b[2 * 2];
+  for (int j = 0; j < 2 * NV; j++) a[j] = b[j] = wasm_f64x2_splat(0.0);
+  const float* p = x + c;
+  for (int i = 0; i < pixels; i++, p += xs) {
+    for (int j = 0; j < NV; j++) {
+      const v128_t v = ld(p + 4 * j, j == NV - 1 ? tail : 0);
+      add64(a + 2 * j, v);
+      add64(b + 2 * j, wasm_f32x4_mul(v, v));
+    }
+  }
+  for (int j = 0; j < NV; j++) {
+    const int n = j == NV - 1 && tail ? tail : 4;
+    flush64(sum + c + 4 * j, a + 2 * j, n);
+    if (sq) flush64(sq + c + 4 * j, b + 2 * j, n);
+  }
+}
+
+/* x^2 in f32 is exact to 2^-24 relative, enough for the variance; the sums are f64. */
+__attribute__((export_name("bnStats"))) void bnStats(const int32_t* params, int r0, int r1) {
+  const BnStatsParams* P = (const BnStatsParams*)params;
+  const float* x = PTR(const float, P->x);
+  double* sum = PTR(double, P->sum);
+  double* sq = PTR(double, P->sumSq);
+  if (r0 < 0) r0 = 0;
+  if (r1 > P->C) r1 = P->C;
+  int c = r0;
+  for (; c + 8 <= r1; c += 8) stats_block(x, P->xStride, P->pixels, sum, sq, c, 0, 2);
+  for (; c < r1; c += 4) stats_block(x, P->xStride, P->pixels, sum, sq, c, r1 - c < 4 ? r1 - c : 0, 1);
+}
+
+__attribute__((export_name("bnFinalize"))) void bnFinalize(const int32_t* params, int r0, int r1) {
+  const BnFinalizeParams* P = (const BnFinalizeParams*)params;
+  const double* sum = PTR(const double, P->sum);
+  const double* sq = PTR(const double, P->sumSq);
+  const float* gamma = PTR(const float, P->gamma);
+  const float* beta = PTR(const float, P->beta);
+  float* mean = PTR(float, P->mean);
+  float* invStd = PTR(float, P->invStd);
+  float* scale = PTR(float, P->scale);
+  float* shift = PTR(float, P->shift);
+  float* mm = PTR(float, P->movingMean);
+  float* mv = PTR(float, P->movingVar);
+  const double n = (double)P->count;
+  const float decay = P->decay;
+  if (r0 < 0) r0 = 0;
+  if (r1 > P->C) r1 = P->C;
+  for (int c = r0; c < r1; c++) {
+    const double m = sum[c] / n;
+    double v = sq[c] / n - m * m;
+    if (v < 0) v = 0;
+    const float mf = (float)m, vf = (float)v;
+    const float is = (float)(1.0 / __builtin_sqrt((double)vf + (double)P->epsilon));
+    mean[c] = mf;
+    invStd[c] = is;
+    const float s = (P->gamma ? gamma[c] : 1.f) * is;
+    if (P->scale) scale[c] = s;
+    if (P->shift) shift[c] = (P->beta ? beta[c] : 0.f) - mf * s;
+    if (P->movingMean) mm[c] = mm[c] - (mm[c] - mf) * decay;
+    if (P->movingVar) mv[c] = mv[c] - (mv[c] - vf) * decay;
+  }
+}
+
+VEC_INLINE void reduce_block(const BnBackwardReduceParams* P, double* sg, double* sgx, int c, int tail, const int NV, const int ACT) {
+  const float* dy = PTR(const float, P->dy) + c;
+  const float* pre = PTR(const float, P->pre) + c;
+  const float* x = PTR(const float, P->x) + c;
+  float* g = PTR(float, P->g) + c;
+  const float* meanp = PTR(const float, P->mean) + c;
+  const float* isp = PTR(const float, P->invStd) + c;
+  const int dys = P->dyStride, ps = P->preStride, xs = P->xStride, gs = P->gStride;
+  const v128_t alpha = wasm_f32x4_splat(P->alpha);
+  v128_t a[2 * 2], b[2 * 2], mean[2], is[2];
+  for (int j = 0; j < NV; j++) {
+    const int t = j == NV - 1 ? tail : 0;
+    a[2 * j] = a[2 * j + 1] = b[2 * j] = b[2 * j + 1] = wasm_f64x2_splat(0.0);
+    mean[j] = ld(meanp + 4 * j, t);
+    is[j] = ld(isp + 4 * j, t);
+  }
+  for (int i = 0; i < P->pixels; i++, dy += dys, pre += ps, x += xs, g += gs) {
+    for (int j = 0; j < NV; j++) {
+      const int t = j == NV - 1 ? tail : 0;
+      v128_t gv = ld(dy + 4 * j, t);
+      if (ACT != ACT_LINEAR) gv = wasm_f32x4_mul(gv, act_deriv_v(ld(pre + 4 * j, t), ACT, alpha));
+      st(g + 4 * j, gv, t);
+      const v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(ld(x + 4 * j, t), mean[j]), is[j]);
+      add64(a + 2 * j, gv);
+      add64(b + 2 * j, wasm_f32x4_mul(gv, xhat));
+    }
+  }
+  for (int j = 0; j < NV; j++) {
+    const int n = j == NV - 1 && tail ? tail : 4;
+    flush64(sg + c + 4 * j, a + 2 * j, n);
+    flush64(sgx + c + 4 * j, b + 2 * j, n);
+  }
+}
+
+VEC_INLINE void reduce_range(const BnBackwardReduceParams* P, int r0, int r1, const int ACT) {
+  double* sg = PTR(double, P->sumG);
+  double* sgx = PTR(double, P->sumGX);
+  int c = r0;
+  for (; c + 8 <= r1; c += 8) reduce_block(P, sg, sgx, c, 0, 2, ACT);
+  for (; c < r1; c += 4) reduce_block(P, sg, sgx, c, r1 - c < 4 ? r1 - c : 0, 1, ACT);
+}
+
+__attribute__((export_name("bnBackwardReduce"))) void bnBackwardReduce(const int32_t* params, int r0, int r1) {
+  const BnBackwardReduceParams* P = (const BnBackwardReduceParams*)params;
+  if (r0 < 0) r0 = 0;
+  if (r1 > P->C) r1 = P->C;
+  if (r0 >= r1) return;
+#define BN_RED(A) reduce_range(P, r0, r1, A)
+  ACT_DISPATCH_ALL(P->act, BN_RED)
+#undef BN_RED
+}
+
+__attribute__((export_name("bnBackwardCoef"))) void bnBackwardCoef(const int32_t* params, int r0, int r1) {
+  const BnBackwardCoefParams* P = (const BnBackwardCoefParams*)params;
+  const double* sg = PTR(const double, P->sumG);
+  const double* sgx = PTR(const double, P->sumGX);
+  const float* gamma = PTR(const float, P->gamma);
+  const float* invStd = PTR(const float, P->invStd);
+  float* cg = PTR(float, P->coefG);
+  float* cx = PTR(float, P->coefX);
+  float* cb = PTR(float, P->coefB);
+  float* dGamma = PTR(float, P->dGamma);
+  float* dBeta = PTR(float, P->dBeta);
+  const double n = (double)P->count;
+  if (r0 < 0) r0 = 0;
+  if (r1 > P->C) r1 = P->C;
+  for (int c = r0; c < r1; c++) {
+    const double is = invStd[c];
+    const double k = (P->gamma ? (double)gamma[c] : 1.0) * is;
+    cg[c] = (float)k;
+    cx[c] = (float)(-k * is * (sgx[c] / n));
+    cb[c] = (float)(-k * (sg[c] / n));
+    if (P->dGamma) dGamma[c] += (float)sgx[c];
+    if (P->dBeta) dBeta[c] += (float)sg[c];
+  }
+}
+
+/* out (+)= coefG * g + coefX * (x - mean) + coefB over one pixel's channels. */
+VEC_INLINE void apply_pixel(const float* g, const float* x, float* o, const float* cg, const float* cx, const float* cb,
+                            const float* mean, int C, const int ACC) {
+  for (int c = 0; c < C; c += 4) {
+    const int t = C - c < 4 ? C - c : 0;
+    v128_t r = wasm_f32x4_add(wasm_f32x4_mul(ld(cg + c, t), ld(g + c, t)),
+                              wasm_f32x4_mul(ld(cx + c, t), wasm_f32x4_sub(ld(x + c, t), ld(mean + c, t))));
+    r = wasm_f32x4_add(r, ld(cb + c, t));
+    if (ACC) r = wasm_f32x4_add(ld(o + c, t), r);
+    st(o + c, r, t);
+  }
+}
+
+__attribute__((export_name("bnBackwardApply"))) void bnBackwardApply(const int32_t* params, int r0, int r1) {
+  const BnBackwardApplyParams* P = (const BnBackwardApplyParams*)params;
+  const float* g = PTR(const float, P->g);
+  const float* x = PTR(const float, P->x);
+  float* out = PTR(float, P->out);
+  const float *cg = PTR(const float, P->coefG), *cx = PTR(const float, P->coefX), *cb = PTR(const float, P->coefB);
+  const float* mean = PTR(const float, P->mean);
+  const int C = P->C;
+  if (r0 < 0) r0 = 0;
+  if (r1 > P->pixels) r1 = P->pixels;
+  for (int p = r0; p < r1; p++) {
+    const float* gp = g + (size_t)p * P->gStride;
+    const float* xp = x + (size_t)p * P->xStride;
+    float* o = out + (size_t)p * P->outStride;
+    if (P->accumulate)
+      apply_pixel(gp, xp, o, cg, cx, cb, mean, C, 1);
+    else
+      apply_pixel(gp, xp, o, cg, cx, cb, mean, C, 0);
+  }
+}
+
+/* ---- actBackward: out (+)= dy * act'(pre); units = pixels ---- */
+
+VEC_INLINE void act_back_range(const ActBackwardParams* P, int r0, int r1, const int ACT) {
+  const float* dy = PTR(const float, P->dy);
+  const float* pre = PTR(const float, P->pre);
+  float* out = PTR(float, P->out);
+  const int C = P->C, acc = P->accumulate;
+  const v128_t alpha = wasm_f32x4_splat(P->alpha);
+  for (int p = r0; p < r1; p++) {
+    const float* d = dy + (size_t)p * P->dyStride;
+    const float* x = pre + (size_t)p * P->preStride;
+    float* o = out + (size_t)p * P->outStride;
+    for (int c = 0; c < C; c += 4) {
+      const int t = C - c < 4 ? C - c : 0;
+      v128_t r = ld(d + c, t);
+      if (ACT != ACT_LINEAR) r = wasm_f32x4_mul(r, act_deriv_v(ld(x + c, t), ACT, alpha));
+      if (acc) r = wasm_f32x4_add(ld(o + c, t), r);
+      st(o + c, r, t);
+    }
+  }
+}
+
+__attribute__((export_name("actBackward"))) void actBackward(const int32_t* params, int r0, int r1) {
+  const ActBackwardParams* P = (const ActBackwardParams*)params;
+  if (r0 < 0) r0 = 0;
+  if (r1 > P->pixels) r1 = P->pixels;
+  if (r0 >= r1 || P->C <= 0) return;
+#define ACT_BACK(A) act_back_range(P, r0, r1, A)
+  ACT_DISPATCH_ALL(P->act, ACT_BACK)
+#undef ACT_BACK
+}

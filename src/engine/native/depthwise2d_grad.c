@@ -1,0 +1,133 @@
+/*
+ * Gradients of depthwise2d, channel multiplier 1 (params.h: DepthwiseFilterGradParams,
+ * DepthwiseInputGradParams). Weights in tfjs' layout [kh][kw][C] (no packing); any kernel size,
+ * stride, dilation and padding; taps in the padding contribute nothing.
+ *
+ * depthwise2dFilterGrad: dW[ky][kx][c] += sum over output pixels of x[tap][c] * dy[p][c]; units =
+ * channels (different units write different channels of dW); a call adds one image. Output rows
+ * are the outer loop so a row of dy and the kh input rows it reads stay in cache while every
+ * channel group and tap passes over them; per tap the valid output columns are one interval.
+ *
+ * depthwise2dInputGrad: dx[iy][ix][c] (+)= sum over the taps (ky, kx) that reach (iy, ix) from an
+ * output pixel: dy[oy][ox][c] * w[ky][kx][c] with oy = (iy + padTop - ky*dh) / sh when divisible
+ * (a gather, so no zero-inserted copy for stride 2); units = input rows; `accumulate` adds to dx.
+ */
+#include "common.h"
+#include "vecio.h"
+
+VEC_INLINE v128_t ld(const float* p, int tail) { return tail ? load_tail(p, tail) : wasm_v128_load(p); }
+VEC_INLINE void st(float* p, v128_t v, int tail) {
+  if (tail)
+    store_tail(p, v, tail);
+  else
+    wasm_v128_store(p, v);
+}
+
+/* ceil(a / b) for b > 0 and any sign of a */
+static inline int ceil_div(int a, int b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+/* floor(a / b) for b > 0 */
+static inline int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/* Channels [c, c + 4*NV) (last vector `tail` lanes) of one tap over output columns [oxa, oxb). */
+VEC_INLINE void fg_tap(float* dwt, const float* xrow, int ixStep, const float* dyrow, int dys, int oxa, int oxb, int c, int tail,
+                       const int NV) {
+  v128_t a[4];
+  for (int j = 0; j < NV; j++) a[j] = ld(dwt + c + 4 * j, j == NV - 1 ? tail : 0);
+  const float* xp = xrow + c;
+  const float* dp = dyrow + c;
+  for (int ox = oxa; ox < oxb; ox++) {
+    const float* q = xp + (size_t)ox * ixStep;
+    const float* d = dp + (size_t)ox * dys;
+    for (int j = 0; j < NV; j++) {
+      const int t = j == NV - 1 ? tail : 0;
+      a[j] = f32x4_madd(a[j], ld(q + 4 * j, t), ld(d + 4 * j, t));
+    }
+  }
+  for (int j = 0; j < NV; j++) st(dwt + c + 4 * j, a[j], j == NV - 1 ? tail : 0);
+}
+
+__attribute__((export_name("depthwise2dFilterGrad"))) void depthwise2dFilterGrad(const int32_t* params, int r0, int r1) {
+  const DepthwiseFilterGradParams* P = (const DepthwiseFilterGradParams*)params;
+  const float* x = PTR(const float, P->in);
+  const float* dy = PTR(const float, P->dy);
+  float* dw = PTR(float, P->dW);
+  const int H = P->H, W = P->W, C = P->C, xs = P->inStride;
+  const int OH = P->OH, OW = P->OW, dys = P->dyStride;
+  const int kh = P->kh, kw = P->kw, sh = P->sh, sw = P->sw, dh = P->dh, dwx = P->dw;
+  const int padTop = P->padTop, padLeft = P->padLeft;
+  if (r0 < 0) r0 = 0;
+  if (r1 > C) r1 = C;
+  if (r0 >= r1 || OW <= 0) return;
+  for (int oy = 0; oy < OH; oy++) {
+    const float* dyrow = dy + (size_t)oy * OW * dys;
+    for (int ky = 0; ky < kh; ky++) {
+      const int iy = oy * sh - padTop + ky * dh;
+      if (iy < 0 || iy >= H) continue;
+      for (int kx = 0; kx < kw; kx++) {
+        /* output columns whose tap kx lands inside [0, W): 0 <= ox*sw - padLeft + kx*dw < W */
+        const int off = kx * dwx - padLeft;
+        int oxa = ceil_div(-off, sw), oxb = floor_div(W - 1 - off, sw) + 1;
+        if (oxa < 0) oxa = 0;
+        if (oxb > OW) oxb = OW;
+        if (oxa >= oxb) continue;
+        /* input pixel of output column ox: xrow + ox * sw * xs */
+        const float* xrow = x + ((ptrdiff_t)iy * W + off) * xs;
+        float* dwt = dw + (size_t)(ky * kw + kx) * C;
+        int c = r0;
+        for (; c + 16 <= r1; c += 16) fg_tap(dwt, xrow, sw * xs, dyrow, dys, oxa, oxb, c, 0, 4);
+        for (; c + 4 <= r1; c += 4) fg_tap(dwt, xrow, sw * xs, dyrow, dys, oxa, oxb, c, 0, 1);
+        if (c < r1) fg_tap(dwt, xrow, sw * xs, dyrow, dys, oxa, oxb, c, r1 - c, 1);
+      }
+    }
+  }
+}
+
+#define DW_MAX_K 32 /* kernel rows/columns the gather lists hold */
+
+__attribute__((export_name("depthwise2dInputGrad"))) void depthwise2dInputGrad(const int32_t* params, int r0, int r1) {
+  const DepthwiseInputGradParams* P = (const DepthwiseInputGradParams*)params;
+  const float* dy = PTR(const float, P->dy);
+  const float* w = PTR(const float, P->weights);
+  float* dx = PTR(float, P->out);
+  const int OH = P->OH, OW = P->OW, C = P->C, dys = P->dyStride;
+  const int H = P->H, W = P->W, os = P->outStride;
+  const int kh = P->kh, kw = P->kw, sh = P->sh, sw = P->sw, dh = P->dh, dwx = P->dw;
+  const int padTop = P->padTop, padLeft = P->padLeft, acc = P->accumulate;
+  if (r0 < 0) r0 = 0;
+  if (r1 > H) r1 = H;
+  if (C <= 0 || kh > DW_MAX_K || kw > DW_MAX_K) return;
+  for (int iy = r0; iy < r1; iy++) {
+    /* kernel rows reaching row iy and their output rows */
+    int kys[DW_MAX_K], oys[DW_MAX_K], ny = 0;
+    for (int ky = 0; ky < kh; ky++) {
+      const int t = iy + padTop - ky * dh;
+      if (t < 0 || t % sh) continue;
+      const int oy = t / sh;
+      if (oy >= OH) continue;
+      kys[ny] = ky;
+      oys[ny++] = oy;
+    }
+    for (int ix = 0; ix < W; ix++) {
+      int kxs[DW_MAX_K], oxs[DW_MAX_K], nx = 0;
+      for (int kx = 0; kx < kw; kx++) {
+        const int t = ix + padLeft - kx * dwx;
+        if (t < 0 || t % sw) continue;
+        const int ox = t / sw;
+        if (ox >= OW) continue;
+        kxs[nx] = kx;
+        oxs[nx++] = ox;
+      }
+      float* o = dx + ((size_t)iy * W + ix) * os;
+      for (int c = 0; c < C; c += 4) {
+        const int tail = C - c < 4 ? C - c : 0;
+        v128_t a = acc ? ld(o + c, tail) : wasm_f32x4_splat(0.f);
+        for (int i = 0; i < ny; i++) {
+          const float* drow = dy + (size_t)oys[i] * OW * dys + c;
+          const float* wrow = w + (size_t)kys[i] * kw * C + c;
+          for (int j = 0; j < nx; j++) a = f32x4_madd(a, ld(drow + (size_t)oxs[j] * dys, tail), ld(wrow + (size_t)kxs[j] * C, tail));
+        }
+        st(o + c, a, tail);
+      }
+    }
+  }
+}

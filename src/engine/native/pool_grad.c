@@ -1,0 +1,141 @@
+/*
+ * Gradients of the pooling / resampling kernels (params.h: MaxPoolGradParams,
+ * UpsampleGradParams, ZeroInsertParams). All units = INPUT rows (a gather: each unit writes only
+ * its own rows of dx, so overlapping windows never make threads race); `accumulate` adds to dx.
+ *
+ * maxpool2dGrad: dy of each output window goes to its FIRST maximal tap in scan order (rows, then
+ * columns; positions in the padding skipped; strict >, so NaN never wins), tfjs' MaxPoolGrad
+ * convention. The argmax is recomputed from the saved pooling input x: for input row iy the
+ * windows of the output rows covering it are scanned (k=3 s=2: each window twice in all).
+ *
+ * upsampleNearestGrad: dx[iy][ix] = sum of the fy x fx block of dy it was copied to.
+ *
+ * zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide, else 0 (stride-s dy dilated for the
+ * input gradient of a strided conv as a stride-1 conv2d); units = output rows; writes every
+ * output pixel (no zeroing needed).
+ */
+#include "common.h"
+#include "vecio.h"
+
+VEC_INLINE v128_t ld(const float* p, int tail) { return tail ? load_tail(p, tail) : wasm_v128_load(p); }
+VEC_INLINE void st(float* p, v128_t v, int tail) {
+  if (tail)
+    store_tail(p, v, tail);
+  else
+    wasm_v128_store(p, v);
+}
+
+VEC_INLINE void zero_row(float* o, int W, int C, int os) {
+  const v128_t z = wasm_f32x4_splat(0.f);
+  if (os == C)
+    fill_floats(o, z, W * C);
+  else
+    for (int x = 0; x < W; x++) fill_floats(o + (size_t)x * os, z, C);
+}
+
+__attribute__((export_name("maxpool2dGrad"))) void maxpool2dGrad(const int32_t* params, int r0, int r1) {
+  const MaxPoolGradParams* P = (const MaxPoolGradParams*)params;
+  const float* x = PTR(const float, P->in);
+  const float* dy = PTR(const float, P->dy);
+  float* dx = PTR(float, P->out);
+  const int H = P->H, W = P->W, C = P->C, xs = P->inStride;
+  const int OH = P->OH, OW = P->OW, dys = P->dyStride, os = P->outStride;
+  const int kh = P->kh, kw = P->kw, sh = P->sh, sw = P->sw, padTop = P->padTop, padLeft = P->padLeft;
+  if (r0 < 0) r0 = 0;
+  if (r1 > H) r1 = H;
+  if (C <= 0) return;
+  const v128_t ninf = wasm_f32x4_splat(-__builtin_inff());
+  for (int iy = r0; iy < r1; iy++) {
+    float* orow = dx + (size_t)iy * W * os;
+    if (!P->accumulate) zero_row(orow, W, C, os);
+    /* output rows whose window covers iy: oy*sh - padTop <= iy < oy*sh - padTop + kh */
+    int oy0 = iy + padTop - kh + 1;
+    oy0 = oy0 <= 0 ? 0 : (oy0 + sh - 1) / sh;
+    int oy1 = (iy + padTop) / sh + 1;
+    if (iy + padTop < 0) oy1 = 0;
+    if (oy1 > OH) oy1 = OH;
+    for (int oy = oy0; oy < oy1; oy++) {
+      const int y0 = oy * sh - padTop;
+      const int ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + kh > H ? H - y0 : kh;
+      const int kyHere = iy - y0;
+      for (int ox = 0; ox < OW; ox++) {
+        const int x0 = ox * sw - padLeft;
+        const int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + kw > W ? W - x0 : kw;
+        if (kx0 >= kx1) continue;
+        const float* d = dy + ((size_t)oy * OW + ox) * dys;
+        for (int c = 0; c < C; c += 4) {
+          const int tail = C - c < 4 ? C - c : 0;
+          v128_t m = ninf, arg = wasm_i32x4_splat(-1);
+          for (int ky = ky0; ky < ky1; ky++) {
+            const float* row = x + ((size_t)(y0 + ky) * W) * xs + c;
+            for (int kx = kx0; kx < kx1; kx++) {
+              const v128_t v = ld(row + (size_t)(x0 + kx) * xs, tail);
+              const v128_t gt = wasm_f32x4_gt(v, m);
+              m = wasm_v128_bitselect(v, m, gt);
+              arg = wasm_v128_bitselect(wasm_i32x4_splat(ky * kw + kx), arg, gt);
+            }
+          }
+          const v128_t g = ld(d + c, tail);
+          for (int kx = kx0; kx < kx1; kx++) {
+            const v128_t hit = wasm_i32x4_eq(arg, wasm_i32x4_splat(kyHere * kw + kx));
+            if (!wasm_v128_any_true(hit)) continue;
+            float* o = orow + (size_t)(x0 + kx) * os + c;
+            st(o, wasm_f32x4_add(ld(o, tail), wasm_v128_and(g, hit)), tail);
+          }
+        }
+      }
+    }
+  }
+}
+
+__attribute__((export_name("upsampleNearestGrad"))) void upsampleNearestGrad(const int32_t* params, int r0, int r1) {
+  const UpsampleGradParams* P = (const UpsampleGradParams*)params;
+  const float* dy = PTR(const float, P->dy);
+  float* dx = PTR(float, P->out);
+  const int H = P->H, W = P->W, C = P->C, dys = P->dyStride, os = P->outStride, fy = P->fy, fx = P->fx;
+  const int OW = W * fx;
+  if (r0 < 0) r0 = 0;
+  if (r1 > H) r1 = H;
+  if (C <= 0 || fx <= 0 || fy <= 0) return;
+  for (int iy = r0; iy < r1; iy++) {
+    for (int ix = 0; ix < W; ix++) {
+      float* o = dx + ((size_t)iy * W + ix) * os;
+      for (int c = 0; c < C; c += 4) {
+        const int tail = C - c < 4 ? C - c : 0;
+        v128_t a = P->accumulate ? ld(o + c, tail) : wasm_f32x4_splat(0.f);
+        for (int i = 0; i < fy; i++) {
+          const float* d = dy + ((size_t)(iy * fy + i) * OW + (size_t)ix * fx) * dys + c;
+          for (int j = 0; j < fx; j++) a = wasm_f32x4_add(a, ld(d + (size_t)j * dys, tail));
+        }
+        st(o + c, a, tail);
+      }
+    }
+  }
+}
+
+__attribute__((export_name("zeroInsert"))) void zeroInsert(const int32_t* params, int r0, int r1) {
+  const ZeroInsertParams* P = (const ZeroInsertParams*)params;
+  const float* in = PTR(const float, P->in);
+  float* out = PTR(float, P->out);
+  const int H = P->H, W = P->W, C = P->C, is = P->inStride, OH = P->OH, OW = P->OW, os = P->outStride;
+  const int sy = P->sy, sx = P->sx;
+  if (r0 < 0) r0 = 0;
+  if (r1 > OH) r1 = OH;
+  if (C <= 0 || sy <= 0 || sx <= 0) return;
+  const v128_t z = wasm_f32x4_splat(0.f);
+  for (int y = r0; y < r1; y++) {
+    float* orow = out + (size_t)y * OW * os;
+    if (y % sy || y / sy >= H) {
+      zero_row(orow, OW, C, os);
+      continue;
+    }
+    const float* irow = in + (size_t)(y / sy) * W * is;
+    for (int x = 0; x < OW; x++) {
+      float* o = orow + (size_t)x * os;
+      if (x % sx || x / sx >= W)
+        fill_floats(o, z, C);
+      else
+        copy_floats(o, irow + (size_t)(x / sx) * is, C);
+    }
+  }
+}
