@@ -1,12 +1,14 @@
 /**
  * The optimizer of the training engine: Adam or SGD with (Nesterov) momentum over the engine's
- * master weights and gradients, computed as tfjs' `AdamOptimizer` / `MomentumOptimizer` do
- * (same formulas, same epsilon, same bias correction by beta^t), then the decoupled weight decay
- * `w *= 1 - lr * wd` of train(). Its slots can be exported to / imported from a tfjs optimizer
- * (checkpoints, the `optimizer` train() returns), in tfjs' slot order.
+ * master weights and gradients, as tfjs' `AdamOptimizer` / `MomentumOptimizer` compute them,
+ * then the decoupled weight decay `w *= 1 - lr * wd` of train(). Adam runs the `adam` kernel
+ * (bit-identical to tf.train.adam, slots in engine memory); SGD with Nesterov momentum runs in
+ * JavaScript (the `sgdMomentum` kernel has no Nesterov term). Its slots can be exported to /
+ * imported from a tfjs optimizer (checkpoints, the `optimizer` train() returns), in tfjs' order.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EngineVariable, TrainingEngine } from './trainingEngine';
+import { adamScalars } from '../optimizerScalars';
 
 /** Which optimizer and its constants. */
 export interface EngineOptimizerConfig {
@@ -37,7 +39,7 @@ export class EngineOptimizer {
   /** Updates done (tfjs' `iterations`). */
   iterations = 0;
   /** The optimised variables, in the order of `vars` given at construction (tfjs' slot order). */
-  private readonly slots: { ev: EngineVariable; m: Float32Array; v: Float32Array | null }[];
+  private readonly slots: { ev: EngineVariable; m: number; v: number }[];
 
   constructor(
     private readonly engine: TrainingEngine,
@@ -49,48 +51,44 @@ export class EngineOptimizer {
     this.slots = vars
       .map((v) => byVar.get(v))
       .filter((ev): ev is EngineVariable => !!ev && ev.trainable)
-      .map((ev) => ({ ev, m: new Float32Array(ev.size), v: config.kind === 'adam' ? new Float32Array(ev.size) : null }));
+      .map((ev) => ({ ev, m: engine.allocate(ev.size), v: config.kind === 'adam' ? engine.allocate(ev.size) : -1 }));
   }
 
   /** One update of every optimised variable from the engine's gradients. */
   update(o: UpdateOptions): void {
-    const { kind, momentum: b1, beta2: b2, epsilon, nesterov } = this.config;
+    const { kind, momentum: b1, beta2, epsilon, nesterov } = this.config;
     const t = this.iterations + 1;
-    const c1 = 1 - Math.fround(Math.pow(b1, t));
-    const c2 = 1 - Math.fround(Math.pow(b2, t));
     const lr = o.lr;
+    const decayOf = (v: tf.Variable) => (o.weightDecay > 0 && o.decays(v) ? Math.fround(1 - lr * o.weightDecay) : 1);
     for (const s of this.slots) {
-      const w = this.engine.weights(s.ev.variable);
-      const g = this.engine.gradient(s.ev.variable);
-      if (o.sparsity > 0 && o.isGamma(s.ev.variable)) for (let i = 0; i < g.length; i++) g[i] += o.sparsity * Math.sign(w[i]);
-      const m = s.m;
+      const variable = s.ev.variable;
+      if (o.sparsity > 0 && o.isGamma(variable)) {
+        const w = this.engine.weights(variable);
+        const g = this.engine.gradient(variable);
+        for (let i = 0; i < g.length; i++) g[i] += o.sparsity * Math.sign(w[i]);
+      }
       if (kind === 'adam') {
-        const v = s.v!;
-        for (let i = 0; i < g.length; i++) {
-          const gi = g[i];
-          m[i] = m[i] * b1 + gi * (1 - b1);
-          v[i] = v[i] * b2 + gi * gi * (1 - b2);
-          w[i] = w[i] - (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + epsilon);
-        }
-      } else {
-        for (let i = 0; i < g.length; i++) {
-          m[i] = b1 * m[i] + g[i];
-          w[i] = w[i] - lr * (nesterov ? g[i] + m[i] * b1 : m[i]);
-        }
+        this.engine.adamUpdate(s.ev, s.m, s.v, adamScalars({ learningRate: lr, beta1: b1, beta2, epsilon, step: t, decayFactor: decayOf(variable) }));
+        continue;
       }
-      if (o.weightDecay > 0 && o.decays(s.ev.variable)) {
-        const f = 1 - lr * o.weightDecay;
-        for (let i = 0; i < w.length; i++) w[i] *= f;
+      const w = this.engine.weights(variable);
+      const g = this.engine.gradient(variable);
+      const m = this.engine.view(s.m, s.ev.size);
+      for (let i = 0; i < g.length; i++) {
+        m[i] = b1 * m[i] + g[i];
+        w[i] = w[i] - lr * (nesterov ? g[i] + m[i] * b1 : m[i]);
       }
+      const f = decayOf(variable);
+      if (f !== 1) for (let i = 0; i < w.length; i++) w[i] *= f;
     }
     this.iterations = t;
   }
 
   /** Put this optimizer's slots into a tfjs optimizer of the same kind (it then continues from here). */
   async exportTo(opt: tf.Optimizer): Promise<void> {
-    const named = (suffix: string, pick: (s: (typeof this.slots)[number]) => Float32Array) =>
-      this.slots.map((s) => ({ name: `${s.ev.variable.name}/${suffix}`, tensor: tf.tensor(pick(s).slice(), s.ev.shape) }));
-    const list = [{ name: 'iter', tensor: tf.scalar(this.iterations, 'int32') }, ...(this.config.kind === 'adam' ? [...named('m', (s) => s.m), ...named('v', (s) => s.v!)] : named('momentum', (s) => s.m))];
+    const named = (suffix: string, pick: (s: (typeof this.slots)[number]) => number) =>
+      this.slots.map((s) => ({ name: `${s.ev.variable.name}/${suffix}`, tensor: tf.tensor(this.engine.view(pick(s), s.ev.size).slice(), s.ev.shape) }));
+    const list = [{ name: 'iter', tensor: tf.scalar(this.iterations, 'int32') }, ...(this.config.kind === 'adam' ? [...named('m', (s) => s.m), ...named('v', (s) => s.v)] : named('momentum', (s) => s.m))];
     // setWeights keeps the tensors as variables (it calls .variable()); ours can go.
     const old = await opt.getWeights();
     await opt.setWeights(list);
@@ -106,9 +104,9 @@ export class EngineOptimizer {
     const byName = new Map(w.slice(1).map((x) => [x.name, x.tensor]));
     for (const s of this.slots) {
       const m = byName.get(`${s.ev.variable.name}/${this.config.kind === 'adam' ? 'm' : 'momentum'}`);
-      if (m) s.m.set(m.dataSync() as Float32Array);
+      if (m) this.engine.view(s.m, s.ev.size).set(m.dataSync() as Float32Array);
       const v = byName.get(`${s.ev.variable.name}/v`);
-      if (v && s.v) s.v.set(v.dataSync() as Float32Array);
+      if (v && s.v >= 0) this.engine.view(s.v, s.ev.size).set(v.dataSync() as Float32Array);
     }
   }
 }

@@ -11,17 +11,43 @@
  * lifetimes in the backward do not overlap (src/engine/memoryPlan.ts). The whole plan is sized
  * before anything is allocated; over the wasm32 limit is a {@link TrainingPlanTooLargeError}.
  *
- * Ops without a wasm backward kernel yet run in JavaScript over the same memory
- * (./backwardJs.ts), the conv / depthwise gradients through tfjs' gradient kernels
- * (./convBackwardTfjs.ts).
+ * Every op's backward is a wasm kernel (src/engine/native/*_grad.c, batchnorm.c; the conv
+ * input gradient is the conv2d kernel on flipped weights, src/engine/gradPacking.ts) except the
+ * interleaved channel split's, a strided scatter in JavaScript (./backwardJs.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Arena, createKernelModule, KernelModule, KernelName, packConvWeights, packDepthwiseWeights, wasmThreadsSupported } from '../kernelModule';
-import { ACT, BINARY_OP, BINARY_PARAMS, CONV_PARAMS, DEPTHWISE_PARAMS, ParamValues, POOL_PARAMS, UNARY_PARAMS, UPSAMPLE_PARAMS, writeParams } from '../kernelParams';
+import {
+  ACT,
+  ACT_BACKWARD_PARAMS,
+  ADAM_PARAMS,
+  BINARY_OP,
+  BINARY_PARAMS,
+  BN_BACKWARD_APPLY_PARAMS,
+  BN_BACKWARD_COEF_PARAMS,
+  BN_BACKWARD_REDUCE_PARAMS,
+  BN_FINALIZE_PARAMS,
+  BN_STATS_PARAMS,
+  CHANNEL_SUM_PARAMS,
+  CONV_FILTER_GRAD_PARAMS,
+  CONV_PARAMS,
+  DEPTHWISE_FILTER_GRAD_PARAMS,
+  DEPTHWISE_INPUT_GRAD_PARAMS,
+  DEPTHWISE_PARAMS,
+  MAX_POOL_GRAD_PARAMS,
+  ParamValues,
+  POOL_PARAMS,
+  UNARY_PARAMS,
+  UPSAMPLE_GRAD_PARAMS,
+  UPSAMPLE_PARAMS,
+  writeParams,
+  ZERO_INSERT_PARAMS,
+} from '../kernelParams';
+import { convInputGradPlan, ConvInputGradPlan, packConvInputGradWeights } from '../gradPacking';
+import { adamScalars } from '../optimizerScalars';
 import { planBufferOffsets } from '../memoryPlan';
 import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPool, whenPoolReady } from '../threadPool';
-import { activationBackward, activationSlope, addChannels, batchNormBackward, channelMoments, maxPoolBackward, upsampleBackward } from './backwardJs';
-import { convBackwardTfjs } from './convBackwardTfjs';
+import { addChannels } from './backwardJs';
 import { TrainActivation, TrainBatchNorm, TrainConv, TrainingGraph, TrainNode, trainingConsumers } from './trainingGraph';
 
 /** The training step does not fit in a kernel module's memory (wasm32: 2 GiB). */
@@ -57,12 +83,15 @@ export interface EngineVariable {
   trainable: boolean;
 }
 
-/** A BN node in the plan: its statistics of the current step. */
+/** A BN node in the plan: byte offsets of its per-channel float32 buffers. */
 interface BnState {
-  mean: Float64Array;
-  invStd: Float64Array;
+  mean: number;
+  invStd: number;
   scale: number;
   shift: number;
+  coefG: number;
+  coefX: number;
+  coefB: number;
   /** The activation fused after it (its output is the node's output). */
   act: TrainActivation;
   alpha: number;
@@ -94,10 +123,16 @@ export class TrainingEngine {
   private readonly valueAt: number[];
   private readonly gradAt: number[];
   private readonly needsGrad: boolean[];
-  private readonly packed = new Map<tf.Variable, { w: number; b: number; floats: number; bfloats: number }>();
+  private readonly packed = new Map<tf.Variable, { w: number; b: number; floats: number; bfloats: number; grad: number; gradFloats: number; plan: ConvInputGradPlan | null }>();
   private readonly bn = new Map<TrainNode, BnState>();
   private readonly params: number;
   private readonly zero: number;
+  /** float64 scratch of 4 x the widest channel count (BN sums). */
+  private readonly sums: number;
+  private readonly maxC: number;
+  /** Per-image scratch: a zero-inserted gradient grid, then an input gradient to add. */
+  private readonly scratch: number;
+  private readonly scratchGrid: number;
   /** Whether each value's gradient buffer was written this step. */
   private readonly gradLive: boolean[];
   /** dataIds last written to / read from each variable (a different one: the user changed it). */
@@ -166,8 +201,26 @@ export class TrainingEngine {
     for (let v = 0; v < shapes.length; v++) bytes += align64(floatsOf(v) * 4);
     bytes += gradPlan.total;
     for (const ev of this.variables) bytes += align64(ev.size * 4) * (ev.trainable ? 4 : 1);
-    const convBytes = this.nodes.filter((n) => n.op === 'conv').reduce((s, n) => s + 2 * align64(((n as TrainConv).kernel.size + 8 * 64) * 4), 0);
+    let maxC = 16;
+    for (const s of shapes) maxC = Math.max(maxC, s[2]);
+    this.maxC = maxC;
+    // conv weights packed for the forward and for the input gradient
+    const convBytes = this.nodes.filter((n) => n.op === 'conv').reduce((s, n) => s + 3 * align64(((n as TrainConv).kernel.size + 8 * 64) * 4), 0);
     bytes += convBytes;
+    // BN buffers, the f64 sums, per-image scratch
+    bytes += this.nodes.filter((n) => n.op === 'batchNorm').length * 7 * align64((maxC + 16) * 4) + 4 * align64(maxC * 8);
+    let grid = 0;
+    let dxImg = 0;
+    for (const n of this.nodes) {
+      if (n.op !== 'conv' || n.depthwise) continue;
+      const [H, W, C] = shapes[n.inputs[0]];
+      const [OH, OW, OC] = shapes[n.outputs[0]];
+      dxImg = Math.max(dxImg, H * W * C);
+      if (n.strides[0] > 1 || n.strides[1] > 1) grid = Math.max(grid, ((OH - 1) * n.strides[0] + 1) * ((OW - 1) * n.strides[1] + 1) * OC);
+    }
+    bytes += align64(grid * 4) + align64(dxImg * 4);
+    // Adam slots
+    for (const ev of this.variables) if (ev.trainable) bytes += 2 * align64(ev.size * 4);
     let threads = Math.max(1, Math.floor(opts.threads ?? defaultKernelThreads()));
     if (threads > 1 && !wasmThreadsSupported()) threads = 1;
     bytes += threads * KERNEL_WORKER_STACK_BYTES;
@@ -182,9 +235,10 @@ export class TrainingEngine {
     this.km = createKernelModule({ threaded: threads > 1, relaxed: opts.relaxedSimd, bytes, maxBytes: MAX_BYTES });
     this.arena = new Arena(this.km);
     this.params = this.arena.alloc(64 * 4);
-    let maxC = 16;
-    for (const s of shapes) maxC = Math.max(maxC, s[2]);
     this.zero = this.arena.alloc((maxC + 16) * 4);
+    this.sums = this.arena.alloc(4 * maxC * 8);
+    this.scratchGrid = this.arena.alloc(grid * 4);
+    this.scratch = this.arena.alloc(dxImg * 4);
     this.valueAt = shapes.map((_, v) => this.arena.alloc(floatsOf(v) * 4));
     const gradRegion = this.arena.alloc(gradPlan.total);
     this.gradAt = shapes.map(() => -1);
@@ -199,16 +253,27 @@ export class TrainingEngine {
         const [kh, kw, cin, cout] = n.filterShape;
         const floats = n.depthwise ? kh * kw * Math.ceil(cin / 4) * 4 : Math.ceil(cout / 8) * kh * kw * cin * 8;
         const bfloats = n.depthwise ? Math.ceil(cin / 4) * 4 : Math.ceil(cout / 8) * 8;
-        this.packed.set(n.kernel, { w: this.arena.alloc(floats * 4), b: this.arena.alloc(bfloats * 4), floats, bfloats });
+        // The input gradient of a plain conv is a conv2d with cout inputs, cin outputs.
+        const gradFloats = n.depthwise ? 0 : Math.ceil(cin / 8) * kh * kw * cout * 8;
+        const [H, W] = shapes[n.inputs[0]];
+        const [OH, OW] = shapes[n.outputs[0]];
+        const plan = n.depthwise
+          ? null
+          : convInputGradPlan({ H, W, C: cin, OH, OW, N: cout, kh, kw, sh: n.strides[0], sw: n.strides[1], dh: n.dilations[0], dw: n.dilations[1], padTop: n.pads[0][0], padLeft: n.pads[1][0] });
+        this.packed.set(n.kernel, { w: this.arena.alloc(floats * 4), b: this.arena.alloc(bfloats * 4), floats, bfloats, grad: this.arena.alloc(gradFloats * 4), gradFloats, plan });
       }
       if (n.op === 'batchNorm') {
         const C = shapes[n.inputs[0]][2];
         const fused = (n as FusedBn).fusedActivation;
+        const buf = () => this.arena.alloc((C + 16) * 4);
         this.bn.set(n, {
-          mean: new Float64Array(C),
-          invStd: new Float64Array(C),
-          scale: this.arena.alloc(align64(C * 4 + 64)),
-          shift: this.arena.alloc(align64(C * 4 + 64)),
+          mean: buf(),
+          invStd: buf(),
+          scale: buf(),
+          shift: buf(),
+          coefG: buf(),
+          coefX: buf(),
+          coefB: buf(),
           act: fused?.fn ?? 'linear',
           alpha: fused?.alpha ?? 0,
         });
@@ -286,6 +351,7 @@ export class TrainingEngine {
       const pk = n.depthwise ? packDepthwiseWeights(w, n.filterShape, b) : packConvWeights(w, n.filterShape, b);
       this.f32(p.w, p.floats).set(pk.weights);
       this.f32(p.b, p.bfloats).set(pk.bias);
+      if (!n.depthwise) this.f32(p.grad, p.gradFloats).set(packConvInputGradWeights(w, n.filterShape).weights);
     }
   }
 
@@ -362,32 +428,35 @@ export class TrainingEngine {
       case 'batchNorm': {
         const st = this.bn.get(node)!;
         const pixels = n * H * W;
-        const scale = this.f32(st.scale, C);
-        const shift = this.f32(st.shift, C);
-        const gamma = node.gamma ? this.weights(node.gamma) : null;
-        const beta = node.beta ? this.weights(node.beta) : null;
-        const mm = this.weights(node.movingMean);
-        const mv = this.weights(node.movingVariance);
+        const ev = (v: tf.Variable | null) => (v ? this.varOf.get(v)!.master : 0);
         if (node.training) {
-          const { mean, variance } = channelMoments(this.f32(xAt, pixels * C), pixels, C);
-          const decay = 1 - node.momentum;
-          for (let c = 0; c < C; c++) {
-            st.mean[c] = mean[c];
-            st.invStd[c] = 1 / Math.sqrt(Math.fround(variance[c]) + node.epsilon);
-            // tfjs: moving -= (moving - batch) * (1 - momentum), batch variance biased.
-            mm[c] = mm[c] - (mm[c] - Math.fround(mean[c])) * decay;
-            mv[c] = mv[c] - (mv[c] - Math.fround(variance[c])) * decay;
-          }
+          new Float64Array(this.km.memory.buffer, this.sums, 2 * C).fill(0);
+          this.run('bnStats', BN_STATS_PARAMS, { x: xAt, pixels, C, xStride: C, sum: this.sums, sumSq: this.sums + C * 8 }, C, 4, pixels * C);
+          this.run(
+            'bnFinalize',
+            BN_FINALIZE_PARAMS,
+            {
+              sum: this.sums, sumSq: this.sums + C * 8, count: pixels, C, gamma: ev(node.gamma), beta: ev(node.beta), epsilon: node.epsilon, decay: 1 - node.momentum,
+              mean: st.mean, invStd: st.invStd, scale: st.scale, shift: st.shift, movingMean: ev(node.movingMean), movingVar: ev(node.movingVariance),
+            },
+            C, C, 0,
+          );
         } else {
+          // Frozen: the running statistics, as inference; the backward is dx = dz * scale.
+          const gamma = node.gamma ? this.weights(node.gamma) : null;
+          const beta = node.beta ? this.weights(node.beta) : null;
+          const mm = this.weights(node.movingMean);
+          const mv = this.weights(node.movingVariance);
+          const [mean, invStd, scale, shift, cg, cx, cb] = [st.mean, st.invStd, st.scale, st.shift, st.coefG, st.coefX, st.coefB].map((p) => this.f32(p, C));
           for (let c = 0; c < C; c++) {
-            st.mean[c] = mm[c];
-            st.invStd[c] = 1 / Math.sqrt(mv[c] + node.epsilon);
+            mean[c] = mm[c];
+            invStd[c] = 1 / Math.sqrt(mv[c] + node.epsilon);
+            scale[c] = (gamma ? gamma[c] : 1) * invStd[c];
+            shift[c] = (beta ? beta[c] : 0) - mean[c] * scale[c];
+            cg[c] = scale[c];
+            cx[c] = 0;
+            cb[c] = 0;
           }
-        }
-        for (let c = 0; c < C; c++) {
-          const k = (gamma ? gamma[c] : 1) * st.invStd[c];
-          scale[c] = k;
-          shift[c] = (beta ? beta[c] : 0) - st.mean[c] * k;
         }
         unary({ x: xAt, xStride: C, out: yAt, outStride: C, C, pixels, scale: st.scale, shift: st.shift, act: ACT_CODE[st.act], alpha: st.alpha });
         return;
@@ -434,7 +503,7 @@ export class TrainingEngine {
     }
   }
 
-  /** The gradient buffer of value v, zeroed on its first use this step. */
+  /** The gradient buffer of value v for JavaScript writers: zeroed on its first use this step. */
   private grad(v: number): Float32Array {
     const at = this.gradAt[v];
     if (at < 0) throw new Error(`TrainingEngine: internal error, value ${v} has no gradient buffer`);
@@ -444,6 +513,27 @@ export class TrainingEngine {
       this.gradLive[v] = true;
     }
     return g;
+  }
+
+  /**
+   * Where a kernel writes the gradient of value v: its buffer, and whether to add (another
+   * consumer wrote it already) or overwrite. Marks it written.
+   */
+  private gradTarget(v: number): { at: number; accumulate: 0 | 1 } {
+    const at = this.gradAt[v];
+    if (at < 0) throw new Error(`TrainingEngine: internal error, value ${v} has no gradient buffer`);
+    const accumulate = this.gradLive[v] ? 1 : 0;
+    this.gradLive[v] = true;
+    return { at, accumulate };
+  }
+
+  /** out (+)= src over `pixels` rows of C floats (strided): a copy, or binary axpby when accumulating. */
+  private copyOrAdd(src: number, srcStride: number, out: number, outStride: number, C: number, pixels: number, accumulate: 0 | 1): void {
+    if (accumulate) {
+      this.run('binary', BINARY_PARAMS, { x: out, xStride: outStride, y: src, yStride: srcStride, out, outStride, pixels, C, op: BINARY_OP.axpby, a: 1, b: 1, act: ACT.linear, alpha: 0 }, pixels, 64, pixels * C);
+    } else {
+      this.run('unary', UNARY_PARAMS, { x: src, xStride: srcStride, channelStep: 1, out, outStride, pixels, C, scale: 0, shift: 0, act: ACT.linear, alpha: 0 }, pixels, 64, pixels * C);
+    }
   }
 
   /**
@@ -462,10 +552,15 @@ export class TrainingEngine {
       const g = this.grad(v);
       for (let k = 0; k < d.length; k++) g[k] += d[k];
     });
-    for (let i = this.nodes.length - 1; i >= 0; i--) {
-      const node = this.nodes[i];
-      if (!node.outputs.some((v) => this.gradLive[v])) continue;
-      this.timed(node.layer, `${node.op} backward`, () => this.backwardNode(node));
+    this.pool?.hold(true);
+    try {
+      for (let i = this.nodes.length - 1; i >= 0; i--) {
+        const node = this.nodes[i];
+        if (!node.outputs.some((v) => this.gradLive[v])) continue;
+        this.timed(node.layer, `${node.op} backward`, () => this.backwardNode(node));
+      }
+    } finally {
+      this.pool?.hold(false);
     }
   }
 
@@ -476,91 +571,143 @@ export class TrainingEngine {
     const y = node.outputs[0];
     const [H, W, C] = S[x];
     const [OH, OW, OC] = S[y];
+    const inImg = H * W * C * 4;
+    const outImg = OH * OW * OC * 4;
     const wantDx = (v: number) => this.gradAt[v] >= 0;
-    const dy = () => this.grad(y);
+    const dyAt = this.gradAt[y];
+    const xAt = this.valueAt[x];
     switch (node.op) {
       case 'conv': {
-        const dx = wantDx(x) ? this.grad(x) : null;
-        const r = convBackwardTfjs({
-          x: this.f32(this.valueAt[x], this.valueFloats(x)),
-          dy: dy(),
-          filter: this.weights(node.kernel),
-          node,
-          n,
-          inShape: S[x],
-          outShape: S[y],
-          wantDx: !!dx,
-          wantDw: node.trainable,
-        });
-        if (dx && r.dx) for (let k = 0; k < dx.length; k++) dx[k] += r.dx[k];
+        const [kh, kw] = node.filterShape;
+        const win = { kh, kw, sh: node.strides[0], sw: node.strides[1], dh: node.dilations[0], dw: node.dilations[1], padTop: node.pads[0][0], padLeft: node.pads[1][0] };
+        const p = this.packed.get(node.kernel)!;
         if (node.trainable) {
-          const gw = this.gradient(node.kernel);
-          for (let k = 0; k < gw.length; k++) gw[k] += r.dw![k];
-          if (node.bias) {
-            const gb = this.gradient(node.bias);
-            const d = dy();
-            for (let p = 0, o = 0; p < n * OH * OW; p++, o += OC) for (let c = 0; c < OC; c++) gb[c] += d[o + c];
+          const dW = this.varOf.get(node.kernel)!.grad;
+          for (let b = 0; b < n; b++) {
+            const io = { in: xAt + b * inImg, H, W, C, inStride: C, dy: dyAt + b * outImg, OH, OW, dyStride: OC };
+            if (node.depthwise) this.run('depthwise2dFilterGrad', DEPTHWISE_FILTER_GRAD_PARAMS, { ...io, dW, ...win }, C, 4, OH * OW * C * kh * kw);
+            else this.run('conv2dFilterGrad', CONV_FILTER_GRAD_PARAMS, { ...io, N: OC, dW, ...win }, Math.ceil(OC / 8), 1, OH * OW * OC * kh * kw * C);
           }
+          if (node.bias) this.run('channelSum', CHANNEL_SUM_PARAMS, { x: dyAt, pixels: n * OH * OW, C: OC, xStride: OC, out: this.varOf.get(node.bias)!.grad }, OC, 4, n * OH * OW * OC);
+        }
+        if (!wantDx(x)) return;
+        const t = this.gradTarget(x);
+        if (node.depthwise) {
+          const weights = this.varOf.get(node.kernel)!.master;
+          for (let b = 0; b < n; b++) {
+            this.run(
+              'depthwise2dInputGrad',
+              DEPTHWISE_INPUT_GRAD_PARAMS,
+              { dy: dyAt + b * outImg, OH, OW, C, dyStride: OC, out: t.at + b * inImg, H, W, outStride: C, weights, ...win, accumulate: t.accumulate },
+              H, 1, OH * OW * C * kh * kw,
+            );
+          }
+          return;
+        }
+        const plan = p.plan!;
+        const g = plan.conv;
+        for (let b = 0; b < n; b++) {
+          let src = dyAt + b * outImg;
+          if (plan.zeroInsert) {
+            const z = plan.zeroInsert;
+            this.run('zeroInsert', ZERO_INSERT_PARAMS, { in: src, H: OH, W: OW, C: OC, inStride: OC, out: this.scratchGrid, OH: z.OH, OW: z.OW, outStride: OC, sy: z.sy, sx: z.sx }, z.OH, 1, z.OH * z.OW * OC);
+            src = this.scratchGrid;
+          }
+          const dst = t.accumulate ? this.scratch : t.at + b * inImg;
+          this.run(
+            'conv2d',
+            CONV_PARAMS,
+            {
+              in: src, H: g.H, W: g.W, C: g.C, inStride: OC, out: dst, OH: g.OH, OW: g.OW, N: g.N, outStride: C, weights: p.grad, bias: this.zero,
+              kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, padTop: g.padTop, padLeft: g.padLeft, act: ACT.linear, alpha: 0, zero: this.zero, splitBlocks: 0,
+            },
+            H * W, 4, H * W * C * kh * kw * OC,
+          );
+          if (t.accumulate) this.copyOrAdd(this.scratch, C, t.at + b * inImg, C, C, H * W, 1);
         }
         return;
       }
       case 'batchNorm': {
         const st = this.bn.get(node)!;
         const pixels = n * H * W;
-        const r = batchNormBackward({
-          x: this.f32(this.valueAt[x], pixels * C),
-          dOut: dy(),
-          act: st.act === 'linear' ? null : this.f32(this.valueAt[y], pixels * C),
-          slope: activationSlope(st.act, st.alpha),
-          mean: st.mean,
-          invStd: st.invStd,
-          gamma: node.gamma ? this.weights(node.gamma) : null,
-          batchStats: node.training,
-          pixels,
-          C,
-          dx: wantDx(x) ? this.grad(x) : null,
-        });
+        const act = ACT_CODE[st.act];
+        // g = dy * act'(pre), in place over dy (the output's gradient is not needed afterwards).
         if (node.training) {
-          if (node.gamma) {
-            const g = this.gradient(node.gamma);
-            for (let c = 0; c < C; c++) g[c] += r.dGamma[c];
-          }
-          if (node.beta) {
-            const g = this.gradient(node.beta);
-            for (let c = 0; c < C; c++) g[c] += r.dBeta[c];
-          }
+          new Float64Array(this.km.memory.buffer, this.sums, 2 * C).fill(0);
+          const sumG = this.sums;
+          const sumGX = this.sums + C * 8;
+          this.run(
+            'bnBackwardReduce',
+            BN_BACKWARD_REDUCE_PARAMS,
+            { dy: dyAt, dyStride: C, pre: act === ACT.linear ? dyAt : this.valueAt[y], preStride: C, act, alpha: st.alpha, g: dyAt, gStride: C, x: xAt, xStride: C, pixels, C, mean: st.mean, invStd: st.invStd, sumG, sumGX },
+            C, 4, pixels * C * 2,
+          );
+          const ev = (v: tf.Variable | null) => (v ? this.varOf.get(v)!.grad : 0);
+          this.run(
+            'bnBackwardCoef',
+            BN_BACKWARD_COEF_PARAMS,
+            { sumG, sumGX, count: pixels, C, gamma: node.gamma ? this.varOf.get(node.gamma)!.master : 0, invStd: st.invStd, coefG: st.coefG, coefX: st.coefX, coefB: st.coefB, dGamma: ev(node.gamma), dBeta: ev(node.beta) },
+            C, C, 0,
+          );
+        } else if (act !== ACT.linear) {
+          this.run('actBackward', ACT_BACKWARD_PARAMS, { dy: dyAt, dyStride: C, pre: this.valueAt[y], preStride: C, out: dyAt, outStride: C, pixels, C, act, alpha: st.alpha, accumulate: 0 }, pixels, 64, pixels * C * 2);
         }
+        if (!wantDx(x)) return;
+        const t = this.gradTarget(x);
+        this.run(
+          'bnBackwardApply',
+          BN_BACKWARD_APPLY_PARAMS,
+          { g: dyAt, gStride: C, x: xAt, xStride: C, out: t.at, outStride: C, pixels, C, coefG: st.coefG, coefX: st.coefX, coefB: st.coefB, mean: st.mean, accumulate: t.accumulate },
+          pixels, 64, pixels * C * 2,
+        );
         return;
       }
-      case 'activation':
-        if (wantDx(x)) activationBackward(node.fn, node.alpha, this.f32(this.valueAt[y], this.valueFloats(y)), dy(), this.grad(x), this.valueFloats(y));
+      case 'activation': {
+        if (!wantDx(x)) return;
+        const t = this.gradTarget(x);
+        const pixels = n * H * W;
+        // The derivative from the output: its sign is the input's for relu / relu6 / leaky.
+        this.run('actBackward', ACT_BACKWARD_PARAMS, { dy: dyAt, dyStride: C, pre: this.valueAt[y], preStride: C, out: t.at, outStride: C, pixels, C, act: ACT_CODE[node.fn], alpha: node.alpha, accumulate: t.accumulate }, pixels, 64, pixels * C * 2);
         return;
-      case 'maxPool':
-        if (wantDx(x)) {
-          maxPoolBackward(
-            { H, W, C, OH, OW, kh: node.size[0], kw: node.size[1], sh: node.strides[0], sw: node.strides[1], padTop: node.pads[0][0], padLeft: node.pads[1][0] },
-            n,
-            this.f32(this.valueAt[x], this.valueFloats(x)),
-            dy(),
-            this.grad(x),
+      }
+      case 'maxPool': {
+        if (!wantDx(x)) return;
+        const t = this.gradTarget(x);
+        for (let b = 0; b < n; b++) {
+          this.run(
+            'maxpool2dGrad',
+            MAX_POOL_GRAD_PARAMS,
+            { in: xAt + b * inImg, H, W, C, inStride: C, dy: dyAt + b * outImg, OH, OW, dyStride: OC, out: t.at + b * inImg, outStride: C, kh: node.size[0], kw: node.size[1], sh: node.strides[0], sw: node.strides[1], padTop: node.pads[0][0], padLeft: node.pads[1][0], accumulate: t.accumulate },
+            H, 1, OH * OW * C * node.size[0] * node.size[1],
           );
         }
         return;
-      case 'upsample':
-        if (wantDx(x)) upsampleBackward(H, W, C, node.scale[0], node.scale[1], n, dy(), this.grad(x));
+      }
+      case 'upsample': {
+        if (!wantDx(x)) return;
+        const t = this.gradTarget(x);
+        for (let b = 0; b < n; b++) {
+          this.run('upsampleNearestGrad', UPSAMPLE_GRAD_PARAMS, { dy: dyAt + b * outImg, H, W, C, dyStride: OC, out: t.at + b * inImg, outStride: C, fy: node.scale[0], fx: node.scale[1], accumulate: t.accumulate }, H, 1, OH * OW * OC);
+        }
         return;
+      }
       case 'concat': {
         let off = 0;
-        const d = dy();
         for (const u of node.inputs) {
           const cu = S[u][2];
-          if (wantDx(u)) addChannels(d, off, OC, this.grad(u), 0, cu, 1, cu, n * OH * OW);
+          if (wantDx(u)) {
+            const t = this.gradTarget(u);
+            this.copyOrAdd(dyAt + off * 4, OC, t.at, cu, cu, n * OH * OW, t.accumulate);
+          }
           off += cu;
         }
         return;
       }
       case 'channelSlice':
-        if (wantDx(x)) addChannels(dy(), 0, OC, this.grad(x), node.begin, C, 1, OC, n * H * W);
+        if (wantDx(x)) {
+          this.grad(x); // zeroed on first use: the other channels get no gradient from here
+          this.copyOrAdd(dyAt, OC, this.gradAt[x] + node.begin * 4, C, OC, n * H * W, 1);
+        }
         return;
       case 'channelSplit':
         if (!wantDx(x)) return;
@@ -570,16 +717,31 @@ export class TrainingEngine {
           addChannels(this.grad(o), 0, cj, this.grad(x), j, C, node.groups, cj, n * H * W);
         });
         return;
-      case 'add': {
-        const d = dy();
+      case 'add':
         for (const u of node.inputs) {
           if (!wantDx(u)) continue;
-          const g = this.grad(u);
-          for (let k = 0; k < d.length; k++) g[k] += d[k];
+          const t = this.gradTarget(u);
+          this.copyOrAdd(dyAt, C, t.at, C, C, n * H * W, t.accumulate);
         }
         return;
-      }
     }
+  }
+
+  /** Allocate `floats` zeroed float32 in engine memory (optimizer slots); returns the byte offset. */
+  allocate(floats: number): number {
+    const p = this.arena.alloc(floats * 4);
+    this.f32(p, floats).fill(0);
+    return p;
+  }
+
+  /** A float32 view of engine memory. */
+  view(ptr: number, floats: number): Float32Array {
+    return this.f32(ptr, floats);
+  }
+
+  /** One Adam update (the `adam` kernel, bit-identical to tf.train.adam) of a variable. */
+  adamUpdate(ev: EngineVariable, m: number, v: number, s: ReturnType<typeof adamScalars>): void {
+    this.run('adam', ADAM_PARAMS, { param: ev.master, grad: ev.grad, m, v, n: ev.size, ...s }, ev.size, 256, ev.size * 8);
   }
 
   /** Time every node's forward and backward in one step (for profiles). */

@@ -2,7 +2,7 @@
  * The TRAINING graph of a LayersModel: like the inference IR (src/infer/ir.ts, which it is built
  * from, so both walk the topology the same way) but with BatchNorm kept as its own op in training
  * mode and every weight a reference to the model's tfjs variable (nothing folded, nothing
- * copied). One node per layer APPLICATION: a layer applied twice (YOLO-FastestV2's output convs)
+ * copied). One node per layer APPLICATION: a layer applied twice (e.g. output convs shared by two scales)
  * gives two nodes that share variables, and their weight gradients add up.
  *
  * Only what the engine can train is accepted (conv / depthwise conv, BatchNorm, relu / relu6 /

@@ -160,10 +160,10 @@ describe('training engine step vs the tfjs path', () => {
     const d = yoloFastestV2({ inputSize: 128, numClasses: 3 });
     seedWeights(d, 1);
     try {
-      // Measured 1.6e-2 overall (the backbone, where ~50 training-mode BNs in a row on few pixels
-      // amplify float32 rounding; every op alone agrees to 1e-4, trainingOps.test.ts): tfjs'
-      // own cpu and wasm backends differ by 2.8e-2 on this model.
-      await compareStep(d, 2, { grad: 5e-2, worst: 0.3, weight: 1e-6 });
+      // Measured 7e-5 overall, 1.2e-3 on the worst variable (a beta whose gradient is float
+      // noise). ~50 training-mode BNs in a row on few pixels amplify rounding: tfjs' own cpu and
+      // wasm backends differ by 2.8e-2 overall on this model.
+      await compareStep(d, 2, { grad: 1e-3, worst: 1e-2, weight: 1e-6 });
     } finally {
       d.dispose();
     }
