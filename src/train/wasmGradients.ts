@@ -9,7 +9,7 @@
  * a 2x4x4x3 case); its `Tile` (used by batch-norm gradients) is ~25x slower than a
  * broadcasting multiply. This module registers wasm kernels for all of them, composed of ops
  * that run inside the wasm backend (XNNPACK convolutions, pads, rank-4 transposes, slices,
- * scatterND); no tensor data goes through JavaScript arrays.
+ * scatterND); apart from the two heap loops, no tensor data goes through JavaScript.
  *
  * The formulas (NHWC, forward `y = conv(x, W)` with stride s, dilation d, padding top/left):
  * - filter gradient of a conv: a convolution of the padded input (batch and channels swapped)
@@ -23,7 +23,8 @@
  *   the stride and the dilation exceed 1 (which tfjs' depthwise op cannot run), a sum over the
  *   kernel offsets of strided-slice products instead.
  * - max-pool gradient: `dy` goes to the first maximal tap of each window (as tfjs' cpu
- *   kernel); taps are brought together by viewing the input as stride phases.
+ *   kernel); a loop over the wasm heap (src/train/wasmHeapKernels.ts), as is `Slice`, whose
+ *   wasm kernel copies NHWC slices pixel by pixel.
  * - nearest-resize gradient: sums over each input pixel's output block (integer factors) or
  *   a product with the one-hot source matrix per axis.
  *
@@ -32,6 +33,7 @@
  * for `wasm` only).
  */
 import * as tf from '@tensorflow/tfjs';
+import { maxPoolGradOnHeap, sliceOnHeap } from './wasmHeapKernels';
 
 type Pad = 'valid' | 'same' | number | number[][];
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -46,10 +48,12 @@ export const WASM_TRAINING_KERNELS = [
   'MaxPoolGrad',
   'ResizeNearestNeighborGrad',
   'Tile',
+  'Slice',
 ] as const;
 
-/** wasm's own Tile kernel, kept for the cases our Tile does not cover. */
+/** wasm's own Tile and Slice kernels, kept for the cases ours do not cover. */
 let originalWasmTile: tf.KernelConfig | undefined;
+let originalWasmSlice: tf.KernelConfig | undefined;
 
 /** Property set on our kernel functions, to recognise them in the registry. */
 const MARK = '__yoloTfjsWasmTraining';
@@ -274,78 +278,6 @@ export function unsortedSegmentSumWasm(x: tf.Tensor, segmentIds: tf.Tensor, numS
 }
 
 /**
- * Gradient of maxPool w.r.t. its input. As tfjs' cpu kernel, each window passes its gradient
- * to the FIRST maximal element in row-major window order. One pass per window offset: the
- * input slice seen at that offset is compared with the pooled output, positions already
- * claimed by an earlier offset are masked out, and `dy` is scattered back by zero insertion
- * and padding.
- */
-export function maxPoolInputGrad(
-  dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, filterSize: number | [number, number],
-  strides: number | [number, number], pad: Pad, rounding?: Rounding,
-): tf.Tensor4D {
-  return tf.tidy(() => {
-    const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad as 'valid', rounding);
-    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = info;
-    const { top, left } = info.padInfo;
-    const [n, h, w, c] = x.shape;
-    const needH = (ho - 1) * sh + kh;
-    const needW = (wo - 1) * sw + kw;
-    const xp = padOrCrop(x, top, needH - top - h, left, needW - left - w, -3.4e38);
-    let taken: tf.Tensor = tf.zeros(dy.shape, 'bool');
-    const contribution = (xs: tf.Tensor): tf.Tensor4D => {
-      const eq = tf.equal(xs, y);
-      const mine = tf.logicalAnd(eq, tf.logicalNot(taken));
-      taken = tf.logicalOr(taken, eq);
-      return tf.mul(dy, tf.cast(mine, 'float32')) as tf.Tensor4D;
-    };
-    if (sh === kh && sw === kw) {
-      // Windows tile the (padded) input: bring each window's kh*kw taps next to each other with
-      // one rank-4 transpose ([N*Ho, kh, Wo, kw*C] -> [N*Ho, Wo, kh, kw*C] = [M, K, C]), find the
-      // first tap equal to the max with a cumulative sum, and transpose the masked gradient
-      // back. (wasm's strided slices, slices and rank-6 transposes are slow.)
-      const m = n * ho * wo;
-      const K = kh * kw;
-      const xe = tf.reshape(tf.transpose(tf.reshape(xp, [n * ho, kh, wo, kw * c]), [0, 2, 1, 3]), [m, K, c]);
-      // x == y as (x - y) == 0 (exact for finite floats): wasm's broadcasting Equal is ~40x
-      // slower than its broadcasting Sub followed by a same-shape Equal.
-      const diff = tf.sub(xe, tf.reshape(y, [m, 1, c]));
-      const eq = tf.equal(diff, tf.zerosLike(diff));
-      const cs = tf.cumsum(tf.cast(eq, 'int32'), 1);
-      const first = tf.logicalAnd(eq, tf.equal(cs, tf.onesLike(cs)));
-      const contrib = tf.mul(tf.cast(first, 'float32'), tf.reshape(dy, [m, 1, c]));
-      const dxp = tf.reshape(tf.transpose(tf.reshape(contrib, [n * ho, wo, kh, kw * c]), [0, 2, 1, 3]), [n, needH, needW, c]) as tf.Tensor4D;
-      return padOrCrop(dxp, -top, h + top - needH, -left, w + left - needW);
-    }
-    // Overlapping windows: view the input, padded to a multiple of the stride, as stride
-    // phases [N, Hq, Wq, sh*sw*C] (one rank-4 transpose); tap (i, j) is phase (i % sh, j % sw)
-    // shifted by (i / sh, j / sw) cells, a plain slice. Gradients are padded back into their
-    // phase, summed, and transposed back.
-    const qh = Math.floor((kh - 1) / sh);
-    const qw = Math.floor((kw - 1) / sw);
-    const hq = ho + qh;
-    const wq = wo + qw;
-    const xq = padOrCrop(xp, 0, hq * sh - needH, 0, wq * sw - needW, -3.4e38);
-    const phases = sh * sw;
-    const view = phases === 1 ? xq : tf.reshape(tf.transpose(tf.reshape(xq, [n * hq, sh, wq, sw * c]), [0, 2, 1, 3]), [n, hq, wq, phases * c]);
-    const perPhase: tf.Tensor4D[][] = Array.from({ length: phases }, () => []);
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const qi = Math.floor(i / sh);
-        const qj = Math.floor(j / sw);
-        const p = (i % sh) * sw + (j % sw);
-        const xs = tf.slice(view, [0, qi, qj, p * c], [n, ho, wo, c]);
-        perPhase[p].push(padOrCrop(contribution(xs), qi, hq - ho - qi, qj, wq - wo - qj));
-      }
-    }
-    const sums = perPhase.map((list) => (list.length === 0 ? tf.zeros([n, hq, wq, c]) : list.length === 1 ? list[0] : tf.addN(list)) as tf.Tensor4D);
-    const dxq = phases === 1 ? sums[0] : tf.reshape(tf.transpose(tf.reshape(tf.concat(sums, 3), [n * hq, wq, sh, sw * c]), [0, 2, 1, 3]), [n, hq * sh, wq * sw, c]) as tf.Tensor4D;
-    const dxp = padOrCrop(dxq, 0, needH - hq * sh, 0, needW - wq * sw);
-    return padOrCrop(dxp, -top, h + top - needH, -left, w + left - needW);
-  });
-}
-
-/**
  * Source index of every output row (or column) of tfjs' nearest-neighbour resize, as its
  * forward kernels compute it.
  */
@@ -406,7 +338,7 @@ export function tileByBroadcast(x: tf.Tensor, reps: number[]): tf.Tensor | null 
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-function kernels(wasmTile: tf.KernelConfig | undefined): tf.KernelConfig[] {
+function kernels(wasmTile: tf.KernelConfig | undefined, wasmSlice: tf.KernelConfig | undefined): tf.KernelConfig[] {
   return [
     {
       kernelName: 'Conv2DBackpropFilter',
@@ -475,12 +407,26 @@ function kernels(wasmTile: tf.KernelConfig | undefined): tf.KernelConfig[] {
       // wasm has this kernel, but it returns wrong values (checked against cpu).
       kernelName: 'MaxPoolGrad',
       backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs }) => {
+      kernelFunc: ({ inputs, attrs, backend }) => {
         const a = attrs as any;
-        return maxPoolInputGrad(
-          asTensor<tf.Rank.R4>(inputs.dy), asTensor<tf.Rank.R4>(inputs.input), asTensor<tf.Rank.R4>(inputs.output),
-          a.filterSize, a.strides, a.pad, a.dimRoundingMode,
-        );
+        if (inputs.dy == null || inputs.input == null) throw new Error('MaxPoolGrad (wasm training kernels): dy and input are required');
+        return maxPoolGradOnHeap(backend, inputs.dy, inputs.input, a.filterSize, a.strides, a.pad, a.dimRoundingMode);
+      },
+    },
+    {
+      // wasm has this kernel, but it copies NHWC slices one pixel at a time.
+      kernelName: 'Slice',
+      backendName: 'wasm',
+      setupFunc: wasmSlice?.setupFunc,
+      kernelFunc: (args) => {
+        const x = args.inputs.x;
+        if (x == null) throw new Error('Slice (wasm training kernels): x is required');
+        if (x.dtype === 'string' || x.dtype === 'complex64') {
+          if (!wasmSlice) throw new Error('Slice (wasm training kernels): the wasm backend\'s own Slice kernel was not found');
+          return wasmSlice.kernelFunc(args);
+        }
+        const a = args.attrs as any;
+        return sliceOnHeap(args.backend, x, a.begin, a.size);
       },
     },
     {
@@ -499,19 +445,23 @@ function kernels(wasmTile: tf.KernelConfig | undefined): tf.KernelConfig[] {
 /**
  * Registers the wasm kernels listed in {@link WASM_TRAINING_KERNELS} so that gradients of conv,
  * depthwise-conv, gather, max-pool and nearest-upsample ops work and are right on the wasm
- * backend (and conv input gradients run through XNNPACK). Idempotent. Replaces four kernels
+ * backend (and conv input gradients run through XNNPACK). Idempotent. Replaces five kernels
  * wasm has: `Conv2DBackpropInput` (slow), `Tile` (slow; only the broadcast-like case is
- * replaced, the rest still goes to wasm's kernel), `MaxPoolGrad` and
- * `ResizeNearestNeighborGrad` (wrong results in tfjs-backend-wasm 4.22).
+ * replaced, the rest still goes to wasm's kernel), `Slice` (slow on NHWC; strings still go to
+ * wasm's kernel), `MaxPoolGrad` and `ResizeNearestNeighborGrad` (wrong results in
+ * tfjs-backend-wasm 4.22).
  * Call it after `@tensorflow/tfjs-backend-wasm` is loaded (e.g. after `setBackend('wasm')`):
  * loading that package afterwards would put its own `Conv2DBackpropInput` back (calling this
  * again restores ours). Harmless when the wasm backend is not used.
  */
 export function registerWasmTrainingKernels(): void {
-  const tile = tf.getKernel('Tile', 'wasm');
-  const wasmTile = tile && !(tile.kernelFunc as unknown as Record<string, boolean>)[MARK] ? tile : originalWasmTile;
-  originalWasmTile = wasmTile;
-  for (const k of kernels(wasmTile)) {
+  const own = (name: string, kept: tf.KernelConfig | undefined): tf.KernelConfig | undefined => {
+    const k = tf.getKernel(name, 'wasm');
+    return k && !(k.kernelFunc as unknown as Record<string, boolean>)[MARK] ? k : kept;
+  };
+  originalWasmTile = own('Tile', originalWasmTile);
+  originalWasmSlice = own('Slice', originalWasmSlice);
+  for (const k of kernels(originalWasmTile, originalWasmSlice)) {
     const existing = tf.getKernel(k.kernelName, 'wasm');
     if (existing != null) {
       if ((existing.kernelFunc as unknown as Record<string, boolean>)[MARK]) continue;

@@ -121,6 +121,7 @@ async function runTrain(argv: string[]): Promise<number> {
       msPerStep: t.msPerStep,
       firstStepMs: t.firstStepMs,
       minMs: t.minMs,
+      cpuMsPerStep: t.cpuMsPerStep,
       steps: o.steps,
       warmup: o.warmup,
       batch: o.batch,
