@@ -7,6 +7,14 @@
  *
  * Options: --models <substr,...>  --runs N (20)  --warmup N (3)  --memory-calls N (100)
  *          --threads 1,2  --variants layers,fused,kernels  --no-onnx  --no-cpu
+ *
+ * Training table (issue 15): ms per training step (bench/trainChild.ts, the step `train()`
+ * runs) of the configurations of bench/trainConfigs.ts at each --threads, next to PyTorch CPU
+ * running the same step (bench/pytorch/train_step.py, our own PyTorch version of the network
+ * and loss) when `/usr/bin/python3 -c "import torch"` works.
+ *          --no-train (inference only)  --train-only  --train-steps N (5)  --train-warmup N (1)
+ *          --no-pytorch
+ * e.g. one row: `npm run bench -- --train-only --models fastestv2 --threads 2`.
  * The figures are wall-clock medians on whatever else the machine is doing: compare columns
  * of the same run, and read single numbers as noisy.
  */
@@ -17,6 +25,8 @@ import * as path from 'path';
 import type { ChildJob } from './child';
 import { MODELS } from './models';
 import { BenchResult, markdownTable } from './stats';
+import { selectTrainConfigs } from './trainConfigs';
+import { TrainJob, TrainResult, trainMarkdownTable } from './trainStats';
 
 interface Args {
   models: string[];
@@ -27,6 +37,12 @@ interface Args {
   variants: string[];
   onnx: boolean;
   cpu: boolean;
+  /** Run the inference table / the training table. */
+  inference: boolean;
+  train: boolean;
+  trainSteps: number;
+  trainWarmup: number;
+  pytorch: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -39,6 +55,11 @@ function parseArgs(argv: string[]): Args {
     variants: ['layers', 'fused', 'kernels'],
     onnx: true,
     cpu: true,
+    inference: true,
+    train: true,
+    trainSteps: 5,
+    trainWarmup: 1,
+    pytorch: true,
   };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
@@ -56,6 +77,11 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--variants') a.variants = next().split(',').map((s) => s.trim());
     else if (f === '--no-onnx') a.onnx = false;
     else if (f === '--no-cpu') a.cpu = false;
+    else if (f === '--no-train') a.train = false;
+    else if (f === '--train-only') a.inference = false;
+    else if (f === '--train-steps') a.trainSteps = int(f, next(), 1);
+    else if (f === '--train-warmup') a.trainWarmup = int(f, next(), 0);
+    else if (f === '--no-pytorch') a.pytorch = false;
     else throw new Error(`unknown option ${f} (see the header of bench/run.ts)`);
   }
   return a;
@@ -63,6 +89,7 @@ function parseArgs(argv: string[]): Args {
 
 function jobsFor(args: Args): ChildJob[] {
   const jobs: ChildJob[] = [];
+  if (!args.inference) return jobs;
   const common = { warmup: args.warmup, runs: args.runs, memoryCalls: args.memoryCalls };
   for (const m of MODELS) {
     if (args.models.length && !args.models.some((s) => m.name.toLowerCase().includes(s))) continue;
@@ -113,6 +140,48 @@ function runChild(job: ChildJob): BenchResult {
   return JSON.parse(line.slice('BENCH_RESULT '.length)) as BenchResult;
 }
 
+function trainJobsFor(args: Args): TrainJob[] {
+  if (!args.train) return [];
+  return selectTrainConfigs(args.models).flatMap((c) =>
+    args.threads.map((threads) => ({ model: c.model, batch: c.batch, threads, steps: args.trainSteps, warmup: args.trainWarmup })),
+  );
+}
+
+/** Whether Debian's python3 has torch (checked once). */
+function pytorchAvailable(): boolean {
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8', timeout: 120 * 1000 });
+  return r.status === 0;
+}
+
+/** Runs a child and parses its `<TAG> <json>` line; a failure becomes a skipped row. */
+function runTagged<T>(cmd: string, argv: string[], tag: string, base: T): T {
+  const env = { ...process.env };
+  delete env.YOLO_TFJS_BACKEND;
+  delete env.YOLO_TFJS_THREADS;
+  const r = spawnSync(cmd, argv, { cwd: path.resolve(__dirname, '..'), env, encoding: 'utf8', timeout: 60 * 60 * 1000, maxBuffer: 64 << 20 });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith(`${tag} `));
+  if (r.error || !line) {
+    const why = r.error ? r.error.message : (r.stderr ?? '').trim().split('\n').slice(-3).join(' / ');
+    return { ...base, skipped: `failed: ${why || `exit code ${r.status}`}` };
+  }
+  return JSON.parse(line.slice(tag.length + 1)) as T;
+}
+
+function runTrainChild(job: TrainJob, inputSize: [number, number]): TrainResult {
+  const base: TrainResult = { model: job.model, batch: job.batch, threads: job.threads, runner: 'yolo-tfjs', inputSize };
+  return runTagged(process.execPath, ['--max-old-space-size=8192', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'trainChild.ts'), JSON.stringify(job)], 'TRAIN_RESULT', base);
+}
+
+function runPytorch(job: TrainJob, script: string, inputSize: [number, number]): TrainResult {
+  const base: TrainResult = { model: job.model, batch: job.batch, threads: job.threads, runner: 'pytorch', inputSize };
+  const argv = [
+    path.join(__dirname, 'pytorch', 'train_step.py'), '--model', script, '--batch', String(job.batch), '--size', String(inputSize[0]),
+    '--threads', String(job.threads), '--steps', String(job.steps), '--warmup', String(job.warmup),
+  ];
+  const r = runTagged<TrainResult & { torch?: string }>('/usr/bin/python3', argv, 'PYTORCH_RESULT', base);
+  return r.skipped ? r : { ...base, backend: 'pytorch-cpu', msPerStep: r.msPerStep, firstStepMs: r.firstStepMs, minMs: r.minMs, timesMs: r.timesMs, loss: r.loss, torch: r.torch };
+}
+
 function stamp(d: Date): string {
   return d.toISOString().slice(0, 16).replace(':', '-');
 }
@@ -120,10 +189,12 @@ function stamp(d: Date): string {
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const jobs = jobsFor(args);
-  if (jobs.length === 0) throw new Error(`no model matches --models ${args.models.join(',')}`);
+  const trainJobs = trainJobsFor(args);
+  if (jobs.length === 0 && trainJobs.length === 0) throw new Error(`no model matches --models ${args.models.join(',')}`);
   const started = new Date();
   const loadBefore = os.loadavg();
   const results: BenchResult[] = [];
+  const trainResults: TrainResult[] = [];
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${stamp(started)}.json`);
@@ -140,6 +211,7 @@ function main(): void {
     settings: args,
     note: 'Wall-clock figures on a shared machine: noisy. Each row ran in its own process, one after another.',
     results,
+    trainResults,
   });
   // Written after every row, so an interrupted run keeps what it measured.
   for (const [i, job] of jobs.entries()) {
@@ -149,7 +221,28 @@ function main(): void {
     write();
     process.stderr.write(r.skipped ? `skipped: ${r.skipped}\n` : `median ${r.medianMs!.toFixed(1)} ms\n`);
   }
-  process.stdout.write(`${markdownTable(results)}\n\nload average before/after: ${loadBefore.map((v) => v.toFixed(1)).join(' ')} / ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}\nwritten: ${path.relative(process.cwd(), file)}\n`);
+  const torchOk = trainJobs.length > 0 && args.pytorch && pytorchAvailable();
+  if (trainJobs.length && args.pytorch && !torchOk) process.stderr.write('PyTorch: /usr/bin/python3 cannot import torch; training rows without PyTorch\n');
+  for (const [i, job] of trainJobs.entries()) {
+    const cfg = selectTrainConfigs([job.model]).find((c) => c.model === job.model);
+    const inputSize = MODELS.find((m) => m.name === job.model)?.inputSize ?? [0, 0];
+    process.stderr.write(`[train ${i + 1}/${trainJobs.length}] ${job.model} b${job.batch} | ${job.threads} thread(s) | yolo-tfjs ... `);
+    const r = runTrainChild(job, inputSize);
+    trainResults.push(r);
+    write();
+    process.stderr.write(r.skipped ? `skipped: ${r.skipped}\n` : `${r.msPerStep!.toFixed(0)} ms/step (${r.path})\n`);
+    if (torchOk && cfg?.pytorch) {
+      process.stderr.write(`[train ${i + 1}/${trainJobs.length}] ${job.model} b${job.batch} | ${job.threads} thread(s) | PyTorch ... `);
+      const p = runPytorch(job, cfg.pytorch, inputSize);
+      trainResults.push(p);
+      write();
+      process.stderr.write(p.skipped ? `skipped: ${p.skipped}\n` : `${p.msPerStep!.toFixed(0)} ms/step\n`);
+    }
+  }
+  const tables = [results.length ? markdownTable(results) : '', trainResults.length ? `Training step (forward + loss + backward + Adam):\n\n${trainMarkdownTable(trainResults)}` : '']
+    .filter(Boolean)
+    .join('\n\n');
+  process.stdout.write(`${tables}\n\nload average before/after: ${loadBefore.map((v) => v.toFixed(1)).join(' ')} / ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}\nwritten: ${path.relative(process.cwd(), file)}\n`);
 }
 
 try {

@@ -13,7 +13,8 @@ import type { LoadImageOptions } from './image/loadImage';
 import { ready } from './backend';
 import { disposeLayersModel } from './layers/disposeLayersModel';
 import { KernelTrapError } from './engine/wasmInference';
-import { EngineCache, InferenceEngine, InferenceInfo } from './infer/engineCache';
+import { EngineCache, EngineRequest, InferenceEngine, InferenceInfo } from './infer/engineCache';
+import type { CompileOptions, CompiledInference } from './infer/compileInference';
 import { detectVideo, DetectVideoOptions, VideoResultCallback, VideoSource, VideoStopHandle } from './video/detectVideo';
 
 export type { InferenceEngine, InferenceInfo } from './infer/engineCache';
@@ -30,16 +31,11 @@ export class Detector {
   /** Input, head, class and NMS description (plain data). */
   readonly spec: ModelSpec;
   /**
-   * A custom inference function. When set, `predict` uses it instead of the built-in paths; it
-   * must return the same tensors as `model.predict`. `disposeInference` is called by `dispose`.
-   */
-  inference?: (x: tf.Tensor4D) => tf.Tensor[];
-  disposeInference?: () => void;
-  /**
-   * Run `predict`/`detect` on the compiled inference graph (BatchNorm folded into the convs, each
-   * conv + bias + activation one fused call; equal to `model.predict` within 1e-4). Default true.
-   * The graph is compiled on first use and recompiled automatically when the model's weights
-   * change (e.g. after training). Set to false to always use the LayersModel.
+   * Run `predict`/`detect` on a compiled engine (see {@link engine}): the wasm kernels or the
+   * compiled tfjs graph (BatchNorm folded into the convs, each conv + bias + activation one fused
+   * call; equal to `model.predict` within 1e-4). Default true. The engine is compiled on first
+   * use and recompiled automatically when the model's weights change (e.g. after training). Set
+   * to false to always use the LayersModel.
    */
   fastInference = true;
   /**
@@ -49,6 +45,19 @@ export class Detector {
   engine: InferenceEngine = 'auto';
   /** Threads for the wasm kernels (default: the wasm backend's thread count, else all cores). */
   engineThreads?: number;
+  /**
+   * Options of the compiled tfjs graph (the `'tfjs'` engine, and `'auto'` when it falls back to
+   * tfjs), e.g. `{ leaky: 'separate' }`. Changing it takes effect on the next `predict`.
+   */
+  compileOptions?: CompileOptions;
+  /**
+   * @deprecated Set {@link engine} / {@link compileOptions} instead. A custom inference
+   * function; when set, `predict` uses it instead of the engines and it must return the same
+   * tensors as `model.predict`. `disposeInference` is called by `dispose`.
+   */
+  inference?: (x: tf.Tensor4D) => tf.Tensor[];
+  /** @deprecated With {@link inference}: frees what it holds; called by `dispose`. */
+  disposeInference?: () => void;
   /** The compiled engine (picked and cached by `src/infer`). */
   private readonly engines: EngineCache;
   /** The cached compiled engine (`c` is the compiled inference); internal, for tests and tools. */
@@ -90,7 +99,7 @@ export class Detector {
       throw new Error(`predict expects input ${h}x${w} (spec '${this.spec.name}'), got ${x.shape[1]}x${x.shape[2]}`);
     }
     if (this.disposed) throw new Error(`Detector '${this.spec.name}' has been disposed`);
-    const run = this.inference ?? this.compiledRun();
+    const run = this.engines.run(this.engineRequest());
     try {
       return tf.tidy(() => {
         const out = run ? run(x as tf.Tensor4D) : this.model.predict(x as tf.Tensor4D);
@@ -100,15 +109,14 @@ export class Detector {
       if (!(e instanceof KernelTrapError)) throw e;
       // The trapped engine instance (its memory and worker threads) is discarded; the next call
       // compiles a fresh one. Other models have their own instances and are not affected.
-      this.releaseCompiled();
+      this.releaseEngine();
       throw new Error(`model '${this.spec.name}': ${e.message} (the engine instance was discarded and is rebuilt on the next call)`);
     }
   }
 
-  /** The compiled engine's run function, (re)compiled when needed; null if unavailable. */
-  private compiledRun(): ((x: tf.Tensor4D) => tf.Tensor[]) | null {
-    if (!this.fastInference) return null;
-    return this.engines.run({ engine: this.engine, threads: this.engineThreads, name: this.spec.name });
+  /** What the engine cache is asked for (the cache decides what runs). */
+  private engineRequest(): EngineRequest {
+    return { engine: this.engine, threads: this.engineThreads, compile: this.compileOptions, compiled: this.fastInference, custom: this.inference, name: this.spec.name };
   }
 
   /**
@@ -116,18 +124,30 @@ export class Detector {
    * use fewer threads). Compiles the fast path if it was not yet.
    */
   async engineReady(): Promise<void> {
-    this.compiledRun();
+    this.engines.run(this.engineRequest());
     await this.engines.ready();
   }
 
   /** Which engine runs `predict` (compiles the fast path if it was not yet). */
   inferenceInfo(): InferenceInfo {
-    if (this.inference) return { engine: 'custom', threads: 1 };
-    this.compiledRun();
-    return this.engines.info();
+    const req = this.engineRequest();
+    this.engines.run(req);
+    return this.engines.info(req);
   }
 
-  private releaseCompiled(): void {
+  /**
+   * The compiled engine `predict` runs now (compiled if it was not yet): its `graph` is the
+   * optimised IR. Null on the LayersModel path or with a custom `inference`. Owned by the
+   * Detector (freed by `dispose` or when it is recompiled): do not dispose it.
+   */
+  compiledInference(): CompiledInference | null {
+    const req = this.engineRequest();
+    if (!this.engines.run(req) || req.custom) return null;
+    return (this.engines.current?.c as CompiledInference | undefined) ?? null;
+  }
+
+  /** Free the compiled engine now (the next `predict` compiles again). */
+  releaseEngine(): void {
     this.engines.release();
   }
 
@@ -213,7 +233,7 @@ export class Detector {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.releaseCompiled();
+    this.releaseEngine();
     if (this.disposeInference) this.disposeInference();
     this.inference = undefined;
     disposeLayersModel(this.model);

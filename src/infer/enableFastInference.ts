@@ -1,45 +1,72 @@
 /**
- * Install an explicitly compiled inference function (`detector.inference`) with custom
- * `CompileOptions` (e.g. the leaky-ReLU form). Detectors already use a compiled graph by default
- * (`detector.fastInference`); this is for choosing the options. The returned handle undoes it and
- * frees the folded weights; `detector.dispose()` frees them too.
+ * @deprecated The first inference hook, kept as an alias of the one there is now: a Detector's
+ * `engine` (`'tfjs'`: the compiled tfjs graph) and `compileOptions` (e.g. the leaky-ReLU form),
+ * run by its engine cache (src/infer/engineCache.ts) like every other engine.
+ * `enableFastInference(detector, opts)` sets them and returns a handle whose `dispose` puts the
+ * previous settings back and frees the compiled graph.
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileInference, CompileOptions, CompiledInference } from './compileInference';
+import { CompileOptions, CompiledInference } from './compileInference';
+import type { InferenceEngine, InferenceInfo } from './engineCache';
 
-/** What this needs of a Detector: its model and its custom-inference hook. */
+/** What this needs of a Detector: its engine settings. */
 export interface InferenceHost {
-  readonly model: tf.LayersModel;
-  inference?: (x: tf.Tensor4D) => tf.Tensor[];
-  disposeInference?: () => void;
+  engine: InferenceEngine;
+  fastInference: boolean;
+  compileOptions?: CompileOptions;
+  inferenceInfo(): InferenceInfo;
+  compiledInference(): CompiledInference | null;
+  predict(x: tf.Tensor4D): tf.Tensor[];
+  releaseEngine(): void;
 }
 
-const compiledOf = new WeakMap<InferenceHost, CompiledInference>();
+const handleOf = new WeakMap<InferenceHost, CompiledInference>();
 
 /**
- * Compile `detector.model` and set `detector.inference` to it. Calling it again recompiles
- * (e.g. after training changed the weights) and frees the previous compilation.
+ * @deprecated Set `detector.engine = 'tfjs'` and `detector.compileOptions = opts` instead.
+ *
+ * Run `detector` on the compiled tfjs graph built with `opts`. The returned handle's `run` is
+ * the detector's `predict` on that graph and its `dispose` restores the detector's previous
+ * engine settings (freeing the graph). Calling it again replaces the previous handle.
+ * @throws when the model cannot be compiled (e.g. a layer with no converter).
  */
 export function enableFastInference(detector: InferenceHost, opts: CompileOptions = {}): CompiledInference {
-  const compiled = compileInference(detector.model, opts);
   disposeFastInference(detector);
-  compiledOf.set(detector, compiled);
-  detector.inference = (x) => compiled.run(x);
-  detector.disposeInference = () => compiled.dispose();
-  const dispose = compiled.dispose.bind(compiled);
-  compiled.dispose = () => {
-    if (compiledOf.get(detector) === compiled) {
-      compiledOf.delete(detector);
-      detector.inference = undefined;
-      detector.disposeInference = undefined;
-    }
-    dispose();
+  const previous = { engine: detector.engine, fastInference: detector.fastInference, compileOptions: detector.compileOptions };
+  const restore = (): void => {
+    detector.engine = previous.engine;
+    detector.fastInference = previous.fastInference;
+    detector.compileOptions = previous.compileOptions;
+    detector.releaseEngine();
   };
-  return compiled;
+  detector.engine = 'tfjs';
+  detector.fastInference = true;
+  detector.compileOptions = opts;
+  const compiled = detector.compiledInference();
+  const info = detector.inferenceInfo();
+  if (!compiled || info.engine !== 'tfjs-graph') {
+    restore();
+    throw new Error(`enableFastInference: the model cannot be compiled (${info.fallbackReason ?? info.engine})`);
+  }
+  let live = true;
+  const handle: CompiledInference = {
+    graph: compiled.graph,
+    run(x) {
+      if (!live) throw new Error('enableFastInference: this compiled inference was disposed');
+      return detector.predict(x);
+    },
+    dispose() {
+      if (!live) return;
+      live = false;
+      if (handleOf.get(detector) === handle) handleOf.delete(detector);
+      restore();
+    },
+  };
+  handleOf.set(detector, handle);
+  return handle;
 }
 
-/** Undo {@link enableFastInference}: back to `model.predict`, folded weights freed. */
+/** @deprecated Undo {@link enableFastInference}: the previous engine settings, the graph freed. */
 export function disposeFastInference(detector: InferenceHost): void {
-  const c = compiledOf.get(detector);
-  if (c) c.dispose();
+  handleOf.get(detector)?.dispose();
 }

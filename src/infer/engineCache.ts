@@ -1,11 +1,12 @@
 /**
- * Which engine runs a model's inference, and the compiled engine cached per model: compiled on
- * first use, recompiled when the engine, its thread count, the tfjs backend or the model's
- * weights change, and dropped (the LayersModel used instead) when compiling fails. The
- * `Detector` holds one of these; nothing here knows of detectors.
+ * Which code runs a model's inference, and the compiled engine cached per model: compiled on
+ * first use, recompiled when the engine, its thread count, the compile options, the tfjs backend
+ * or the model's weights change, and dropped (the LayersModel used instead) when compiling
+ * fails. This is the one place that decides: a custom function, the LayersModel, or a compiled
+ * engine. The `Detector` holds one of these; nothing here knows of detectors.
  */
 import * as tf from '@tensorflow/tfjs';
-import { compileInference, CompiledInference } from './compileInference';
+import { compileInference, CompiledInference, CompileOptions } from './compileInference';
 import { compileWasmInference, PlanTooLargeError } from '../engine/wasmInference';
 import { UnsupportedGraphError } from '../engine/planInference';
 import { wasmSimdSupported, wasmThreadsSupported } from '../engine/kernelModule';
@@ -40,6 +41,12 @@ export interface EngineRequest {
   engine: InferenceEngine;
   /** Threads for the wasm kernels (default: the wasm backend's thread count, else all cores). */
   threads?: number;
+  /** Options of the compiled tfjs graph (the `'tfjs'` engine, and `'auto'`'s fallback to it). */
+  compile?: CompileOptions;
+  /** False: the LayersModel (`model.predict`), nothing compiled. Default true. */
+  compiled?: boolean;
+  /** A caller's own inference function: used as is, nothing compiled. */
+  custom?: (x: tf.Tensor4D) => tf.Tensor[];
   /** Model name for warnings. */
   name: string;
 }
@@ -81,22 +88,28 @@ export function compileEngine(model: tf.LayersModel, req: EngineRequest): Compil
       }
     }
   }
-  return { c: compileInference(model), engine: 'tfjs-graph', threads: 1, fallbackReason };
+  return { c: compileInference(model, req.compile), engine: 'tfjs-graph', threads: 1, fallbackReason };
 }
 
 /** The compiled engine of one model, cached (see the file comment). */
 export class EngineCache {
   private compiled: (Compiled & { weights: unknown[]; key: string }) | null = null;
-  private failed = false;
+  /** The request key whose compilation failed (that request then uses the LayersModel). */
+  private failedKey?: string;
   private fallbackReason?: string;
 
   constructor(private readonly model: tf.LayersModel) {}
 
-  /** The compiled run function, (re)compiled when needed; null when compiling failed before. */
+  /**
+   * The function that runs the model for `req`: the custom one, or the compiled engine
+   * ((re)compiled when needed); null for the LayersModel (asked for, or compiling failed before).
+   */
   run(req: EngineRequest): ((x: tf.Tensor4D) => tf.Tensor[]) | null {
-    if (this.failed) return null;
+    if (req.custom) return req.custom;
+    if (req.compiled === false) return null;
+    const key = `${req.engine}|${req.threads ?? ''}|${tf.getBackend()}|${JSON.stringify(req.compile ?? {})}`;
+    if (this.failedKey === key) return null;
     const weights = this.model.weights.map((w) => (w.read() as unknown as { dataId: unknown }).dataId);
-    const key = `${req.engine}|${req.threads ?? ''}|${tf.getBackend()}`;
     const c = this.compiled;
     if (c && c.key === key && c.weights.length === weights.length && c.weights.every((id, i) => id === weights[i])) {
       return (x) => c.c.run(x);
@@ -111,7 +124,7 @@ export class EngineCache {
     } catch (e) {
       // Too big for wasm memory: the LayersModel path would need even more, so no fallback.
       if (e instanceof PlanTooLargeError) throw new Error(`model '${req.name}': ${e.message}`);
-      this.failed = true;
+      this.failedKey = key;
       this.fallbackReason = (e as Error).message;
       // eslint-disable-next-line no-console
       console.warn(`yolo-tfjs: fast inference unavailable for '${req.name}' (${(e as Error).message}); using the LayersModel`);
@@ -130,9 +143,10 @@ export class EngineCache {
     if (c && typeof c.ready === 'function') await c.ready();
   }
 
-  /** What runs now: the compiled engine, or `layers` when there is none. */
-  info(): InferenceInfo {
-    const c = this.compiled;
+  /** What runs `req` now: the custom function, the compiled engine, or `layers` when there is none. */
+  info(req: Pick<EngineRequest, 'custom' | 'compiled'> = {}): InferenceInfo {
+    if (req.custom) return { engine: 'custom', threads: 1 };
+    const c = req.compiled === false ? null : this.compiled;
     if (!c) return { engine: 'layers', threads: 1, fallbackReason: this.fallbackReason };
     return { engine: c.engine, threads: c.threads, ...(this.fallbackReason ? { fallbackReason: this.fallbackReason } : {}) };
   }

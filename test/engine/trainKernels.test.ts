@@ -198,6 +198,7 @@ describe('conv2d gradients vs tf.grad (cpu)', () => {
     ['1x1 s1, C=13 N=19 (pointwise GEMM, tail block), input slice', { H: 7, W: 9, C: 13, N: 19, k: 1, s: 1, pad: [0, 0, 0, 0], inStride: 17 }],
     ['1x1 s1, C=16 N=24, more pixels than one chunk', { H: 17, W: 19, C: 16, N: 24, k: 1, s: 1, pad: [0, 0, 0, 0] }],
     ['3x3 s1 same, C=6 N=10', { H: 9, W: 8, C: 6, N: 10, k: 3, s: 1, pad: [1, 1, 1, 1] }],
+    ['3x3 s1 same, C=70 N=12 (two packed input-channel blocks)', { H: 5, W: 6, C: 70, N: 12, k: 3, s: 1, pad: [1, 1, 1, 1] }],
     ['3x3 s2 TF-same (pad 0/1), C=3 N=8 (first layer)', { H: 12, W: 11, C: 3, N: 8, k: 3, s: 2, pad: [0, 1, 0, 1] }],
     ['3x3 s2 PyTorch pad 1/1, C=5 N=7', { H: 9, W: 10, C: 5, N: 7, k: 3, s: 2, pad: [1, 1, 1, 1] }],
     ['2x2 s1 TF-same even kernel (pad 0/1), C=4 N=9', { H: 6, W: 7, C: 4, N: 9, k: 2, s: 1, pad: [0, 1, 0, 1] }],

@@ -111,24 +111,51 @@ describe('compileInference parity on the real YOLO-FastestV2 weights', () => {
   });
 });
 
-describe('enableFastInference', () => {
-  it('makes Detector.predict use the compiled function, and its dispose undoes it', () => {
+describe('enableFastInference (deprecated alias of engine / compileOptions)', () => {
+  it('makes Detector.predict use the compiled tfjs graph, and its dispose undoes it', () => {
     const det = yoloFastestV2({ inputSize: 96 });
     randomizeWeights(det.model, 5);
     const x = randomInput([1, 96, 96, 3]);
     const ref = det.predict(x);
+    const engineBefore = det.inferenceInfo().engine;
     const before = tf.memory().numTensors;
-    const handle = enableFastInference(det);
-    expect(det.inference).toBeDefined();
+    const handle = enableFastInference(det, { leaky: 'separate' });
+    expect(det.inferenceInfo().engine).toBe('tfjs-graph');
+    expect(det.compileOptions).toEqual({ leaky: 'separate' });
+    expect(handle.graph.nodes.length).toBeGreaterThan(0);
     const got = det.predict(x);
     expect(maxOutputDiff(got, ref)).toBeLessThanOrEqual(TOL);
     tf.dispose(got);
+    const viaHandle = handle.run(x);
+    expect(maxOutputDiff(viaHandle, ref)).toBeLessThanOrEqual(TOL);
+    tf.dispose(viaHandle);
     handle.dispose();
-    expect(det.inference).toBeUndefined();
     expect(tf.memory().numTensors).toBe(before);
+    expect(det.engine).toBe('auto');
+    expect(det.compileOptions).toBeUndefined();
+    expect(det.inferenceInfo().engine).toBe(engineBefore);
     expect(() => handle.run(x)).toThrow(/disposed/);
     tf.dispose([...ref, x]);
     det.dispose();
+  });
+
+  it('the deprecated custom `inference` function still runs predict (reported as custom)', () => {
+    const det = yoloFastestV2({ inputSize: 96 });
+    const x = randomInput([1, 96, 96, 3]);
+    let calls = 0;
+    let freed = 0;
+    det.inference = (input) => {
+      calls++;
+      return det.model.predict(input) as tf.Tensor[];
+    };
+    det.disposeInference = () => freed++;
+    tf.dispose(det.predict(x));
+    expect(calls).toBe(1);
+    expect(det.inferenceInfo().engine).toBe('custom');
+    expect(det.compiledInference()).toBeNull();
+    det.dispose();
+    expect(freed).toBe(1);
+    x.dispose();
   });
 });
 

@@ -1,0 +1,64 @@
+/**
+ * The training table of the benchmark: one row per (model, threads), our step next to PyTorch
+ * CPU's (pure functions, no tfjs).
+ */
+
+/** What the parent asks a training child to measure. */
+export interface TrainJob {
+  /** An entry of bench/models.ts. */
+  model: string;
+  batch: number;
+  threads: number;
+  steps: number;
+  warmup: number;
+}
+
+/** One measured training configuration (one child process). */
+export interface TrainResult {
+  model: string;
+  batch: number;
+  threads: number;
+  /** `yolo-tfjs` or `pytorch`. */
+  runner: 'yolo-tfjs' | 'pytorch';
+  inputSize: [number, number];
+  /** e.g. `tfjs-wasm`, `pytorch-cpu`. */
+  backend?: string;
+  /** Ours: which code ran the step (`tfjs` ops, or the engine). */
+  path?: string;
+  reportedThreads?: number;
+  msPerStep?: number;
+  firstStepMs?: number;
+  minMs?: number;
+  /** Process CPU time (all threads) per step, ms (ours only). */
+  cpuMsPerStep?: number;
+  timesMs?: number[];
+  loss?: number;
+  peakRssMB?: number;
+  /** PyTorch version. */
+  torch?: string;
+  skipped?: string;
+}
+
+function fmt(v: number | undefined, digits = 0): string {
+  return v === undefined ? '-' : v.toFixed(digits);
+}
+
+/** Markdown: model | batch | threads | ours | PyTorch | ours / PyTorch. */
+export function trainMarkdownTable(results: TrainResult[]): string {
+  const lines = [
+    '| model | batch | threads | yolo-tfjs ms/step (path) | first step ms | CPU ms/step | PyTorch CPU ms/step | ours / PyTorch |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const ours = results.filter((r) => r.runner === 'yolo-tfjs');
+  const keys = new Set(results.map((r) => `${r.model}|${r.batch}|${r.threads}`));
+  for (const key of keys) {
+    const [model, batch, threads] = key.split('|');
+    const o = ours.find((r) => `${r.model}|${r.batch}|${r.threads}` === key);
+    const p = results.find((r) => r.runner === 'pytorch' && `${r.model}|${r.batch}|${r.threads}` === key);
+    const oursCell = !o ? '-' : o.skipped ? `skipped: ${o.skipped}` : `${fmt(o.msPerStep)} (${o.path ?? '?'})`;
+    const ptCell = !p ? 'not compared' : p.skipped ? `skipped: ${p.skipped}` : fmt(p.msPerStep);
+    const ratio = o?.msPerStep !== undefined && p?.msPerStep !== undefined ? `${(o.msPerStep / p.msPerStep).toFixed(2)}x` : '-';
+    lines.push(`| ${model} | ${batch} | ${threads} | ${oursCell} | ${fmt(o?.firstStepMs)} | ${fmt(o?.cpuMsPerStep)} | ${ptCell} | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
