@@ -120,6 +120,10 @@ describe('training engine ops vs tfjs autodiff (1e-4 relative)', () => {
       const s = new ChannelSlice({ groups: 2, groupId: 1 }).apply(conv(6, 1).apply(q)) as Sym;
       return [L.concatenate().apply([p, s]) as Sym, conv(2, 1).apply(q) as Sym];
     }, [5, 5, 3]],
+    ['large weights on few pixels (conv split by output channels) + BN + leaky', (x) => {
+      const a = conv(128, 1).apply(x) as Sym;
+      return L.leakyReLU({ alpha: 0.1 }).apply(bn().apply(conv(128, 5, { padding: 'same' }).apply(a))) as Sym;
+    }, [4, 4, 3]],
     ['a conv layer applied twice (shared weights) + concat heads', (x) => {
       const shared = L.conv2d({ filters: 3, kernelSize: 1, useBias: true });
       const a = L.reLU().apply(bn().apply(conv(4, 3, { padding: 'same' }).apply(x))) as Sym;
