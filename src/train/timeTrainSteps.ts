@@ -1,9 +1,10 @@
 /**
  * Time training steps of a detector on synthetic data: the measurement behind
  * `yolo-tfjs bench --train` and the training table of `npm run bench`. One step is what
- * `train()` runs per batch (`trainStep`: forward in training mode, the family's loss, gradients,
- * Adam update, decoupled weight decay), on seeded random images and boxes, so the figure tracks
- * whatever path `trainStep` takes.
+ * `train()` runs per batch (forward in training mode, the family's loss, gradients, Adam update,
+ * decoupled weight decay) on the path train() would take (`path`: the training engine on
+ * wasm/cpu when the model can run there, else tfjs autodiff's `trainStep`), on seeded random
+ * images and boxes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
@@ -11,7 +12,10 @@ import { TrainBox } from './augment';
 import { mulberry32 } from './random';
 import { modelVariables } from './ema';
 import { lossForSpec } from './lossForSpec';
-import { trainStep } from './trainStep';
+import { KERNEL_NAME, trainStep } from './trainStep';
+import { createEngineTrainer, EngineTrainer } from './engineTrainStep';
+import { UnsupportedTrainingGraphError } from '../engine/training/trainingGraph';
+import { TrainingPlanTooLargeError } from '../engine/training/trainingEngine';
 import { registerTrainingKernelsForBackend } from './wasmGradients';
 
 /** Options of {@link timeTrainSteps}. */
@@ -25,6 +29,10 @@ export interface TimeTrainStepsOptions {
   seed?: number;
   /** Adam learning rate. Default 1e-4 (small, so random data does not blow the loss up). */
   lr?: number;
+  /** As train()'s `engine` option: 'auto' (default), 'engine' or 'tfjs'. */
+  path?: 'auto' | 'engine' | 'tfjs';
+  /** Threads of the engine path (default as train()). */
+  threads?: number;
 }
 
 /** What {@link timeTrainSteps} measured. */
@@ -43,8 +51,8 @@ export interface TrainStepTiming {
   cpuMsPerStep?: number;
   /** Loss of the last step (finite, else the step throws). */
   lastLoss: number;
-  /** Which code ran the step: `tfjs` (tfjs ops and autodiff). */
-  path: 'tfjs';
+  /** Which code ran the step: `engine` (our training kernels) or `tfjs` (tfjs ops and autodiff). */
+  path: 'engine' | 'tfjs';
 }
 
 function median(v: number[]): number {
@@ -90,6 +98,19 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
   const loss = lossForSpec(detector.spec);
   const vars = modelVariables(detector.model, true);
   const optimizer = tf.train.adam(lr, 0.9);
+  const want = o.path ?? 'auto';
+  let trainer: EngineTrainer | null = null;
+  if (want === 'engine' || (want === 'auto' && ['wasm', 'cpu'].includes(tf.getBackend()))) {
+    try {
+      trainer = createEngineTrainer(detector, { batchSize: o.batch, vars, kind: 'adam', momentum: 0.9, decays: (v) => KERNEL_NAME.test(v.name), threads: o.threads });
+    } catch (e) {
+      if (want === 'engine' || !(e instanceof UnsupportedTrainingGraphError || e instanceof TrainingPlanTooLargeError)) {
+        images.dispose();
+        optimizer.dispose();
+        throw e;
+      }
+    }
+  }
   try {
     let lastLoss = NaN;
     const cpuUsage = typeof process !== 'undefined' && typeof process.cpuUsage === 'function' ? () => process.cpuUsage() : undefined;
@@ -97,7 +118,7 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
     const once = (): number => {
       const c0 = cpuUsage?.();
       const t0 = performance.now();
-      lastLoss = trainStep(detector, images, boxes, loss, optimizer, vars, lr, 5e-4).total;
+      lastLoss = trainer ? trainer.step(images, boxes, loss, lr, 5e-4).total : trainStep(detector, images, boxes, loss, optimizer, vars, lr, 5e-4).total;
       const ms = performance.now() - t0;
       if (c0 && cpuUsage) {
         const c = process.cpuUsage(c0);
@@ -118,9 +139,13 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
       timesMs,
       cpuMsPerStep: cpuTimes.length ? median(cpuTimes) : undefined,
       lastLoss,
-      path: 'tfjs',
+      path: trainer ? 'engine' : 'tfjs',
     };
   } finally {
+    if (trainer) {
+      trainer.syncToModel();
+      trainer.dispose();
+    }
     images.dispose();
     optimizer.dispose();
   }

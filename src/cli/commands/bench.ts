@@ -8,7 +8,7 @@
  * `train()` runs (see src/train/timeTrainSteps.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionDef, parseArgs, usage } from '../args';
+import { OptionDef, parseArgs, usage, UsageError } from '../args';
 import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, MODEL_OPTION, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
 import { ready, setBackend, backendInfo } from '../../backend';
 import { timeTrainSteps } from '../../train/timeTrainSteps';
@@ -35,6 +35,7 @@ export const benchTrainOptions: OptionDef[] = [
   { name: 'warmup', type: 'number', description: 'untimed steps after the first', default: 1, min: 0, max: 1000, integer: true },
   { name: 'batch', type: 'number', description: 'batch size', default: 8, min: 1, max: 256, integer: true },
   { name: 'seed', type: 'number', description: 'seed of the synthetic images and boxes', default: 0, min: 0, max: 2 ** 32 - 1, integer: true },
+  { name: 'path', type: 'string', description: "training path: auto (default: the engine's kernels on wasm/cpu) | engine | tfjs" },
   { name: 'backend', type: 'string', description: 'tfjs backend' },
   { name: 'threads', type: 'number', description: 'wasm threads (default: all cores)', min: 1, max: 256, integer: true },
   { name: 'json', type: 'boolean', description: 'print JSON' },
@@ -115,7 +116,12 @@ async function runTrain(argv: string[]): Promise<number> {
   const detector = await resolveModel(o.model as string | undefined, resolveOptionsFrom(o));
   try {
     const [h, w] = detector.spec.input.size;
-    const t = timeTrainSteps(detector, { batch: o.batch as number, steps: o.steps as number, warmup: o.warmup as number, seed: o.seed as number });
+    const path = (o.path as string | undefined) ?? 'auto';
+    if (!['auto', 'engine', 'tfjs'].includes(path)) throw new UsageError(`--path must be auto, engine or tfjs, got '${path}'`);
+    const t = timeTrainSteps(detector, {
+      batch: o.batch as number, steps: o.steps as number, warmup: o.warmup as number, seed: o.seed as number,
+      path: path as 'auto' | 'engine' | 'tfjs', threads: o.threads as number | undefined,
+    });
     const info = backendInfo();
     const result = {
       msPerStep: t.msPerStep,

@@ -27,7 +27,11 @@ describe('yolo-tfjs bench --train', () => {
     expect(j.timesMs).toHaveLength(2);
     // the median of two timed steps is their mean
     expect(j.msPerStep).toBeCloseTo((j.timesMs[0] + j.timesMs[1]) / 2, 6);
-    expect(j).toMatchObject({ steps: 2, warmup: 0, batch: 1, size: [64, 64], threads: 1, backend: 'wasm', path: 'tfjs', model: 'yolo-fastest-1.1' });
+    // on wasm the step runs on the training engine (train()'s default path)
+    expect(j).toMatchObject({ steps: 2, warmup: 0, batch: 1, size: [64, 64], threads: 1, backend: 'wasm', path: 'engine', model: 'yolo-fastest-1.1' });
+    const viaTfjs = JSON.parse((await capture([...args, '--path', 'tfjs'])).out);
+    expect(viaTfjs.path).toBe('tfjs');
+    expect(Number.isFinite(viaTfjs.msPerStep)).toBe(true);
     // a second run leaves the tensor count where the first left it
     const again = await capture(args);
     expect(again.code).toBe(0);
@@ -39,6 +43,7 @@ describe('yolo-tfjs bench --train', () => {
     await expect(capture(['bench', '--train', '--batch', 'x'])).rejects.toThrow(/'--batch' needs a number/);
     await expect(capture(['bench', '--train', '--runs', '3'])).rejects.toThrow(UsageError);
     await expect(capture(['bench', '--train', '--warmup', '-1'])).rejects.toThrow(/'--warmup' must be/);
+    await expect(capture(['bench', '--train', '--path', 'gpu'])).rejects.toThrow(/--path must be auto, engine or tfjs, got 'gpu'/);
     const help = await capture(['bench', '--train', '--help']);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/usage: yolo-tfjs bench --train/);
