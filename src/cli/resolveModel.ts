@@ -1,5 +1,6 @@
 /**
- * Turn the CLI's `--model` value into a Detector: a Darknet `.cfg` (with `--weights`), a PyTorch
+ * Turn the CLI's `--model` value into a Detector: a Darknet `.cfg` (with `--weights`: a Darknet
+ * `.weights`, or a PyTorch `.pt`/`.pth` of the cfg-defined Darknet), a PyTorch
  * `.pth`/`.safetensors` (with `--arch`), a converted model folder, or a registry name; without
  * `--model`, the embedded model (Yolo-Fastest 1.1 COCO, no file or download needed).
  */
@@ -27,7 +28,7 @@ const ARCH_EXAMPLES = FAMILIES.flatMap((f) => f.pytorchArchs?.slice(0, 1) ?? [])
 
 /** The options of every command that loads a model: where its weights and classes come from. */
 export const MODEL_SOURCE_OPTIONS: OptionDef[] = [
-  { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
+  { name: 'weights', alias: 'w', type: 'string', description: 'weights of a .cfg model: Darknet .weights, or a PyTorch .pt/.pth of the cfg-defined Darknet' },
   ARCH_OPTION,
   { name: 'names', type: 'string', description: 'class names file (one per line)' },
   { name: 'size', type: 'number', description: 'network input size override', min: 32, max: 4096, integer: true },
@@ -83,6 +84,11 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
     if (!fs.existsSync(m)) throw new UsageError(`cfg file not found: ${m}`);
     if (!o.weights) throw new UsageError(`--model ${m} is a Darknet cfg: give its weights with --weights <file.weights>`);
     if (!fs.existsSync(o.weights)) throw new UsageError(`weights file not found: ${o.weights}`);
+    if (isPytorchFile(o.weights)) {
+      // a PyTorch checkpoint of the cfg-defined Darknet (ScaledYOLOv4's yolov4-csp, ultralytics' cfg era)
+      const { loadPytorch } = await import('../models/loadPytorch');
+      return loadPytorch('darknet', fs.readFileSync(o.weights), { cfg: fs.readFileSync(m, 'utf8'), classNames: o.classNames, inputSize: o.inputSize });
+    }
     const { loadDarknet } = await import('../models/darknet/loadDarknet');
     return loadDarknet(fs.readFileSync(m, 'utf8'), fs.readFileSync(o.weights), {
       classNames: o.classNames,
@@ -90,9 +96,10 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
       name: path.basename(m, '.cfg'),
     });
   }
-  if (/\.(pth|pt|safetensors)$/.test(m)) {
+  if (isPytorchFile(m)) {
     if (!fs.existsSync(m)) throw new UsageError(`weights file not found: ${m}`);
     if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. ${ARCH_EXAMPLES})`);
+    if (o.arch === 'darknet') throw new UsageError(`a cfg-defined Darknet checkpoint needs its cfg: --model <file.cfg> --weights ${m}`);
     const { loadPytorch } = await import('../models/loadPytorch');
     return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames, inputSize: o.inputSize });
   }
@@ -103,6 +110,11 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
   }
   const { load } = await import('../registry/load');
   return load(m);
+}
+
+/** A PyTorch weights file by its name (`.pt`, `.pth`, `.safetensors`). */
+export function isPytorchFile(file: string): boolean {
+  return /\.(pth|pt|safetensors)$/i.test(file);
 }
 
 /** Read a class-names file (one per line). */

@@ -5,8 +5,10 @@
  * the output size (reads outside dy are zero), so it is exact for any 'same'/explicit padding,
  * odd or even kernels. For stride s > 1, dy is first spread onto a zeroed grid
  * ((OH-1)*s+1 rows, the `zeroInsert` kernel) and that grid is convolved with stride 1.
+ * Depthwise convolutions the same way for stride 1 (the depthwise2d kernel on flipped weights,
+ * faster than the gather kernel depthwise2dInputGrad, which takes every other stride).
  */
-import { packConvWeights } from './kernelModule';
+import { packConvWeights, packDepthwiseWeights } from './kernelModule';
 
 /** Geometry of a forward conv2d (one image, NHWC): input H x W x C, output OH x OW x N. */
 export interface ConvGeometry {
@@ -80,4 +82,24 @@ export function packConvInputGradWeights(filter: Float32Array, shape: readonly [
     }
   }
   return packConvWeights(t, [kh, kw, cout, cin], null);
+}
+
+/**
+ * For a stride-1 depthwise conv of geometry `g` (C = N channels): the depthwise2d kernel's
+ * geometry fields computing dx from dy (input = dy OH x OW, output = dx H x W), with weights from
+ * {@link packDepthwiseInputGradWeights}. null for strides > 1 (use depthwise2dInputGrad).
+ */
+export function depthwiseInputGradAsForward(g: Omit<ConvGeometry, 'N'>): { H: number; W: number; OH: number; OW: number; kh: number; kw: number; sh: 1; sw: 1; dh: number; dw: number; padTop: number; padLeft: number } | null {
+  if (g.sh !== 1 || g.sw !== 1) return null;
+  const c = convInputGradPlan({ ...g, N: g.C }).conv;
+  return { H: c.H, W: c.W, OH: c.OH, OW: c.OW, kh: c.kh, kw: c.kw, sh: 1, sw: 1, dh: c.dh, dw: c.dw, padTop: c.padTop, padLeft: c.padLeft };
+}
+
+/** Depthwise filter `[kh, kw, C, 1]` -> depthwise2d's packed weights of the input-gradient conv (spatially flipped) and its zero bias. */
+export function packDepthwiseInputGradWeights(filter: Float32Array, shape: readonly [number, number, number, number]): { weights: Float32Array; bias: Float32Array } {
+  const [kh, kw, c, mult] = shape;
+  if (mult !== 1 || filter.length !== kh * kw * c) throw new Error(`packDepthwiseInputGradWeights: filter has ${filter.length} values, shape [${shape.join(', ')}] (multiplier 1 only)`);
+  const t = new Float32Array(filter.length);
+  for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) t.set(filter.subarray(((kh - 1 - ky) * kw + (kw - 1 - kx)) * c, ((kh - 1 - ky) * kw + (kw - 1 - kx) + 1) * c), (ky * kw + kx) * c);
+  return packDepthwiseWeights(t, shape, null);
 }

@@ -11,6 +11,7 @@ import {
   validateCocoGroundTruth,
   validateCocoResults,
 } from './cocoFormat';
+import { xywhIou } from '../boxes/iou';
 
 /** Average precision / recall of one category (null where COCO has no data: every entry -1). */
 export interface CocoClassResult {
@@ -115,29 +116,7 @@ interface ImageEval {
 
 /** pycocotools' maskApi `bbIou`: [D][G]; crowd gt -> intersection / detection area. */
 function boxIou(dts: DtBox[], gts: GtBox[]): number[][] {
-  const out: number[][] = [];
-  for (const dt of dts) {
-    const D = dt.bbox;
-    const da = D[2] * D[3];
-    const row: number[] = [];
-    for (const gt of gts) {
-      const G = gt.bbox;
-      const ga = G[2] * G[3];
-      let o = 0;
-      const w = Math.min(D[2] + D[0], G[2] + G[0]) - Math.max(D[0], G[0]);
-      if (w > 0) {
-        const h = Math.min(D[3] + D[1], G[3] + G[1]) - Math.max(D[1], G[1]);
-        if (h > 0) {
-          const i = w * h;
-          const u = gt.crowd ? da : da + ga - i;
-          o = i / u;
-        }
-      }
-      row.push(o);
-    }
-    out.push(row);
-  }
-  return out;
+  return dts.map((dt) => gts.map((gt) => xywhIou(dt.bbox, gt.bbox, gt.crowd)));
 }
 
 /** COCOeval.evaluateImg for one image, category and area range (maxDet = the largest). */

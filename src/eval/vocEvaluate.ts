@@ -3,6 +3,7 @@
  * ground truth and results. Pure TypeScript.
  */
 import { CocoDetection, CocoGroundTruth, stableOrderByScoreDesc, validateCocoGroundTruth, validateCocoResults } from './cocoFormat';
+import { cornerIou } from '../boxes/iou';
 
 export interface VocEvaluateOptions {
   /** VOC2007 11-point interpolation instead of the all-point area (VOC2010+). Default false. */
@@ -53,16 +54,9 @@ function toBox(bbox: number[], offset: number): Box {
   return { x1: bbox[0], y1: bbox[1], x2: bbox[0] + bbox[2] + offset, y2: bbox[1] + bbox[3] + offset };
 }
 
-/** chainercv's bbox_iou for one pair. */
+/** chainercv's bbox_iou for one pair (the +1 convention is already in the corners, see `toBox`). */
 function iou(a: Box, b: Box): number {
-  const tlx = Math.max(a.x1, b.x1);
-  const tly = Math.max(a.y1, b.y1);
-  const brx = Math.min(a.x2, b.x2);
-  const bry = Math.min(a.y2, b.y2);
-  const inter = tlx < brx && tly < bry ? (brx - tlx) * (bry - tly) : 0;
-  const areaA = (a.x2 - a.x1) * (a.y2 - a.y1);
-  const areaB = (b.x2 - b.x1) * (b.y2 - b.y1);
-  return inter / (areaA + areaB - inter);
+  return cornerIou(a.x1, a.y1, a.x2, a.y2, b.x1, b.y1, b.x2, b.y2);
 }
 
 /** All-point (VOC2010+) or 11-point (VOC2007) AP from cumulative precision and recall. */

@@ -3,6 +3,7 @@
  * soft-NMS; per class or class-agnostic. Runs on the few candidates above the score threshold.
  */
 import { NmsSpec } from '../spec';
+import { cornerDiou, cornerIou, cornerIouFloat32 } from '../boxes/iou';
 
 /**
  * Greedy / soft NMS over boxes `[x1, y1, x2, y2]` (flat). Returns kept indices. With `groups`,
@@ -85,49 +86,21 @@ function overlapFunction(nms: NmsSpec): Overlap {
 }
 
 /**
- * IoU of boxes `a` and `b` (indices into flat `[x1, y1, x2, y2]` data). `pixelOffset` (default 0)
- * is added to every width and height, intersections included: 1 gives `py_cpu_nms`'s
- * `(x2 - x1 + 1) * (y2 - y1 + 1)` areas and `max(0, min(x2) - max(x1) + 1)` overlaps.
+ * IoU of boxes `a` and `b` (indices into flat `[x1, y1, x2, y2]` data); see `cornerIou`
+ * (src/boxes/iou.ts) for `pixelOffset`.
  */
 export function boxIou(boxes: ArrayLike<number>, a: number, b: number, pixelOffset = 0): number {
-  const ax1 = boxes[a * 4], ay1 = boxes[a * 4 + 1], ax2 = boxes[a * 4 + 2], ay2 = boxes[a * 4 + 3];
-  const bx1 = boxes[b * 4], by1 = boxes[b * 4 + 1], bx2 = boxes[b * 4 + 2], by2 = boxes[b * 4 + 3];
-  const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1) + pixelOffset;
-  const ih = Math.min(ay2, by2) - Math.max(ay1, by1) + pixelOffset;
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  const union = (ax2 - ax1 + pixelOffset) * (ay2 - ay1 + pixelOffset) + (bx2 - bx1 + pixelOffset) * (by2 - by1 + pixelOffset) - inter;
-  return union > 0 ? inter / union : 0;
+  return cornerIou(boxes[a * 4], boxes[a * 4 + 1], boxes[a * 4 + 2], boxes[a * 4 + 3], boxes[b * 4], boxes[b * 4 + 1], boxes[b * 4 + 2], boxes[b * 4 + 3], pixelOffset);
 }
 
-/**
- * Darknet's DIoU for NMS: IoU - (d^2 / c^2)^beta, with d the centre distance and c the diagonal
- * of the smallest enclosing box.
- */
+/** Darknet's DIoU of boxes `a` and `b` (indices into flat corner data); see `cornerDiou`. */
 export function boxDiou(boxes: ArrayLike<number>, a: number, b: number, beta: number): number {
-  const iou = boxIou(boxes, a, b);
-  const ax1 = boxes[a * 4], ay1 = boxes[a * 4 + 1], ax2 = boxes[a * 4 + 2], ay2 = boxes[a * 4 + 3];
-  const bx1 = boxes[b * 4], by1 = boxes[b * 4 + 1], bx2 = boxes[b * 4 + 2], by2 = boxes[b * 4 + 3];
-  const cw = Math.max(ax2, bx2) - Math.min(ax1, bx1);
-  const ch = Math.max(ay2, by2) - Math.min(ay1, by1);
-  const c = cw * cw + ch * ch;
-  if (c === 0) return iou;
-  const dx = (ax1 + ax2) / 2 - (bx1 + bx2) / 2;
-  const dy = (ay1 + ay2) / 2 - (by1 + by2) / 2;
-  return iou - Math.pow((dx * dx + dy * dy) / c, beta);
+  return cornerDiou(boxes[a * 4], boxes[a * 4 + 1], boxes[a * 4 + 2], boxes[a * 4 + 3], boxes[b * 4], boxes[b * 4 + 1], boxes[b * 4 + 2], boxes[b * 4 + 3], beta);
 }
 
-/** IoU with every step rounded to float32, as torchvision's CPU `nms` kernel computes it. */
+/** torchvision's float32 IoU of boxes `a` and `b` (indices into flat corner data); see `cornerIouFloat32`. */
 export function boxIouFloat32(boxes: ArrayLike<number>, a: number, b: number): number {
-  const f = Math.fround;
-  const ax1 = boxes[a * 4], ay1 = boxes[a * 4 + 1], ax2 = boxes[a * 4 + 2], ay2 = boxes[a * 4 + 3];
-  const bx1 = boxes[b * 4], by1 = boxes[b * 4 + 1], bx2 = boxes[b * 4 + 2], by2 = boxes[b * 4 + 3];
-  const w = Math.max(0, f(Math.min(ax2, bx2) - Math.max(ax1, bx1)));
-  const h = Math.max(0, f(Math.min(ay2, by2) - Math.max(ay1, by1)));
-  const inter = f(w * h);
-  const areaA = f(f(ax2 - ax1) * f(ay2 - ay1));
-  const areaB = f(f(bx2 - bx1) * f(by2 - by1));
-  return f(inter / f(f(areaA + areaB) - inter));
+  return cornerIouFloat32(boxes[a * 4], boxes[a * 4 + 1], boxes[a * 4 + 2], boxes[a * 4 + 3], boxes[b * 4], boxes[b * 4 + 1], boxes[b * 4 + 2], boxes[b * 4 + 3]);
 }
 
 /**

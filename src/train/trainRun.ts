@@ -16,6 +16,7 @@ import { WeightEma, modelVariables } from './ema';
 import { TrainLoss, lossForSpec } from './lossForSpec';
 import { GammaTracker, bnGammaVariables } from './gammaHistogram';
 import { EpochLog, StepLog, TrainOptions, resolveClassNames } from './trainOptions';
+import type { EngineTrainer } from './engineTrainStep';
 
 /** What the phases of one `train` call share. */
 export interface TrainRun {
@@ -36,6 +37,8 @@ export interface TrainRun {
   readonly totalSteps: number;
   readonly ema?: WeightEma;
   readonly gammas: GammaTracker;
+  /** The training engine when the steps run on it (`attachEngine`), else null (tfjs autodiff). */
+  trainer: EngineTrainer | null;
   /** Optimisation steps done (global, across resumes). */
   step: number;
   /** The first epoch to run (a resumed checkpoint's next epoch). */
@@ -79,6 +82,6 @@ export async function prepareRun(detector: Detector, dataset: DetectionDataset, 
 
   return {
     detector: det, dataset, opts, loss, optimizer, optimizerKind: kind, vars, schedule, weightDecay, augment, seed, totalSteps, ema, gammas,
-    step: 0, startEpoch: 0, best: -Infinity, epochs: [], steps: [],
+    trainer: null, step: 0, startEpoch: 0, best: -Infinity, epochs: [], steps: [],
   };
 }

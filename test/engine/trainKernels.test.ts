@@ -22,6 +22,7 @@ import {
   CONV_PARAMS,
   DEPTHWISE_FILTER_GRAD_PARAMS,
   DEPTHWISE_INPUT_GRAD_PARAMS,
+  DEPTHWISE_PARAMS,
   EMA_PARAMS,
   KernelActivation,
   MAX_POOL_GRAD_PARAMS,
@@ -32,8 +33,9 @@ import {
   paramBytes,
   writeParams,
 } from '../../src/engine/kernelParams';
-import { convInputGradPlan, packConvInputGradWeights } from '../../src/engine/gradPacking';
+import { convInputGradPlan, depthwiseInputGradAsForward, packConvInputGradWeights, packDepthwiseInputGradWeights } from '../../src/engine/gradPacking';
 import { adamScalars, weightDecayFactor } from '../../src/engine/optimizerScalars';
+import { createKernelThreadPool, whenPoolReady } from '../../src/engine/threadPool';
 import { mulberry32 } from '../../src/train/random';
 import { applyActivation } from '../../src/infer/compileInference';
 
@@ -198,6 +200,7 @@ describe('conv2d gradients vs tf.grad (cpu)', () => {
     ['1x1 s1, C=13 N=19 (pointwise GEMM, tail block), input slice', { H: 7, W: 9, C: 13, N: 19, k: 1, s: 1, pad: [0, 0, 0, 0], inStride: 17 }],
     ['1x1 s1, C=16 N=24, more pixels than one chunk', { H: 17, W: 19, C: 16, N: 24, k: 1, s: 1, pad: [0, 0, 0, 0] }],
     ['3x3 s1 same, C=6 N=10', { H: 9, W: 8, C: 6, N: 10, k: 3, s: 1, pad: [1, 1, 1, 1] }],
+    ['3x3 s1 same, C=70 N=12 (two packed input-channel blocks)', { H: 5, W: 6, C: 70, N: 12, k: 3, s: 1, pad: [1, 1, 1, 1] }],
     ['3x3 s2 TF-same (pad 0/1), C=3 N=8 (first layer)', { H: 12, W: 11, C: 3, N: 8, k: 3, s: 2, pad: [0, 1, 0, 1] }],
     ['3x3 s2 PyTorch pad 1/1, C=5 N=7', { H: 9, W: 10, C: 5, N: 7, k: 3, s: 2, pad: [1, 1, 1, 1] }],
     ['2x2 s1 TF-same even kernel (pad 0/1), C=4 N=9', { H: 6, W: 7, C: 4, N: 9, k: 2, s: 1, pad: [0, 1, 0, 1] }],
@@ -333,7 +336,7 @@ describe('depthwise2d gradients vs tf.grad (cpu)', () => {
     });
     const imgX = c.H * c.W * c.C, imgDy = OH * OW * c.C;
     const wb = f32buf(f), dW = zeros(f.length);
-    const dx = new Float32Array(B * imgX);
+    const dx = new Float32Array(B * imgX), dxFwd = new Float32Array(B * imgX);
     for (let b = 0; b < B; b++) {
       const xb = new Buf(c.H * c.W, c.C, c.inStride ?? c.C, 1 % ((c.inStride ?? c.C) - c.C + 1)).set(x.subarray(b * imgX, (b + 1) * imgX));
       const dyb = new Buf(OH * OW, c.C).set(dy.subarray(b * imgDy, (b + 1) * imgDy));
@@ -346,10 +349,21 @@ describe('depthwise2d gradients vs tf.grad (cpu)', () => {
       expectSplitSame('depthwise2dInputGrad', pi, c.H, [{ ptr: out.ptr - 8, bytes: c.H * c.W * out.stride * 4 }], [1, 5]);
       expect(out.strayWrites()).toBe(0);
       dx.set(out.get(), b * imgX);
+      // stride 1: the same dx from the depthwise2d kernel on flipped weights
+      const fwd = depthwiseInputGradAsForward({ H: c.H, W: c.W, C: c.C, OH, OW, ...geo });
+      expect(fwd === null).toBe(c.s !== 1);
+      if (fwd) {
+        const pk = packDepthwiseInputGradWeights(f, [c.k, c.k, c.C, 1]);
+        const o2 = new Buf(c.H * c.W, c.C);
+        const pw = params(DEPTHWISE_PARAMS, { in: dyb.ptr, inStride: c.C, C: c.C, out: o2.ptr, outStride: c.C, weights: f32buf(pk.weights).ptr, bias: f32buf(pk.bias).ptr, ...fwd, act: ACT.linear, alpha: 0 });
+        km.kernel('depthwise2d')(pw, 0, c.H);
+        dxFwd.set(o2.get(), b * imgX);
+      }
     }
     const ef = expectClose(dW.get(), ref.df);
     const ex = expectClose(dx, ref.dx);
-    report.push(`depthwise ${name}: dW ${ef.toExponential(1)}, dx ${ex.toExponential(1)}`);
+    const exf = c.s === 1 ? expectClose(dxFwd, ref.dx).toExponential(1) : '-';
+    report.push(`depthwise ${name}: dW ${ef.toExponential(1)}, dx ${ex.toExponential(1)}, dx via depthwise2d ${exf}`);
   });
 });
 
@@ -559,5 +573,51 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
     const p = params(EMA_PARAMS, { shadow: sb.ptr, param: wb.ptr, n, decay: d, oneMinusDecay: 1 - d });
     expectSplitSame('ema', p, n, [{ ptr: sb.ptr, bytes: n * 4 }], [5, 99]);
     expect(maxAbs(sb.get(), ref)).toBe(0);
+  });
+});
+
+describe('on worker threads (shared memory): 2 threads give the bits of 1', () => {
+  test('conv2dFilterGrad 1x1 22x22x116 -> 116 and 3x3 11x11x24 -> 20, depthwise2dInputGrad, bnBackwardReduce', async () => {
+    const tkm = createKernelModule({ threaded: true });
+    const ta = new Arena(tkm);
+    const pool = createKernelThreadPool(tkm, 2, ta, { debugNoTakeOver: true });
+    try {
+      await whenPoolReady(pool);
+      expect(pool.ready).toBe(1);
+      const put = (data: Float32Array): number => ta.allocF32(data);
+      const prm = <L extends readonly string[]>(layout: L, values: ParamValues<L>): number => {
+        const p = ta.alloc(paramBytes(layout));
+        writeParams(tkm.memory, p, layout, values);
+        return p;
+      };
+      /** Run on 1 thread then on 2 from the same start; returns true when the output bytes agree. */
+      const same = (name: KernelName, p: number, total: number, out: number, bytes: number, grain = 1): boolean => {
+        const start = new Uint8Array(tkm.memory.buffer, out, bytes).slice();
+        tkm.kernel(name)(p, 0, total);
+        const one = new Uint8Array(tkm.memory.buffer, out, bytes).slice();
+        new Uint8Array(tkm.memory.buffer, out, bytes).set(start);
+        const before = pool.stats.workerChunks;
+        pool.run(name, p, total, grain);
+        expect(pool.stats.workerChunks).toBeGreaterThan(before);
+        return Buffer.compare(Buffer.from(new Uint8Array(tkm.memory.buffer, out, bytes)), Buffer.from(one)) === 0;
+      };
+      for (const [H, C, N, k] of [[22, 116, 116, 1], [11, 24, 20, 3]]) {
+        const pad = (k - 1) / 2;
+        const x = put(rand(H * H * C, 111)), dy = put(rand(H * H * N, 112)), dW = put(new Float32Array(k * k * C * N));
+        const p = prm(CONV_FILTER_GRAD_PARAMS, { in: x, H, W: H, C, inStride: C, dy, OH: H, OW: H, N, dyStride: N, dW, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: pad, padLeft: pad });
+        expect(same('conv2dFilterGrad', p, Math.ceil(N / 8), dW, k * k * C * N * 4)).toBe(true);
+      }
+      const H = 13, C = 29;
+      const dy = put(rand(H * H * C, 113)), w = put(rand(9 * C, 114)), dx = put(new Float32Array(H * H * C));
+      const pd = prm(DEPTHWISE_INPUT_GRAD_PARAMS, { dy, OH: H, OW: H, C, dyStride: C, out: dx, H, W: H, outStride: C, weights: w, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, accumulate: 0 });
+      expect(same('depthwise2dInputGrad', pd, H, dx, H * H * C * 4)).toBe(true);
+      const sums = ta.alloc(2 * C * 8);
+      new Float64Array(tkm.memory.buffer, sums, 2 * C).fill(0);
+      const stat = put(rand(C, 115));
+      const pr = prm(BN_BACKWARD_REDUCE_PARAMS, { dy, dyStride: C, pre: w, preStride: 0, act: ACT.linear, alpha: 0, g: dx, gStride: C, x: dy, xStride: C, pixels: H * H, C, mean: stat, invStd: stat, sumG: sums, sumGX: sums + C * 8 });
+      expect(same('bnBackwardReduce', pr, C, sums, 2 * C * 8, 4)).toBe(true);
+    } finally {
+      pool.dispose();
+    }
   });
 });

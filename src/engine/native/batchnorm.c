@@ -126,7 +126,7 @@ VEC_INLINE void reduce_block(const BnBackwardReduceParams* P, double* sg, double
     for (int j = 0; j < NV; j++) {
       const int t = j == NV - 1 ? tail : 0;
       v128_t gv = ld(dy + 4 * j, t);
-      if (ACT != ACT_LINEAR) gv = wasm_f32x4_mul(gv, act_deriv_v(ld(pre + 4 * j, t), ACT, alpha));
+      if (ACT != ACT_LINEAR) gv = wasm_f32x4_mul(gv, act_deriv(ld(pre + 4 * j, t), ACT, P->act, alpha));
       st(g + 4 * j, gv, t);
       const v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(ld(x + 4 * j, t), mean[j]), is[j]);
       add64(a + 2 * j, gv);
@@ -154,7 +154,7 @@ __attribute__((export_name("bnBackwardReduce"))) void bnBackwardReduce(const int
   if (r1 > P->C) r1 = P->C;
   if (r0 >= r1) return;
 #define BN_RED(A) reduce_range(P, r0, r1, A)
-  ACT_DISPATCH_ALL(P->act, BN_RED)
+  ACT_DISPATCH_GRAD(P->act, BN_RED)
 #undef BN_RED
 }
 
@@ -232,7 +232,7 @@ VEC_INLINE void act_back_range(const ActBackwardParams* P, int r0, int r1, const
     for (int c = 0; c < C; c += 4) {
       const int t = C - c < 4 ? C - c : 0;
       v128_t r = ld(d + c, t);
-      if (ACT != ACT_LINEAR) r = wasm_f32x4_mul(r, act_deriv_v(ld(x + c, t), ACT, alpha));
+      if (ACT != ACT_LINEAR) r = wasm_f32x4_mul(r, act_deriv(ld(x + c, t), ACT, P->act, alpha));
       if (acc) r = wasm_f32x4_add(ld(o + c, t), r);
       st(o + c, r, t);
     }
@@ -245,6 +245,6 @@ __attribute__((export_name("actBackward"))) void actBackward(const int32_t* para
   if (r1 > P->pixels) r1 = P->pixels;
   if (r0 >= r1 || P->C <= 0) return;
 #define ACT_BACK(A) act_back_range(P, r0, r1, A)
-  ACT_DISPATCH_ALL(P->act, ACT_BACK)
+  ACT_DISPATCH_GRAD(P->act, ACT_BACK)
 #undef ACT_BACK
 }

@@ -16,10 +16,14 @@
 #include "common.h"
 #include "vecio.h"
 
-/* Pixels per chunk: the chunk's dy rows stay in L1 and its x rows in L2 across the channel loops. */
-#define KC 256
+/* Pixels per chunk and input channels per packed block: the packed x block (CB * KC floats, 16 KiB)
+   and one dy panel (KC * 8 floats) stay in L1 while every output-channel block and input-channel
+   group passes over them. Packing makes both streams contiguous: read in place, rows of 256 or
+   512 channels (1-2 KiB apart) all fall into a few L1 sets and evict each other. */
+#define KC 64
+#define CB 64
 
-/* acc rows r (input channels ci + r) of one 8-wide output block over the chunk's valid pixels. */
+/* acc rows r (input channel ci + r) of one 8-wide output block over the n packed pixels. */
 #define FG_ROW(i, A0, A1)                                  \
   {                                                        \
     const v128_t s = wasm_v128_load32_splat(xp + (i));     \
@@ -27,79 +31,52 @@
     A1 = f32x4_madd(A1, s, d1);                            \
   }
 
-typedef struct {
-  const float* x;   /* input image */
-  int xStride;      /* floats between input pixels */
-  const float* dy;  /* dy at the block's first channel (or the packed tail panel) */
-  int dyStride;     /* floats between dy rows (8 for the panel) */
-  int row0;         /* dy row of pixel p is dy + (p - row0) * dyStride (p0 for the panel) */
-  float* dw;        /* dW at [tap][0][b*8] */
-  int N;            /* dW row length */
-  int nrem;         /* valid output channels of the block (1..8) */
-} FgCtx;
-
-VEC_INLINE void fg_load_row(const FgCtx* X, int r, v128_t* a0, v128_t* a1) {
-  const float* o = X->dw + (size_t)r * X->N;
-  if (X->nrem >= 8) {
+VEC_INLINE void fg_load_row(const float* o, int nrem, int valid, v128_t* a0, v128_t* a1) {
+  if (valid && nrem >= 8) {
     *a0 = wasm_v128_load(o);
     *a1 = wasm_v128_load(o + 4);
   } else {
     float t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int j = 0; j < X->nrem; j++) t[j] = o[j];
+    if (valid)
+      for (int j = 0; j < nrem; j++) t[j] = o[j];
     *a0 = wasm_v128_load(t);
     *a1 = wasm_v128_load(t + 4);
   }
 }
 
-VEC_INLINE void fg_store_row(const FgCtx* X, int r, v128_t a0, v128_t a1) {
-  float* o = X->dw + (size_t)r * X->N;
-  if (X->nrem >= 8) {
+VEC_INLINE void fg_store_row(float* o, int nrem, int valid, v128_t a0, v128_t a1) {
+  if (!valid) return;
+  if (nrem >= 8) {
     wasm_v128_store(o, a0);
     wasm_v128_store(o + 4, a1);
   } else {
     float t[8];
     wasm_v128_store(t, a0);
     wasm_v128_store(t + 4, a1);
-    for (int j = 0; j < X->nrem; j++) o[j] = t[j];
+    for (int j = 0; j < nrem; j++) o[j] = t[j];
   }
 }
 
-/* Input channels [ci, ci + 4) (NR = 4) or one channel (NR = 1). `xo` / `po`: float offset of the
-   input pixel and index of the dy row of each of the n valid pixels (LIST = 1), or the dense
-   pointwise case (LIST = 0: pixel j of the chunk is input pixel p0 + j and dy row p0 + j). */
-VEC_INLINE void fg_rows(const FgCtx* X, int ci, int n, int p0, const int* xo, const int* po, const int NR, const int LIST) {
+/* dW rows [ci, ci + 4) (those < C: `rows` valid) x one 8-wide block (nrem valid columns) +=
+   xg^T * dp over n pixels; xg = packed [n][4] inputs, dp = packed [n][8] dy. */
+VEC_INLINE void fg_group(float* dw, int N, int rows, int nrem, const float* xg, const float* dp, int n) {
   v128_t a00, a01, a10, a11, a20, a21, a30, a31;
-  fg_load_row(X, ci, &a00, &a01);
-  if (NR == 4) {
-    fg_load_row(X, ci + 1, &a10, &a11);
-    fg_load_row(X, ci + 2, &a20, &a21);
-    fg_load_row(X, ci + 3, &a30, &a31);
-  }
-  const int xs = X->xStride, ds = X->dyStride;
-  const float* xb = X->x + ci;
-  for (int j = 0; j < n; j++) {
-    const float* xp = LIST ? xb + xo[j] : xb + (size_t)(p0 + j) * xs;
-    const float* dp = X->dy + (size_t)((LIST ? po[j] : p0 + j) - X->row0) * ds;
+  fg_load_row(dw, nrem, rows > 0, &a00, &a01);
+  fg_load_row(dw + N, nrem, rows > 1, &a10, &a11);
+  fg_load_row(dw + 2 * N, nrem, rows > 2, &a20, &a21);
+  fg_load_row(dw + 3 * N, nrem, rows > 3, &a30, &a31);
+  const float* xp = xg;
+  for (int j = 0; j < n; j++, xp += 4, dp += 8) {
     const v128_t d0 = wasm_v128_load(dp), d1 = wasm_v128_load(dp + 4);
     FG_ROW(0, a00, a01)
-    if (NR == 4) {
-      FG_ROW(1, a10, a11)
-      FG_ROW(2, a20, a21)
-      FG_ROW(3, a30, a31)
-    }
+    FG_ROW(1, a10, a11)
+    FG_ROW(2, a20, a21)
+    FG_ROW(3, a30, a31)
   }
-  fg_store_row(X, ci, a00, a01);
-  if (NR == 4) {
-    fg_store_row(X, ci + 1, a10, a11);
-    fg_store_row(X, ci + 2, a20, a21);
-    fg_store_row(X, ci + 3, a30, a31);
-  }
-}
-
-VEC_INLINE void fg_block(const FgCtx* X, int C, int n, int p0, const int* xo, const int* po, const int LIST) {
-  int ci = 0;
-  for (; ci + 4 <= C; ci += 4) fg_rows(X, ci, n, p0, xo, po, 4, LIST);
-  for (; ci < C; ci++) fg_rows(X, ci, n, p0, xo, po, 1, LIST);
+  fg_store_row(dw, nrem, rows > 0, a00, a01);
+  fg_store_row(dw + N, nrem, rows > 1, a10, a11);
+  fg_store_row(dw + 2 * N, nrem, rows > 2, a20, a21);
+  fg_store_row(dw + 3 * N, nrem, rows > 3, a30, a31);
 }
 
 __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int32_t* params, int r0, int r1) {
@@ -116,29 +93,16 @@ __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int
   if (r1 > nb) r1 = nb;
   if (r0 >= r1 || C <= 0 || OH <= 0 || OW <= 0) return;
   const int M = OH * OW;
-  const int pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && OW == W && OH == H;
-  /* the last block when N is not a multiple of 8: its dy columns go through a zero-padded panel,
-     so no load reads past channel N of a dy row */
-  const int tail = (N & 7) && r1 == nb;
-  const int bFull = tail ? r1 - 1 : r1;
-  float panel[KC * 8];
+  float xpanel[CB * KC]; /* [CB/4 groups][n][4] */
+  float dpanel[KC * 8];  /* [n][8] */
   int xo[KC], po[KC];
   for (int p0 = 0; p0 < M; p0 += KC) {
     const int p1 = p0 + KC < M ? p0 + KC : M;
-    if (tail) {
-      const int nrem = N - (nb - 1) * 8;
-      for (int p = p0; p < p1; p++) {
-        const float* s = dy + (size_t)p * ds + (nb - 1) * 8;
-        float* d = panel + (p - p0) * 8;
-        for (int j = 0; j < 8; j++) d[j] = j < nrem ? s[j] : 0.f;
-      }
-    }
     for (int ky = 0; ky < kh; ky++) {
       for (int kx = 0; kx < kw; kx++) {
-        const int t = ky * kw + kx;
-        /* the chunk's pixels whose tap (ky, kx) is inside the image */
+        /* the chunk's pixels whose tap (ky, kx) is inside the image: input offset, dy row */
         int n = 0;
-        if (!pointwise) {
+        {
           int oy = p0 / OW, ox = p0 - oy * OW;
           for (int p = p0; p < p1; p++) {
             const int iy = oy * sh - padTop + ky * dh, ix = ox * sw - padLeft + kx * dwx;
@@ -152,29 +116,36 @@ __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int
               oy++;
             }
           }
-          if (n == 0) continue;
         }
-        for (int b = r0; b < r1; b++) {
-          FgCtx X;
-          X.x = x;
-          X.xStride = xs;
-          X.N = N;
-          X.dw = dw + (size_t)t * C * N + b * 8;
-          if (b < bFull) {
-            X.dy = dy + b * 8;
-            X.dyStride = ds;
-            X.row0 = 0;
-            X.nrem = 8;
-          } else {
-            X.dy = panel;
-            X.dyStride = 8;
-            X.row0 = p0;
-            X.nrem = N - b * 8;
+        if (n == 0) continue;
+        float* dwt = dw + (size_t)(ky * kw + kx) * C * N;
+        for (int c0 = 0; c0 < C; c0 += CB) {
+          const int cn = C - c0 < CB ? C - c0 : CB;
+          const int groups = (cn + 3) >> 2;
+          /* pack x[pixel j][c0 + 4g + i] -> xpanel[g][j][i], zero past channel C */
+          for (int j = 0; j < n; j++) {
+            const float* src = x + xo[j] + c0;
+            int g = 0;
+            for (; 4 * g + 4 <= cn; g++) wasm_v128_store(xpanel + ((size_t)g * n + j) * 4, wasm_v128_load(src + 4 * g));
+            if (g < groups) wasm_v128_store(xpanel + ((size_t)g * n + j) * 4, load_tail(src + 4 * g, cn - 4 * g));
           }
-          if (pointwise)
-            fg_block(&X, C, p1 - p0, p0, xo, po, 0);
-          else
-            fg_block(&X, C, n, p0, xo, po, 1);
+          for (int b = r0; b < r1; b++) {
+            const int nrem = N - b * 8 < 8 ? N - b * 8 : 8;
+            for (int j = 0; j < n; j++) {
+              const float* src = dy + (size_t)po[j] * ds + b * 8;
+              float* d = dpanel + j * 8;
+              if (nrem == 8) {
+                wasm_v128_store(d, wasm_v128_load(src));
+                wasm_v128_store(d + 4, wasm_v128_load(src + 4));
+              } else {
+                for (int k = 0; k < 8; k++) d[k] = k < nrem ? src[k] : 0.f;
+              }
+            }
+            for (int g = 0; g < groups; g++) {
+              const int ci = c0 + 4 * g;
+              fg_group(dwt + (size_t)ci * N + b * 8, N, C - ci, nrem, xpanel + (size_t)g * n * 4, dpanel, n);
+            }
+          }
         }
       }
     }

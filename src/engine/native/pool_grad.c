@@ -33,6 +33,29 @@ VEC_INLINE void zero_row(float* o, int W, int C, int os) {
     for (int x = 0; x < W; x++) fill_floats(o + (size_t)x * os, z, C);
 }
 
+/* One channel vector of one window: argmax over the valid taps in scan order (strict >), then
+   dy added at the taps of input row kyHere that are the argmax. `tail` 0 = a whole vector. */
+VEC_INLINE void pool_grad_vec(const float* xw, int rowStep, int xs, const float* d, float* ow, int os, int c, const int tail,
+                              int ky0, int ky1, int kx0, int kx1, int kw, int kyHere) {
+  v128_t m = wasm_f32x4_splat(-__builtin_inff()), arg = wasm_i32x4_splat(-1);
+  for (int ky = ky0; ky < ky1; ky++) {
+    const float* row = xw + (size_t)ky * rowStep + c;
+    for (int kx = kx0; kx < kx1; kx++) {
+      const v128_t v = ld(row + (size_t)kx * xs, tail);
+      const v128_t gt = wasm_f32x4_gt(v, m);
+      m = wasm_v128_bitselect(v, m, gt);
+      arg = wasm_v128_bitselect(wasm_i32x4_splat(ky * kw + kx), arg, gt);
+    }
+  }
+  const v128_t g = ld(d + c, tail);
+  for (int kx = kx0; kx < kx1; kx++) {
+    const v128_t hit = wasm_i32x4_eq(arg, wasm_i32x4_splat(kyHere * kw + kx));
+    if (!wasm_v128_any_true(hit)) continue;
+    float* o = ow + (size_t)kx * os + c;
+    st(o, wasm_f32x4_add(ld(o, tail), wasm_v128_and(g, hit)), tail);
+  }
+}
+
 __attribute__((export_name("maxpool2dGrad"))) void maxpool2dGrad(const int32_t* params, int r0, int r1) {
   const MaxPoolGradParams* P = (const MaxPoolGradParams*)params;
   const float* x = PTR(const float, P->in);
@@ -44,7 +67,6 @@ __attribute__((export_name("maxpool2dGrad"))) void maxpool2dGrad(const int32_t* 
   if (r0 < 0) r0 = 0;
   if (r1 > H) r1 = H;
   if (C <= 0) return;
-  const v128_t ninf = wasm_f32x4_splat(-__builtin_inff());
   for (int iy = r0; iy < r1; iy++) {
     float* orow = dx + (size_t)iy * W * os;
     if (!P->accumulate) zero_row(orow, W, C, os);
@@ -63,26 +85,11 @@ __attribute__((export_name("maxpool2dGrad"))) void maxpool2dGrad(const int32_t* 
         const int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + kw > W ? W - x0 : kw;
         if (kx0 >= kx1) continue;
         const float* d = dy + ((size_t)oy * OW + ox) * dys;
-        for (int c = 0; c < C; c += 4) {
-          const int tail = C - c < 4 ? C - c : 0;
-          v128_t m = ninf, arg = wasm_i32x4_splat(-1);
-          for (int ky = ky0; ky < ky1; ky++) {
-            const float* row = x + ((size_t)(y0 + ky) * W) * xs + c;
-            for (int kx = kx0; kx < kx1; kx++) {
-              const v128_t v = ld(row + (size_t)(x0 + kx) * xs, tail);
-              const v128_t gt = wasm_f32x4_gt(v, m);
-              m = wasm_v128_bitselect(v, m, gt);
-              arg = wasm_v128_bitselect(wasm_i32x4_splat(ky * kw + kx), arg, gt);
-            }
-          }
-          const v128_t g = ld(d + c, tail);
-          for (int kx = kx0; kx < kx1; kx++) {
-            const v128_t hit = wasm_i32x4_eq(arg, wasm_i32x4_splat(kyHere * kw + kx));
-            if (!wasm_v128_any_true(hit)) continue;
-            float* o = orow + (size_t)(x0 + kx) * os + c;
-            st(o, wasm_f32x4_add(ld(o, tail), wasm_v128_and(g, hit)), tail);
-          }
-        }
+        const float* xw = x + ((ptrdiff_t)y0 * W + x0) * xs; /* tap (0, 0) of the window */
+        float* ow = orow + (ptrdiff_t)x0 * os;
+        int c = 0;
+        for (; c + 4 <= C; c += 4) pool_grad_vec(xw, W * xs, xs, d, ow, os, c, 0, ky0, ky1, kx0, kx1, kw, kyHere);
+        if (c < C) pool_grad_vec(xw, W * xs, xs, d, ow, os, c, C - c, ky0, ky1, kx0, kx1, kw, kyHere);
       }
     }
   }
