@@ -27,6 +27,12 @@ export interface StateDictLoadOptions {
   inputSize?: number;
   /** A cfg-defined network's cfg text (`loadPytorch('darknet', bytes, { cfg })`). */
   cfg?: string;
+  /**
+   * `loadPytorch('darknet')`: the PyTorch port that trained the cfg-defined Darknet, which fixes
+   * its box decode (see that family's loader): `ultralytics` for ultralytics/yolov3's cfg-era
+   * models.py (YOLOv3's decode); default ScaledYOLOv4's yolov4-csp branch.
+   */
+  port?: string;
 }
 
 /** A class-dependent output layer and how its output channels are laid out. */

@@ -52,7 +52,7 @@ export interface EngineTrainer {
   /** Write the engine's weights into the model's variables. */
   syncToModel(): void;
   /** One step timed per node and phase. */
-  profileStep(images: tf.Tensor4D, boxes: TrainBox[][], loss: TrainLoss, lr: number): { terms: StepTerms; entries: StepProfileEntry[] };
+  profileStep(images: tf.Tensor4D, boxes: TrainBox[][], loss: TrainLoss, lr: number): { terms: StepTerms; entries: StepProfileEntry[]; kernels: Record<string, number> };
   dispose(): void;
 }
 
@@ -118,7 +118,7 @@ export function createEngineTrainer(detector: Detector, o: EngineTrainerOptions)
       };
       const r = engine.profile(() => time('forward+loss+backward', () => forwardBackward(images, boxes, loss)));
       time('optimizer', () => update(lr, 0, 0));
-      return { terms: r.result, entries: [...r.entries, ...entries] };
+      return { terms: r.result, entries: [...r.entries, ...entries], kernels: r.kernels };
     },
     dispose: () => engine.dispose(),
   };

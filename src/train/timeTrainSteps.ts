@@ -32,7 +32,7 @@ export interface TimeTrainStepsOptions {
   /** 'auto' (default, as train()), 'engine' (an error when the model cannot run there) or 'tfjs'. */
   path?: 'auto' | 'engine' | 'tfjs';
   /** Threads of the engine path (default: as train()). */
-  engineThreads?: number;
+  threads?: number;
 }
 
 /** What {@link timeTrainSteps} measured. */
@@ -107,7 +107,7 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
   if (want === 'engine' || (want === 'auto' && (backend === 'wasm' || backend === 'cpu'))) {
     try {
       trainer = createEngineTrainer(detector, {
-        batchSize: o.batch, vars, kind: 'adam', momentum: 0.9, decays: (v) => KERNEL_NAME.test(v.name), threads: o.engineThreads,
+        batchSize: o.batch, vars, kind: 'adam', momentum: 0.9, decays: (v) => KERNEL_NAME.test(v.name), threads: o.threads,
       });
     } catch (e) {
       if (want === 'engine' || !(e instanceof UnsupportedTrainingGraphError || e instanceof TrainingPlanTooLargeError)) {

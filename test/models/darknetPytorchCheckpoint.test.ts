@@ -11,7 +11,9 @@
  * original .weights (up to the float32 rounding of that shift). When /usr/bin/python3 has torch,
  * the same file is also loaded STRICTLY into our own module_list Darknet in PyTorch
  * (scripts/reference/scaled_yolov4_reference.py: every key and shape must be what torch's
- * module_list holds) and its float32 forward is compared with ours.
+ * module_list holds) and its float32 forward is compared with ours. With `port: 'ultralytics'`
+ * the boxes decode as that port's YOLOLayer (YOLOv3's formula), checked against loadDarknet's
+ * decode of the same heads.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -109,6 +111,39 @@ describeFixtures('darknet/weights/yolo-fastest-1.1.weights', "loadPytorch('darkn
     } finally {
       fromPt.dispose();
       fromDarknet.dispose();
+    }
+  });
+
+  it("port 'ultralytics': boxes decode as YOLOv3 (sigmoid + grid, exp * anchor), as Darknet's own with scale_x_y 1", () => {
+    const ultra = loadPytorch('darknet', pt, { cfg: cfgText, inputSize: SIZE, port: 'ultralytics' });
+    const csp = loadPytorch('darknet', pt, { cfg: cfgText, inputSize: SIZE });
+    const darknet = loadDarknet(cfgText, weights, { inputSize: SIZE }); // its cfg has scale_x_y = 1
+    try {
+      expect(ultra.spec.heads.map((h) => h.kind)).toEqual(['darknet', 'darknet']);
+      expect(() => loadPytorch('darknet', pt, { cfg: cfgText, port: 'pjreddie' })).toThrow(/port must be 'scaled-yolov4' or 'ultralytics', got "pjreddie"/);
+      darknet.fastInference = false;
+      const x = input();
+      const raw = darknet.predict(x);
+      // no suppression (IoU never > 1) and no cap: every candidate box, decoded
+      const opts = { imageSize: [SIZE, SIZE] as [number, number], scoreThreshold: 0.02, iouThreshold: 1, maxDetections: 0 };
+      const sorted = (d: ReturnType<typeof darknet.postprocess>) => d.slice().sort((p, q) => q.score - p.score || p.box[0] - q.box[0]);
+      const want = sorted(darknet.postprocess(raw, opts));
+      const got = sorted(ultra.postprocess(raw, opts));
+      const other = sorted(csp.postprocess(raw, opts));
+      tf.dispose([x, ...raw]);
+      expect(want.length).toBeGreaterThan(3);
+      expect(got.map((d) => d.classId)).toEqual(want.map((d) => d.classId));
+      // the PyTorch ports clip boxes to the image (scale_coords), Darknet does not
+      const clipped = want.flatMap((d) => d.box.map((v) => Math.min(Math.max(v, 0), SIZE)));
+      expect(maxAbs(got.flatMap((d) => d.box), clipped)).toBeLessThan(1e-3);
+      expect(maxAbs(got.map((d) => d.score), want.map((d) => d.score))).toBeLessThan(1e-6);
+      // the yolov4-csp decode of the same heads is a different set of boxes
+      const same = other.length === want.length && maxAbs(other.flatMap((d) => d.box), clipped) < 1e-3;
+      expect(same).toBe(false);
+    } finally {
+      ultra.dispose();
+      csp.dispose();
+      darknet.dispose();
     }
   });
 

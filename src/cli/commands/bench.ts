@@ -122,7 +122,7 @@ async function runTrain(argv: string[]): Promise<number> {
     const [h, w] = detector.spec.input.size;
     const t = timeTrainSteps(detector, {
       batch: o.batch as number, steps: o.steps as number, warmup: o.warmup as number, seed: o.seed as number,
-      path: path as 'auto' | 'engine' | 'tfjs', engineThreads: o.threads as number | undefined,
+      path: path as 'auto' | 'engine' | 'tfjs', threads: o.threads as number | undefined,
     });
     const info = backendInfo();
     const result = {

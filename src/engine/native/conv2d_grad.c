@@ -79,6 +79,59 @@ VEC_INLINE void fg_group(float* dw, int N, int rows, int nrem, const float* xg, 
   fg_store_row(dw + 3 * N, nrem, rows > 3, a30, a31);
 }
 
+/* Pack dy rows p0 + po[j] (or p0 + j when po is null), channels [b*8, b*8 + 8) -> dpanel[j][8]. */
+VEC_INLINE void pack_dy(float* dpanel, const float* dy, int ds, int b, int nrem, int n, int p0, const int* po) {
+  for (int j = 0; j < n; j++) {
+    const float* src = dy + (size_t)(po ? po[j] : p0 + j) * ds + b * 8;
+    float* d = dpanel + j * 8;
+    if (nrem == 8) {
+      wasm_v128_store(d, wasm_v128_load(src));
+      wasm_v128_store(d + 4, wasm_v128_load(src + 4));
+    } else {
+      for (int k = 0; k < 8; k++) d[k] = k < nrem ? src[k] : 0.f;
+    }
+  }
+}
+
+/* Layers whose whole kernel (kh*kw*C values per pixel, e.g. the first 3x3 conv on 3 channels) fits
+   one packed block: the chunk is unrolled im2col-style into xpanel (row r = tap*C + ci, zero where
+   the tap is in the padding), so every tap's product comes from ONE GEMM against a dy panel
+   packed once per block; dW rows r are dW's [tap][ci] rows in order. */
+static void filter_grad_im2col(const ConvFilterGradParams* P, int r0, int r1, float* xpanel, float* dpanel) {
+  const float* x = PTR(const float, P->in);
+  const float* dy = PTR(const float, P->dy);
+  float* dw = PTR(float, P->dW);
+  const int H = P->H, W = P->W, C = P->C, xs = P->inStride, OW = P->OW, N = P->N, ds = P->dyStride;
+  const int kh = P->kh, kw = P->kw, K = kh * kw * C, groups = (K + 3) >> 2;
+  const int M = P->OH * OW;
+  for (int p0 = 0; p0 < M; p0 += KC) {
+    const int n = p0 + KC < M ? KC : M - p0;
+    int oy = p0 / OW, ox = p0 - oy * OW;
+    for (int j = 0; j < n; j++) {
+      for (int r = K; r < groups * 4; r++) xpanel[((size_t)(r >> 2) * n + j) * 4 + (r & 3)] = 0.f;
+      int r = 0;
+      for (int ky = 0; ky < kh; ky++) {
+        const int iy = oy * P->sh - P->padTop + ky * P->dh;
+        for (int kx = 0; kx < kw; kx++) {
+          const int ix = ox * P->sw - P->padLeft + kx * P->dw;
+          const int in = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          const float* src = x + ((size_t)iy * W + ix) * xs;
+          for (int ci = 0; ci < C; ci++, r++) xpanel[((size_t)(r >> 2) * n + j) * 4 + (r & 3)] = in ? src[ci] : 0.f;
+        }
+      }
+      if (++ox == OW) {
+        ox = 0;
+        oy++;
+      }
+    }
+    for (int b = r0; b < r1; b++) {
+      const int nrem = N - b * 8 < 8 ? N - b * 8 : 8;
+      pack_dy(dpanel, dy, ds, b, nrem, n, p0, 0);
+      for (int g = 0; g < groups; g++) fg_group(dw + (size_t)(4 * g) * N + b * 8, N, K - 4 * g, nrem, xpanel + (size_t)g * n * 4, dpanel, n);
+    }
+  }
+}
+
 __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int32_t* params, int r0, int r1) {
   const ConvFilterGradParams* P = (const ConvFilterGradParams*)params;
   const float* x = PTR(const float, P->in);
@@ -96,6 +149,10 @@ __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int
   float xpanel[CB * KC]; /* [CB/4 groups][n][4] */
   float dpanel[KC * 8];  /* [n][8] */
   int xo[KC], po[KC];
+  if (kh * kw > 1 && kh * kw * C <= CB) {
+    filter_grad_im2col(P, r0, r1, xpanel, dpanel);
+    return;
+  }
   for (int p0 = 0; p0 < M; p0 += KC) {
     const int p1 = p0 + KC < M ? p0 + KC : M;
     for (int ky = 0; ky < kh; ky++) {
@@ -131,16 +188,7 @@ __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int
           }
           for (int b = r0; b < r1; b++) {
             const int nrem = N - b * 8 < 8 ? N - b * 8 : 8;
-            for (int j = 0; j < n; j++) {
-              const float* src = dy + (size_t)po[j] * ds + b * 8;
-              float* d = dpanel + j * 8;
-              if (nrem == 8) {
-                wasm_v128_store(d, wasm_v128_load(src));
-                wasm_v128_store(d + 4, wasm_v128_load(src + 4));
-              } else {
-                for (int k = 0; k < 8; k++) d[k] = k < nrem ? src[k] : 0.f;
-              }
-            }
+            pack_dy(dpanel, dy, ds, b, nrem, n, 0, po);
             for (int g = 0; g < groups; g++) {
               const int ci = c0 + 4 * g;
               fg_group(dwt + (size_t)ci * N + b * 8, N, C - ci, nrem, xpanel + (size_t)g * n * 4, dpanel, n);

@@ -12,8 +12,8 @@
  * before anything is allocated; over the wasm32 limit is a {@link TrainingPlanTooLargeError}.
  *
  * Every op's backward is a wasm kernel (src/engine/native/*_grad.c, batchnorm.c; the conv
- * input gradient is the conv2d kernel on flipped weights, src/engine/gradPacking.ts) except the
- * interleaved channel split's, a strided scatter in JavaScript (./backwardJs.ts).
+ * input gradient is the conv2d kernel on flipped weights, src/engine/gradPacking.ts; copies and
+ * sums of gradients are `unary` / `binary`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Arena, createKernelModule, KernelModule, KernelName, packConvWeights, packDepthwiseWeights, wasmThreadsSupported } from '../kernelModule';
@@ -47,7 +47,6 @@ import { convInputGradPlan, ConvInputGradPlan, packConvInputGradWeights } from '
 import { adamScalars } from '../optimizerScalars';
 import { planBufferOffsets } from '../memoryPlan';
 import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPool, whenPoolReady } from '../threadPool';
-import { addChannels } from './backwardJs';
 import { TrainActivation, TrainBatchNorm, TrainConv, TrainingGraph, TrainNode, trainingConsumers } from './trainingGraph';
 
 /** The training step does not fit in a kernel module's memory (wasm32: 2 GiB). */
@@ -140,6 +139,7 @@ export class TrainingEngine {
   private n = 0;
   private disposed = false;
   private profileSink: StepProfileEntry[] | null = null;
+  private kernelTimes: Map<string, number> | null = null;
 
   constructor(graph: TrainingGraph, opts: TrainingEngineOptions) {
     this.graph = graph;
@@ -357,8 +357,10 @@ export class TrainingEngine {
 
   private run<L extends readonly string[]>(kernel: KernelName, layout: L, values: ParamValues<L>, total: number, grain: number, cost: number): void {
     writeParams(this.km.memory, this.params, layout, values);
+    const t0 = this.kernelTimes ? performance.now() : 0;
     if (this.pool && cost >= 150000 && total >= 2 * grain) this.pool.run(kernel, this.params, total, grain);
     else this.km.kernel(kernel)(this.params, 0, total);
+    if (this.kernelTimes) this.kernelTimes.set(kernel, (this.kernelTimes.get(kernel) ?? 0) + performance.now() - t0);
   }
 
   private timed<T>(layer: string, what: string, f: () => T): T {
@@ -709,14 +711,20 @@ export class TrainingEngine {
           this.copyOrAdd(dyAt, OC, this.gradAt[x] + node.begin * 4, C, OC, n * H * W, 1);
         }
         return;
-      case 'channelSplit':
+      case 'channelSplit': {
         if (!wantDx(x)) return;
+        // Output j holds channels j, j + groups, ...: its gradient goes back with a channel step.
+        // As a copy of (pixel, channel) rows of ONE float: source stride 1, target stride
+        // `groups`; when every part has a gradient and x has none yet they cover it exactly.
+        const count = n * H * W * (C / node.groups);
+        const all = node.outputs.every((o) => this.gradLive[o]);
+        if (!this.gradLive[x] && !all) this.grad(x);
+        const t = this.gradTarget(x);
         node.outputs.forEach((o, j) => {
-          if (!this.gradLive[o]) return;
-          const cj = S[o][2];
-          addChannels(this.grad(o), 0, cj, this.grad(x), j, C, node.groups, cj, n * H * W);
+          if (this.gradLive[o]) this.copyOrAdd(this.gradAt[o], 1, t.at + j * 4, node.groups, 1, count, t.accumulate);
         });
         return;
+      }
       case 'add':
         for (const u of node.inputs) {
           if (!wantDx(u)) continue;
@@ -744,14 +752,19 @@ export class TrainingEngine {
     this.run('adam', ADAM_PARAMS, { param: ev.master, grad: ev.grad, m, v, n: ev.size, ...s }, ev.size, 256, ev.size * 8);
   }
 
-  /** Time every node's forward and backward in one step (for profiles). */
-  profile<T>(f: () => T): { result: T; entries: StepProfileEntry[] } {
+  /**
+   * Time every node's forward and backward, and every kernel (summed by name), while `f` runs
+   * (for profiles).
+   */
+  profile<T>(f: () => T): { result: T; entries: StepProfileEntry[]; kernels: Record<string, number> } {
     this.profileSink = [];
+    this.kernelTimes = new Map();
     try {
       const result = f();
-      return { result, entries: this.profileSink };
+      return { result, entries: this.profileSink, kernels: Object.fromEntries(this.kernelTimes) };
     } finally {
       this.profileSink = null;
+      this.kernelTimes = null;
     }
   }
 
