@@ -1,10 +1,10 @@
 /**
  * Time training steps of a detector on synthetic data: the measurement behind
  * `yolo-tfjs bench --train` and the training table of `npm run bench`. One step is what
- * `train()` runs per batch (forward in training mode, the family's loss, gradients, Adam update,
- * decoupled weight decay) on the path train() would take (`path`: the training engine on
- * wasm/cpu when the model can run there, else tfjs autodiff's `trainStep`), on seeded random
- * images and boxes.
+ * `train()` runs per batch (forward in training mode, the family's loss, gradients, Adam
+ * update, decoupled weight decay), on seeded random images and boxes, on the path `train()`
+ * would take: the training engine (`createEngineTrainer`) when the backend is wasm or cpu and
+ * the model can run there, else `trainStep` (tfjs autodiff); `path` forces one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
@@ -13,10 +13,10 @@ import { mulberry32 } from './random';
 import { modelVariables } from './ema';
 import { lossForSpec } from './lossForSpec';
 import { KERNEL_NAME, trainStep } from './trainStep';
-import { createEngineTrainer, EngineTrainer } from './engineTrainStep';
-import { UnsupportedTrainingGraphError } from '../engine/training/trainingGraph';
-import { TrainingPlanTooLargeError } from '../engine/training/trainingEngine';
 import { registerTrainingKernelsForBackend } from './wasmGradients';
+import { EngineTrainer, createEngineTrainer } from './engineTrainStep';
+import { TrainingPlanTooLargeError } from '../engine/training/trainingEngine';
+import { UnsupportedTrainingGraphError } from '../engine/training/trainingGraph';
 
 /** Options of {@link timeTrainSteps}. */
 export interface TimeTrainStepsOptions {
@@ -29,9 +29,9 @@ export interface TimeTrainStepsOptions {
   seed?: number;
   /** Adam learning rate. Default 1e-4 (small, so random data does not blow the loss up). */
   lr?: number;
-  /** As train()'s `engine` option: 'auto' (default), 'engine' or 'tfjs'. */
+  /** 'auto' (default, as train()), 'engine' (an error when the model cannot run there) or 'tfjs'. */
   path?: 'auto' | 'engine' | 'tfjs';
-  /** Threads of the engine path (default as train()). */
+  /** Threads of the engine path (default: as train()). */
   threads?: number;
 }
 
@@ -51,8 +51,10 @@ export interface TrainStepTiming {
   cpuMsPerStep?: number;
   /** Loss of the last step (finite, else the step throws). */
   lastLoss: number;
-  /** Which code ran the step: `engine` (our training kernels) or `tfjs` (tfjs ops and autodiff). */
+  /** Which code ran the steps: the training engine or tfjs autodiff. */
   path: 'engine' | 'tfjs';
+  /** With path 'auto': why the engine was not used (the model or batch does not fit it). */
+  engineFallback?: string;
 }
 
 function median(v: number[]): number {
@@ -99,16 +101,21 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
   const vars = modelVariables(detector.model, true);
   const optimizer = tf.train.adam(lr, 0.9);
   const want = o.path ?? 'auto';
+  const backend = tf.getBackend();
   let trainer: EngineTrainer | null = null;
-  if (want === 'engine' || (want === 'auto' && ['wasm', 'cpu'].includes(tf.getBackend()))) {
+  let engineFallback: string | undefined;
+  if (want === 'engine' || (want === 'auto' && (backend === 'wasm' || backend === 'cpu'))) {
     try {
-      trainer = createEngineTrainer(detector, { batchSize: o.batch, vars, kind: 'adam', momentum: 0.9, decays: (v) => KERNEL_NAME.test(v.name), threads: o.threads });
+      trainer = createEngineTrainer(detector, {
+        batchSize: o.batch, vars, kind: 'adam', momentum: 0.9, decays: (v) => KERNEL_NAME.test(v.name), threads: o.threads,
+      });
     } catch (e) {
       if (want === 'engine' || !(e instanceof UnsupportedTrainingGraphError || e instanceof TrainingPlanTooLargeError)) {
         images.dispose();
         optimizer.dispose();
         throw e;
       }
+      engineFallback = (e as Error).message.split('\n')[0];
     }
   }
   try {
@@ -118,7 +125,9 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
     const once = (): number => {
       const c0 = cpuUsage?.();
       const t0 = performance.now();
-      lastLoss = trainer ? trainer.step(images, boxes, loss, lr, 5e-4).total : trainStep(detector, images, boxes, loss, optimizer, vars, lr, 5e-4).total;
+      lastLoss = trainer
+        ? trainer.step(images, boxes, loss, lr, 5e-4).total
+        : trainStep(detector, images, boxes, loss, optimizer, vars, lr, 5e-4).total;
       const ms = performance.now() - t0;
       if (c0 && cpuUsage) {
         const c = process.cpuUsage(c0);
@@ -140,12 +149,12 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
       cpuMsPerStep: cpuTimes.length ? median(cpuTimes) : undefined,
       lastLoss,
       path: trainer ? 'engine' : 'tfjs',
+      ...(engineFallback ? { engineFallback } : {}),
     };
   } finally {
-    if (trainer) {
-      trainer.syncToModel();
-      trainer.dispose();
-    }
+    // the model's variables get the engine's weights, as after train()
+    trainer?.syncToModel();
+    trainer?.dispose();
     images.dispose();
     optimizer.dispose();
   }

@@ -34,6 +34,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { maxPoolGradOnHeap, sliceOnHeap } from './wasmHeapKernels';
+import { installBatchNormTrainingGrad } from './batchNormTrainingGrad';
 
 type Pad = 'valid' | 'same' | number | number[][];
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -491,11 +492,13 @@ export function registerCpuTrainingFixes(): void {
 }
 
 /**
- * The training-kernel setup `train()` needs on the current backend: the wasm kernels
- * ({@link registerWasmTrainingKernels}) on wasm, the upsample-gradient fix on cpu, nothing
- * elsewhere. Idempotent.
+ * The training set-up `train()` needs on the current backend: the wasm kernels
+ * ({@link registerWasmTrainingKernels}) on wasm, the upsample-gradient fix on cpu, and on every
+ * backend the closed-form BatchNormalization training gradient
+ * (src/train/batchNormTrainingGrad.ts). Idempotent.
  */
 export function registerTrainingKernelsForBackend(): void {
+  installBatchNormTrainingGrad();
   const backend = tf.getBackend();
   if (backend === 'wasm') registerWasmTrainingKernels();
   else if (backend === 'cpu') registerCpuTrainingFixes();

@@ -471,6 +471,24 @@ describe('BatchNorm training kernels vs tf.moments / tf.grad (cpu)', () => {
   });
 });
 
+test('bnStats: variance exact to 1e-5 when mean >> std (mean 1000, std 0.3, 3 images of 301 pixels)', () => {
+  const P = 301, C = 21, imgs = 3;
+  const data = Array.from({ length: imgs }, (_, b) => rand(P * C, 130 + b, 0.5).map((v, i) => Math.fround(1000 + (i % C) + v)));
+  const sum = f64zeros(C), sq = f64zeros(C);
+  for (const d of data) km.kernel('bnStats')(params(BN_STATS_PARAMS, { x: new Buf(P, C).set(d).ptr, pixels: P, C, xStride: C, sum, sumSq: sq }), 0, C);
+  const s = f64get(sum, C), q = f64get(sq, C), n = P * imgs;
+  for (let c = 0; c < C; c++) {
+    let m = 0;
+    for (const d of data) for (let p = 0; p < P; p++) m += d[p * C + c];
+    m /= n;
+    let v = 0;
+    for (const d of data) for (let p = 0; p < P; p++) v += (d[p * C + c] - m) ** 2;
+    v /= n;
+    expect(Math.abs(s[c] / n - m)).toBeLessThanOrEqual(1e-9 * m);
+    expect(Math.abs(q[c] / n - (s[c] / n) ** 2 - v)).toBeLessThanOrEqual(1e-5 * v);
+  }
+});
+
 describe('maxpool2d / upsampleNearest gradients vs tf.grad (cpu)', () => {
   test.each([
     ['2x2 s2 valid, C=7', 8, 10, 7, 2, 2, 'valid'],

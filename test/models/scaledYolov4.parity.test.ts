@@ -161,16 +161,11 @@ describeFixtures(DIR, 'Scaled-YOLOv4 (yolov4-large) checkpoints: parity with ups
         matchDetections(dets, ref, { boxTol: 0.5, scoreTol: 1e-3 });
       }
     });
-  });
 
-  describe.each(CASES)('$label: the jpeg end to end', (c) => {
-    let det: Detector;
-    beforeAll(() => {
-      det = load(c);
-    });
-    afterAll(() => det?.dispose());
-
-    it.each(IMAGES)("%s.jpg: our letterbox gives upstream's network input (OpenCV's uint8 resize; P6 dog.jpg is an exact 2x shrink)", async (img) => {
+    // detect(jpeg) end to end, on the same detector (the released-style file's spec and inputs
+    // are P5's: its letterbox is checked there)
+    const letterboxIt = c.file.includes('released-style') ? it.skip.each(IMAGES) : it.each(IMAGES);
+    letterboxIt("%s.jpg: our letterbox gives upstream's network input (OpenCV's uint8 resize; P6 dog.jpg is an exact 2x shrink)", async (img) => {
       const pixels = await loadImage(fixturePath('images', `${img}.jpg`), { fitTo: det.spec.input });
       const pre = preprocessImage(pixels.tensor, det.spec.input, pixels.originalSize);
       if (pixels.owned) pixels.tensor.dispose();

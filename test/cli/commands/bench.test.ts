@@ -1,7 +1,8 @@
 /**
- * `yolo-tfjs bench --train`: a tiny real run (the embedded Yolo-Fastest 1.1 at 64 px, batch 1,
- * 2 timed steps) prints the JSON fields scripts read; bad options are one clear error (exit
- * code 1, no stack trace). No timing is asserted beyond "a positive finite number".
+ * `yolo-tfjs bench --train`: tiny real runs (the embedded Yolo-Fastest 1.1 at 64 px, batch 1,
+ * 1-2 timed steps, on the engine and on tfjs autodiff) print the JSON fields scripts read; bad
+ * options are one clear error (exit code 1, no stack trace). No timing is asserted beyond "a
+ * positive finite number".
  */
 import * as path from 'path';
 import { spawnSync } from 'child_process';
@@ -15,7 +16,7 @@ const capture = (argv: string[]) => captureCli(main, argv);
 
 describe('yolo-tfjs bench --train', () => {
   test('--json: msPerStep (median of the timed steps) and the run settings; no tensors left behind', async () => {
-    const args = ['bench', '--train', '--size', '64', '--batch', '1', '--steps', '2', '--warmup', '0', '--threads', '1', '--json'];
+    const args = ['bench', '--train', '--size', '64', '--batch', '1', '--steps', '2', '--warmup', '0', '--threads', '1', '--path', 'engine', '--json'];
     const r = await capture(args);
     const held = tf.memory().numTensors;
     expect(r.code).toBe(0);
@@ -27,15 +28,21 @@ describe('yolo-tfjs bench --train', () => {
     expect(j.timesMs).toHaveLength(2);
     // the median of two timed steps is their mean
     expect(j.msPerStep).toBeCloseTo((j.timesMs[0] + j.timesMs[1]) / 2, 6);
-    // on wasm the step runs on the training engine (train()'s default path)
     expect(j).toMatchObject({ steps: 2, warmup: 0, batch: 1, size: [64, 64], threads: 1, backend: 'wasm', path: 'engine', model: 'yolo-fastest-1.1' });
-    const viaTfjs = JSON.parse((await capture([...args, '--path', 'tfjs'])).out);
-    expect(viaTfjs.path).toBe('tfjs');
-    expect(Number.isFinite(viaTfjs.msPerStep)).toBe(true);
     // a second run leaves the tensor count where the first left it
     const again = await capture(args);
     expect(again.code).toBe(0);
     expect(tf.memory().numTensors).toBe(held);
+  });
+
+  test('--path tfjs times the tfjs autodiff step; auto takes the engine on wasm for this model, as train() does', async () => {
+    const common = ['bench', '--train', '--size', '64', '--batch', '1', '--steps', '1', '--warmup', '0', '--threads', '1', '--json'];
+    const tfjsRun = JSON.parse((await capture([...common, '--path', 'tfjs'])).out);
+    expect(tfjsRun.path).toBe('tfjs');
+    expect(Number.isFinite(tfjsRun.loss)).toBe(true);
+    const auto = JSON.parse((await capture(common)).out);
+    expect(auto.path).toBe('engine');
+    expect(auto.engineFallback).toBeUndefined();
   });
 
   test('bad options are usage errors naming the option; inference-only options are unknown with --train', async () => {
@@ -43,7 +50,7 @@ describe('yolo-tfjs bench --train', () => {
     await expect(capture(['bench', '--train', '--batch', 'x'])).rejects.toThrow(/'--batch' needs a number/);
     await expect(capture(['bench', '--train', '--runs', '3'])).rejects.toThrow(UsageError);
     await expect(capture(['bench', '--train', '--warmup', '-1'])).rejects.toThrow(/'--warmup' must be/);
-    await expect(capture(['bench', '--train', '--path', 'gpu'])).rejects.toThrow(/--path must be auto, engine or tfjs, got 'gpu'/);
+    await expect(capture(['bench', '--train', '--path', 'gpu'])).rejects.toThrow(/--path must be one of auto, engine, tfjs, got 'gpu'/);
     const help = await capture(['bench', '--train', '--help']);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/usage: yolo-tfjs bench --train/);

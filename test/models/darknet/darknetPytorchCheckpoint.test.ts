@@ -166,7 +166,7 @@ describeFixtures('darknet/weights/yolo-fastest-1.1.weights', "loadPytorch('darkn
         const buf = fs.readFileSync(path.join(dir, 'float32', '0', `head${k}.f32`));
         const ref = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
         expect(ref.length).toBe(o.length);
-        expect(maxAbs(o, ref)).toBeLessThan(1e-3);
+        expect(maxAbs(o, ref)).toBeLessThan(1e-4); // measured 2e-5 on heads of magnitude ~17
       });
     } finally {
       det.dispose();
