@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildTrainingGraph } from '../../../src/engine/training/trainingGraph';
 import { TrainingEngine, TrainingPlanTooLargeError } from '../../../src/engine/training/trainingEngine';
 import { modelVariables } from '../../../src/train/ema';
-import { registerWasmTrainingKernels } from '../../../src/train/wasmGradients';
+import { registerTrainingKernelsForBackend } from '../../../src/train/wasmGradients';
 import { channelShuffleSplit } from '../../../src/layers/channelShuffle';
 import { ChannelSlice } from '../../../src/layers/channelSlice';
 import { DarknetMaxPool2D } from '../../../src/layers/darknetMaxPool';
@@ -90,7 +90,7 @@ const bn = () => L.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
 
 describe('training engine ops vs tfjs autodiff (1e-4 relative)', () => {
   beforeAll(() => {
-    if (tf.getBackend() === 'wasm') registerWasmTrainingKernels();
+    registerTrainingKernelsForBackend(); // the reference: train()'s tfjs gradients on this backend
   });
   const cases: [string, (x: Sym) => Sym | Sym[], [number, number, number]][] = [
     ['conv 3x3 same + BN + relu', (x) => L.reLU().apply(bn().apply(conv(8, 3, { padding: 'same' }).apply(x))) as Sym, [8, 8, 3]],
