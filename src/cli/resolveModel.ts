@@ -18,7 +18,18 @@ export interface ResolveOptions {
   inputSize?: number;
   /** Class names for a model built from scratch (a builder name); default `classNames`. */
   builderClassNames?: string[];
+  /** `--port`: the PyTorch port of a .cfg + .pt model (its box decode). */
+  port?: string;
 }
+
+/** `--port`: which PyTorch port trained a .cfg + .pt model (`loadPytorch('darknet')`'s `port`). */
+export const PORT_OPTION: OptionDef = {
+  name: 'port',
+  type: 'string',
+  description: 'PyTorch port of a .cfg + .pt model, which fixes its box decode: scaled-yolov4 (default; yolov4-csp) | ultralytics (cfg-era yolov3)',
+};
+
+const PORTS = ['scaled-yolov4', 'ultralytics'];
 
 /** `--arch`: the architecture of a `.pth` model; the list comes from the families table. */
 export const ARCH_OPTION: OptionDef = { name: 'arch', type: 'string', description: `architecture of a .pth model (${pytorchArchsHelp()})` };
@@ -32,6 +43,7 @@ export const MODEL_SOURCE_OPTIONS: OptionDef[] = [
   ARCH_OPTION,
   { name: 'names', type: 'string', description: 'class names file (one per line)' },
   { name: 'size', type: 'number', description: 'network input size override', min: 32, max: 4096, integer: true },
+  PORT_OPTION,
 ];
 
 /** `--engine`: which code runs inference (see `Detector.engine`), or `layers` for model.predict. */
@@ -62,6 +74,7 @@ export function resolveOptionsFrom(o: ParsedArgs['options']): ResolveOptions {
     arch: o.arch as string | undefined,
     classNames: o.names ? readClassNames(String(o.names)) : undefined,
     inputSize: o.size as number | undefined,
+    port: o.port as string | undefined,
   };
 }
 
@@ -86,9 +99,11 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
     if (!fs.existsSync(o.weights)) throw new UsageError(`weights file not found: ${o.weights}`);
     if (isPytorchFile(o.weights)) {
       // a PyTorch checkpoint of the cfg-defined Darknet (ScaledYOLOv4's yolov4-csp, ultralytics' cfg era)
+      if (o.port !== undefined && !PORTS.includes(o.port)) throw new UsageError(`--port must be one of ${PORTS.join(', ')}, got '${o.port}'`);
       const { loadPytorch } = await import('../models/loadPytorch');
-      return loadPytorch('darknet', fs.readFileSync(o.weights), { cfg: fs.readFileSync(m, 'utf8'), classNames: o.classNames, inputSize: o.inputSize });
+      return loadPytorch('darknet', fs.readFileSync(o.weights), { cfg: fs.readFileSync(m, 'utf8'), classNames: o.classNames, inputSize: o.inputSize, port: o.port });
     }
+    if (o.port !== undefined) throw new UsageError('--port applies to a .cfg model with PyTorch weights (--weights <file.pt>)');
     const { loadDarknet } = await import('../models/darknet/loadDarknet');
     return loadDarknet(fs.readFileSync(m, 'utf8'), fs.readFileSync(o.weights), {
       classNames: o.classNames,

@@ -110,6 +110,13 @@ describeFixtures(DIR, 'Scaled-YOLOv4 YAML models: structure equals upstream', ()
   it('a state dict (the csp branch) is pointed to the darknet loader', () => {
     expect(() => loadPytorch('scaled-yolov4', fs.readFileSync(fixturePath(DIR, 'csp', 'yolov4-csp.pt')))).toThrow(/holds a state dict.*loadPytorch\('darknet'/);
   });
+
+  it('and a whole-model checkpoint given to the darknet loader is pointed back', () => {
+    const cfg = fs.readFileSync(fixturePath(DIR, 'csp', 'yolov4-csp-div4.cfg'), 'utf8');
+    expect(() => loadPytorch('darknet', fs.readFileSync(fixturePath(DIR, 'yolov4-p5-small.pt')), { cfg })).toThrow(
+      /unsupported pickle global 'models\.yolo\.Model'.*whole-model yolov4-large checkpoint: load it with loadPytorch\('scaled-yolov4', bytes\)/,
+    );
+  });
 });
 
 describe('scaledYolov4() builder', () => {

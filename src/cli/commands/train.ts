@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { ARCH_OPTION, isPytorchFile, resolveModel } from '../resolveModel';
+import { ARCH_OPTION, PORT_OPTION, isPytorchFile, resolveModel } from '../resolveModel';
 import { DatasetFormat, readDataset } from '../../train/data/readDataset';
 import { formatDatasetWarning } from '../../train/data/dataset';
 import { ready } from '../../backend';
@@ -20,6 +20,7 @@ export const trainOptions: OptionDef[] = [
   { name: 'model', alias: 'm', type: 'string', description: `registry name, model folder, .cfg (+ --weights), .pth (+ --arch) or a builder name to train from scratch (${Object.keys(modelBuilders()).join(', ')})` },
   { name: 'weights', type: 'string', description: 'weights of a .cfg model: Darknet .weights, or a PyTorch .pt/.pth of the cfg-defined Darknet' },
   ARCH_OPTION,
+  PORT_OPTION,
   { name: 'data', alias: 'd', type: 'string', description: 'training dataset folder (or COCO JSON)' },
   { name: 'val', type: 'string', description: 'held-out dataset (same format) for mAP after each epoch' },
   { name: 'format', alias: 'f', type: 'string', description: 'yolo | voc | coco', default: 'yolo' },
@@ -97,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     weights: o.weights as string | undefined,
     arch: o.arch as string | undefined,
     inputSize: o.size as number | undefined,
+    port: o.port as string | undefined,
     // a model built from scratch (a builder name) gets the dataset's classes directly
     builderClassNames: dataset.classNames,
   });

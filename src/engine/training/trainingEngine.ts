@@ -16,7 +16,7 @@
  * sums of gradients are `unary` / `binary`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Arena, createKernelModule, KernelModule, KernelName, packConvWeights, packDepthwiseWeights, wasmThreadsSupported } from '../kernelModule';
+import { Arena, createKernelModule, KernelModule, KernelName, packDepthwiseWeights, wasmThreadsSupported } from '../kernelModule';
 import {
   ACT,
   ACT_BACKWARD_PARAMS,
@@ -34,6 +34,7 @@ import {
   DEPTHWISE_FILTER_GRAD_PARAMS,
   DEPTHWISE_INPUT_GRAD_PARAMS,
   DEPTHWISE_PARAMS,
+  EMA_PARAMS,
   MAX_POOL_GRAD_PARAMS,
   ParamValues,
   POOL_PARAMS,
@@ -43,7 +44,8 @@ import {
   writeParams,
   ZERO_INSERT_PARAMS,
 } from '../kernelParams';
-import { convInputGradPlan, ConvInputGradPlan, packConvInputGradWeights } from '../gradPacking';
+import { convInputGradPlan, ConvInputGradPlan } from '../gradPacking';
+import { packConvInputGradInto, packConvInto } from './packInPlace';
 import { adamScalars } from '../optimizerScalars';
 import { planBufferOffsets } from '../memoryPlan';
 import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPool, whenPoolReady } from '../threadPool';
@@ -348,10 +350,15 @@ export class TrainingEngine {
       const p = this.packed.get(n.kernel)!;
       const w = this.weights(n.kernel);
       const b = n.bias ? this.weights(n.bias) : null;
-      const pk = n.depthwise ? packDepthwiseWeights(w, n.filterShape, b) : packConvWeights(w, n.filterShape, b);
-      this.f32(p.w, p.floats).set(pk.weights);
-      this.f32(p.b, p.bfloats).set(pk.bias);
-      if (!n.depthwise) this.f32(p.grad, p.gradFloats).set(packConvInputGradWeights(w, n.filterShape).weights);
+      if (n.depthwise) {
+        const pk = packDepthwiseWeights(w, n.filterShape, b);
+        this.f32(p.w, p.floats).set(pk.weights);
+        this.f32(p.b, p.bfloats).set(pk.bias);
+      } else {
+        packConvInto(this.f32(p.w, p.floats), w, n.filterShape);
+        if (b) this.f32(p.b, p.bfloats).set(b);
+        packConvInputGradInto(this.f32(p.grad, p.gradFloats), w, n.filterShape);
+      }
     }
   }
 
@@ -422,7 +429,11 @@ export class TrainingEngine {
           if (node.depthwise) {
             this.run('depthwise2d', DEPTHWISE_PARAMS, { ...io(b), weights: p.w, bias: p.b, ...win, act: ACT.linear, alpha: 0 }, OH, 1, OH * OW * OC * kh * kw);
           } else {
-            this.run('conv2d', CONV_PARAMS, { ...io(b), N: OC, weights: p.w, bias: p.b, ...win, act: ACT.linear, alpha: 0, zero: this.zero, splitBlocks: 0 }, OH * OW, 4, OH * OW * OC * kh * kw * C);
+            const split = splitByChannels(node.kernel.size, OH * OW, OC);
+            this.run(
+              'conv2d', CONV_PARAMS, { ...io(b), N: OC, weights: p.w, bias: p.b, ...win, act: ACT.linear, alpha: 0, zero: this.zero, splitBlocks: split ? 1 : 0 },
+              split ? Math.ceil(OC / 8) : OH * OW, split ? 1 : 4, OH * OW * OC * kh * kw * C,
+            );
           }
         }
         return;
@@ -616,14 +627,15 @@ export class TrainingEngine {
             src = this.scratchGrid;
           }
           const dst = t.accumulate ? this.scratch : t.at + b * inImg;
+          const split = splitByChannels(node.kernel.size, H * W, C);
           this.run(
             'conv2d',
             CONV_PARAMS,
             {
               in: src, H: g.H, W: g.W, C: g.C, inStride: OC, out: dst, OH: g.OH, OW: g.OW, N: g.N, outStride: C, weights: p.grad, bias: this.zero,
-              kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, padTop: g.padTop, padLeft: g.padLeft, act: ACT.linear, alpha: 0, zero: this.zero, splitBlocks: 0,
+              kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, padTop: g.padTop, padLeft: g.padLeft, act: ACT.linear, alpha: 0, zero: this.zero, splitBlocks: split ? 1 : 0,
             },
-            H * W, 4, H * W * C * kh * kw * OC,
+            split ? Math.ceil(C / 8) : H * W, split ? 1 : 4, H * W * C * kh * kw * OC,
           );
           if (t.accumulate) this.copyOrAdd(this.scratch, C, t.at + b * inImg, C, C, H * W, 1);
         }
@@ -747,6 +759,11 @@ export class TrainingEngine {
     return this.f32(ptr, floats);
   }
 
+  /** shadow = shadow * decay + master * oneMinusDecay over a variable (the `ema` kernel). */
+  emaUpdate(ev: EngineVariable, shadow: number, decay: number, oneMinusDecay: number): void {
+    this.run('ema', EMA_PARAMS, { shadow, param: ev.master, n: ev.size, decay, oneMinusDecay }, ev.size, 256, ev.size * 3);
+  }
+
   /** One Adam update (the `adam` kernel, bit-identical to tf.train.adam) of a variable. */
   adamUpdate(ev: EngineVariable, m: number, v: number, s: ReturnType<typeof adamScalars>): void {
     this.run('adam', ADAM_PARAMS, { param: ev.master, grad: ev.grad, m, v, n: ev.size, ...s }, ev.size, 256, ev.size * 8);
@@ -774,6 +791,14 @@ export class TrainingEngine {
     this.disposed = true;
     this.pool?.dispose();
   }
+}
+
+/**
+ * Few pixels, large weights (tiny YOLOv3's 13x13 512 -> 1024): threads split the output
+ * channels so each streams only its share of the weights (the inference planner's rule).
+ */
+function splitByChannels(weightFloats: number, pixels: number, outChannels: number): boolean {
+  return weightFloats * 4 > 1536 * 1024 && pixels < 64 * Math.ceil(outChannels / 8);
 }
 
 type FusedBn = TrainBatchNorm & { inputs: number[]; outputs: number[]; layer: string; fusedActivation?: { fn: TrainActivation; alpha: number } };

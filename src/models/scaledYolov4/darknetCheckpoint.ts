@@ -78,7 +78,15 @@ function numpyArrays(module: string, name: string): boolean {
 
 /** The state dict of a training checkpoint (`{model: state_dict, best_fitness: ndarray, ...}`) or a bare one. */
 function readCheckpointStateDict(bytes: Uint8Array | ArrayBuffer): TensorMap {
-  const file = readTorchObjectFile(bytes, { objectClass: numpyArrays });
+  let file: ReturnType<typeof readTorchObjectFile>;
+  try {
+    file = readTorchObjectFile(bytes, { objectClass: numpyArrays });
+  } catch (e) {
+    const msg = (e as Error).message;
+    // a whole pickled yolov4-large model is not a cfg Darknet's state dict: say which loader reads it
+    if (/'models\.(yolo|common)\./.test(msg)) throw new Error(`${msg} (this is a whole-model yolov4-large checkpoint: load it with loadPytorch('scaled-yolov4', bytes), CLI --arch scaled-yolov4)`);
+    throw e;
+  }
   const sd = findStateDict(file.root);
   const out: TensorMap = new Map();
   for (const [k, v] of sd.map) {

@@ -72,6 +72,15 @@ describeFixtures('scaled-yolov4', 'yolo-tfjs train on Scaled-YOLOv4 models', () 
     }
   });
 
+  it('--port: only for a .cfg with PyTorch weights, and only a known port', async () => {
+    const base = ['train', '--data', path.join(data, 'train'), '--out', path.join(tmp, 'y')];
+    const bad = capture([...base, ...RUNS[1].model, '--port', 'pjreddie']);
+    await expect(bad).rejects.toThrow(UsageError);
+    await expect(bad).rejects.toThrow("--port must be one of scaled-yolov4, ultralytics, got 'pjreddie'");
+    const notPt = capture([...base, ...RUNS[2].model, '--port', 'ultralytics']);
+    await expect(notPt).rejects.toThrow('--port applies to a .cfg model with PyTorch weights (--weights <file.pt>)');
+  });
+
   it('a cfg-defined Darknet checkpoint without its cfg is one clear error', async () => {
     const p = capture(['train', '--model', SY4('csp', 'yolov4-csp.pt'), '--arch', 'darknet', '--data', path.join(data, 'train'), '--out', path.join(tmp, 'x')]);
     await expect(p).rejects.toThrow(UsageError);

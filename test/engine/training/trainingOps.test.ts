@@ -3,7 +3,7 @@
 // BN running statistics. Loss = sum(output * R) for a fixed random R.
 import * as tf from '@tensorflow/tfjs';
 import { buildTrainingGraph } from '../../../src/engine/training/trainingGraph';
-import { TrainingEngine } from '../../../src/engine/training/trainingEngine';
+import { TrainingEngine, TrainingPlanTooLargeError } from '../../../src/engine/training/trainingEngine';
 import { modelVariables } from '../../../src/train/ema';
 import { registerWasmTrainingKernels } from '../../../src/train/wasmGradients';
 import { channelShuffleSplit } from '../../../src/layers/channelShuffle';
@@ -120,6 +120,10 @@ describe('training engine ops vs tfjs autodiff (1e-4 relative)', () => {
       const s = new ChannelSlice({ groups: 2, groupId: 1 }).apply(conv(6, 1).apply(q)) as Sym;
       return [L.concatenate().apply([p, s]) as Sym, conv(2, 1).apply(q) as Sym];
     }, [5, 5, 3]],
+    ['large weights on few pixels (conv split by output channels) + BN + leaky', (x) => {
+      const a = conv(128, 1).apply(x) as Sym;
+      return L.leakyReLU({ alpha: 0.1 }).apply(bn().apply(conv(128, 5, { padding: 'same' }).apply(a))) as Sym;
+    }, [4, 4, 3]],
     ['a conv layer applied twice (shared weights) + concat heads', (x) => {
       const shared = L.conv2d({ filters: 3, kernelSize: 1, useBias: true });
       const a = L.reLU().apply(bn().apply(conv(4, 3, { padding: 'same' }).apply(x))) as Sym;
@@ -128,6 +132,34 @@ describe('training engine ops vs tfjs autodiff (1e-4 relative)', () => {
     }, [6, 6, 3]],
   ];
   for (const [name, build, shape] of cases) it(name, () => void checkModel(build, shape));
+
+  it('a weight the user assigns between steps is read again; writeWeights publishes the engine weights', () => {
+    const input = tf.input({ shape: [4, 4, 2] });
+    const c = L.conv2d({ filters: 3, kernelSize: 1, useBias: false });
+    const model = tf.model({ inputs: input, outputs: c.apply(input) as Sym });
+    const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
+    const engine = new TrainingEngine(buildTrainingGraph(model), { batchSize: 1, threads: 1 });
+    try {
+      const kernel = c.weights[0].read() as tf.Variable;
+      kernel.assign(tf.fill([1, 1, 2, 3], 0.5));
+      const [y] = engine.forward(x);
+      expect(Array.from(y.dataSync())).toEqual(new Array(48).fill(1));
+      engine.weights(kernel).fill(2);
+      engine.writeWeights();
+      expect(Array.from(kernel.dataSync())).toEqual(new Array(6).fill(2));
+      tf.dispose(y);
+    } finally {
+      engine.dispose();
+      x.dispose();
+    }
+  });
+
+  it('a step that does not fit is a TrainingPlanTooLargeError before anything is allocated', () => {
+    const input = tf.input({ shape: [64, 64, 3] });
+    const model = tf.model({ inputs: input, outputs: L.conv2d({ filters: 64, kernelSize: 3, padding: 'same' }).apply(input) as Sym });
+    expect(() => new TrainingEngine(buildTrainingGraph(model), { batchSize: 16, threads: 1, maxBytes: 16 * 2 ** 20 })).toThrow(TrainingPlanTooLargeError);
+    expect(() => new TrainingEngine(buildTrainingGraph(model), { batchSize: 16, threads: 1, maxBytes: 16 * 2 ** 20 })).toThrow(/batch 16 needs 0\.\d+ GiB .* use a smaller batch or input size/);
+  });
 
   it('frozen conv and frozen BN: no gradients for them, running statistics unchanged', () => {
     checkFrozen();

@@ -1,4 +1,4 @@
-import { gridAnchors as efficientDetAnchors, anchorCount as efficientDetAnchorCount } from '../../src/decode/anchors';
+import { gridAnchors as efficientDetAnchors, anchorCount as efficientDetAnchorCount } from '../../../src/decode/anchors';
 
 describe('efficientDetAnchors', () => {
   const base = { levels: [3, 4], anchorScale: 4, scales: [1, 2], ratios: [[1, 1], [1.4, 0.7]] as [number, number][] };

@@ -4,11 +4,11 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { chwToHwc, describeFixtures, fixturePath, maxAbsDiff, readF32, readJson } from '../helpers/fixtures';
-import { readPytorchStateDict } from '../../src/weights/readPytorchStateDict';
-import { yoloFastestV2FromStateDict } from '../../src/models/yoloFastestV2/fromStateDict';
-import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
-import { Detector, Detection } from '../../src/detector';
+import { chwToHwc, describeFixtures, fixturePath, maxAbsDiff, readF32, readJson } from '../../helpers/fixtures';
+import { readPytorchStateDict } from '../../../src/weights/readPytorchStateDict';
+import { yoloFastestV2FromStateDict } from '../../../src/models/yoloFastestV2/fromStateDict';
+import { disposeLayersModel } from '../../../src/layers/disposeLayersModel';
+import { Detector, Detection } from '../../../src/detector';
 
 const DIR = 'yolo-fastestv2';
 const IMAGES = ['000139', '000004'];

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { tinyYoloV3, tinyYoloBody } from '../../src/models/darknet/tinyYoloV3';
-import { darknetConvLayers } from '../../src/models/darknet/darknetConvLayers';
-import { describeDarknetParity } from '../helpers/darknetParity';
+import { tinyYoloV3, tinyYoloBody } from '../../../src/models/darknet/tinyYoloV3';
+import { darknetConvLayers } from '../../../src/models/darknet/darknetConvLayers';
+import { describeDarknetParity } from '../../helpers/darknetParity';
 
 function trainableCount(m: tf.LayersModel): number {
   return m.trainableWeights.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);

@@ -14,13 +14,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { darknetWeightsFloatCount, darknetConvWeightsLayout } from '../../src/weights/readDarknetWeights';
-import { buildDarknetModel } from '../../src/models/darknet/darknetCfg';
-import { darknetModelSpec } from '../../src/models/darknet/darknetSpec';
-import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
+import { parseDarknetCfg } from '../../../src/weights/parseDarknetCfg';
+import { darknetWeightsFloatCount, darknetConvWeightsLayout } from '../../../src/weights/readDarknetWeights';
+import { buildDarknetModel } from '../../../src/models/darknet/darknetCfg';
+import { darknetModelSpec } from '../../../src/models/darknet/darknetSpec';
+import { disposeLayersModel } from '../../../src/layers/disposeLayersModel';
 
-const CFG_DIR = path.join(__dirname, '..', 'weights', 'cfg');
+const CFG_DIR = path.join(__dirname, '..', '..', 'weights', 'cfg');
 
 interface ZooCase {
   name: string;

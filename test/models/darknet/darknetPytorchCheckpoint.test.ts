@@ -19,15 +19,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadPytorch } from '../../src/models/loadPytorch';
-import { loadDarknet } from '../../src/models/darknet/loadDarknet';
-import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { readDarknetWeights } from '../../src/weights/readDarknetWeights';
-import { writePytorchStateDict } from '../../src/weights/writePytorchStateDict';
-import { NamedTensor, TensorMap } from '../../src/weights/tensorMap';
-import { mulberry32 } from '../../src/train/random';
-import { describeFixtures, fixturePath } from '../helpers/fixtures';
-import { runReferenceScript, torchAvailable } from '../helpers/pythonTorch';
+import { loadPytorch } from '../../../src/models/loadPytorch';
+import { loadDarknet } from '../../../src/models/darknet/loadDarknet';
+import { parseDarknetCfg } from '../../../src/weights/parseDarknetCfg';
+import { readDarknetWeights } from '../../../src/weights/readDarknetWeights';
+import { writePytorchStateDict } from '../../../src/weights/writePytorchStateDict';
+import { NamedTensor, TensorMap } from '../../../src/weights/tensorMap';
+import { mulberry32 } from '../../../src/train/random';
+import { describeFixtures, fixturePath } from '../../helpers/fixtures';
+import { runReferenceScript, torchAvailable } from '../../helpers/pythonTorch';
 
 const CFG = fixturePath('darknet', 'weights', 'yolo-fastest-1.1.cfg');
 const WEIGHTS = fixturePath('darknet', 'weights', 'yolo-fastest-1.1.weights');
@@ -166,7 +166,7 @@ describeFixtures('darknet/weights/yolo-fastest-1.1.weights', "loadPytorch('darkn
         const buf = fs.readFileSync(path.join(dir, 'float32', '0', `head${k}.f32`));
         const ref = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
         expect(ref.length).toBe(o.length);
-        expect(maxAbs(o, ref)).toBeLessThan(1e-3);
+        expect(maxAbs(o, ref)).toBeLessThan(1e-4); // measured 2e-5 on heads of magnitude ~17
       });
     } finally {
       det.dispose();

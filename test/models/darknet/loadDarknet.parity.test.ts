@@ -7,14 +7,14 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
-import { matchDetections, RefDetection } from '../helpers/matchDetections';
-import { expectFlatLoadPredictDispose } from '../helpers/expectFlatTensors';
-import { loadDarknet } from '../../src/models/darknet/loadDarknet';
-import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { darknetYoloLayers } from '../../src/models/darknet/darknetCfg';
-import { loadEmbeddedModel } from '../../src/registry/embeddedModel';
-import { Detector } from '../../src/detector';
+import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../../helpers/fixtures';
+import { matchDetections, RefDetection } from '../../helpers/matchDetections';
+import { expectFlatLoadPredictDispose } from '../../helpers/expectFlatTensors';
+import { loadDarknet } from '../../../src/models/darknet/loadDarknet';
+import { parseDarknetCfg } from '../../../src/weights/parseDarknetCfg';
+import { darknetYoloLayers } from '../../../src/models/darknet/darknetCfg';
+import { loadEmbeddedModel } from '../../../src/registry/embeddedModel';
+import { Detector } from '../../../src/detector';
 
 const TOL = 1e-3;
 /** Detections: boxes within 0.5 original-image px, scores within 1e-3 (issue 2). */

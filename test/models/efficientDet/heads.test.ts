@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { efficientDetClassifier, efficientDetRegressor } from '../../src/models/efficientDet/heads';
+import { efficientDetClassifier, efficientDetRegressor } from '../../../src/models/efficientDet/heads';
 
 const count = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0);
 const pyramid = (size: number, c: number) => [8, 16, 32, 64, 128].map((s) => tf.input({ shape: [size / s, size / s, c] }));

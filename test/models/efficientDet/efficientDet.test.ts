@@ -5,11 +5,11 @@
  * (= PyTorch `parameters()`, i.e. without BN running statistics).
  */
 import * as tf from '@tensorflow/tfjs';
-import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
-import { efficientDet, efficientDetConfig, efficientDetGraph, efficientDetSpec, EFFICIENTDET_COCO_CLASSES } from '../../src/models/efficientDet/efficientDet';
-import { anchorCount as efficientDetAnchorCount, gridAnchors as efficientDetAnchors } from '../../src/decode/anchors';
-import { efficientNetBlocks, roundFilters } from '../../src/layers/efficientNet';
-import { AnchorDeltasHeadSpec } from '../../src/spec';
+import { disposeLayersModel } from '../../../src/layers/disposeLayersModel';
+import { efficientDet, efficientDetConfig, efficientDetGraph, efficientDetSpec, EFFICIENTDET_COCO_CLASSES } from '../../../src/models/efficientDet/efficientDet';
+import { anchorCount as efficientDetAnchorCount, gridAnchors as efficientDetAnchors } from '../../../src/decode/anchors';
+import { efficientNetBlocks, roundFilters } from '../../../src/layers/efficientNet';
+import { AnchorDeltasHeadSpec } from '../../../src/spec';
 
 const trainable = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0);
 

@@ -6,7 +6,7 @@ import {
   disposeBackend,
   ready,
   setBackend,
-} from '../src/backend';
+} from '../../src/backend';
 
 /** Loader mock: `present` packages register a fake `tensorflow` backend (a cpu instance). */
 function mockNativeLoader(present: string[]) {

@@ -5,15 +5,15 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
-import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../helpers/fixtures';
-import { efficientDetGraph, EfficientDetGraph } from '../../src/models/efficientDet/efficientDet';
-import { gridAnchors as efficientDetAnchors } from '../../src/decode/anchors';
-import { assignEfficientDetStateDict } from '../../src/models/efficientDet/fromStateDict';
-import { readPytorchStateDict } from '../../src/weights/readPytorchStateDict';
-import { AnchorDeltasHeadSpec } from '../../src/spec';
-import { Detector, Detection } from '../../src/detector';
-import { generateAnchors } from '../../src/decode/anchors';
+import { disposeLayersModel } from '../../../src/layers/disposeLayersModel';
+import { describeFixtures, fixturePath, readF32, readJson, chwToHwc, maxAbsDiff } from '../../helpers/fixtures';
+import { efficientDetGraph, EfficientDetGraph } from '../../../src/models/efficientDet/efficientDet';
+import { gridAnchors as efficientDetAnchors } from '../../../src/decode/anchors';
+import { assignEfficientDetStateDict } from '../../../src/models/efficientDet/fromStateDict';
+import { readPytorchStateDict } from '../../../src/weights/readPytorchStateDict';
+import { AnchorDeltasHeadSpec } from '../../../src/spec';
+import { Detector, Detection } from '../../../src/detector';
+import { generateAnchors } from '../../../src/decode/anchors';
 
 interface RefDetection {
   box: [number, number, number, number];

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { yoloV4Tiny } from '../../src/models/darknet/yoloV4Tiny';
-import { darknetConvLayers } from '../../src/models/darknet/darknetConvLayers';
-import { describeDarknetParity } from '../helpers/darknetParity';
+import { yoloV4Tiny } from '../../../src/models/darknet/yoloV4Tiny';
+import { darknetConvLayers } from '../../../src/models/darknet/darknetConvLayers';
+import { describeDarknetParity } from '../../helpers/darknetParity';
 
 function sizeOf(ws: tf.LayerVariable[]): number {
   return ws.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);

@@ -3,12 +3,12 @@
  * weights generated here, errors, the spec derived from the cfg, and tensor lifetime.
  */
 import * as tf from '@tensorflow/tfjs';
-import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { darknetWeightsFloatCount } from '../../src/weights/readDarknetWeights';
-import { buildDarknetModel } from '../../src/models/darknet/darknetCfg';
-import { darknetModelSpec } from '../../src/models/darknet/darknetSpec';
-import { loadDarknet } from '../../src/models/darknet/loadDarknet';
-import { expectFlatLoadPredictDispose } from '../helpers/expectFlatTensors';
+import { parseDarknetCfg } from '../../../src/weights/parseDarknetCfg';
+import { darknetWeightsFloatCount } from '../../../src/weights/readDarknetWeights';
+import { buildDarknetModel } from '../../../src/models/darknet/darknetCfg';
+import { darknetModelSpec } from '../../../src/models/darknet/darknetSpec';
+import { loadDarknet } from '../../../src/models/darknet/loadDarknet';
+import { expectFlatLoadPredictDispose } from '../../helpers/expectFlatTensors';
 
 /** The [yolo] section shared by both heads of CFG, for the given mask. */
 const yoloHead = (mask: string): string => `[yolo]

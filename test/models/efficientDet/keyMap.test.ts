@@ -1,16 +1,16 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
-import { describeFixtures, fixturePath } from '../helpers/fixtures';
-import { efficientDetGraph } from '../../src/models/efficientDet/efficientDet';
-import { efficientDetKeyTable } from '../../src/models/efficientDet/keyMap';
+import { disposeLayersModel } from '../../../src/layers/disposeLayersModel';
+import { describeFixtures, fixturePath } from '../../helpers/fixtures';
+import { efficientDetGraph } from '../../../src/models/efficientDet/efficientDet';
+import { efficientDetKeyTable } from '../../../src/models/efficientDet/keyMap';
 import {
   efficientDetFromStateDict,
   efficientDetNumClasses,
   assignEfficientDetStateDict,
-} from '../../src/models/efficientDet/fromStateDict';
-import { exportStateDict } from '../../src/weights/assignStateDict';
-import { TensorMap } from '../../src/weights/tensorMap';
+} from '../../../src/models/efficientDet/fromStateDict';
+import { exportStateDict } from '../../../src/weights/assignStateDict';
+import { TensorMap } from '../../../src/weights/tensorMap';
 
 /** A state dict with upstream's D0 key list and shapes (zeros), from state_dict_keys_d0.txt. */
 function d0KeysAsStateDict(): { keys: string[]; sd: TensorMap } {

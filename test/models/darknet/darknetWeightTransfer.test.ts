@@ -5,13 +5,13 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { describeFixtures, fixturePath, maxAbsDiff } from '../helpers/fixtures';
-import { loadDarknet } from '../../src/models/darknet/loadDarknet';
-import { tinyYoloV3 } from '../../src/models/darknet/tinyYoloV3';
-import { yoloV4Tiny } from '../../src/models/darknet/yoloV4Tiny';
-import { copyLayerWeights } from '../../src/layers/copyLayerWeights';
-import { Detector } from '../../src/detector';
-import { darknetConv2D } from '../../src/layers/darknetConv2D';
+import { describeFixtures, fixturePath, maxAbsDiff } from '../../helpers/fixtures';
+import { loadDarknet } from '../../../src/models/darknet/loadDarknet';
+import { tinyYoloV3 } from '../../../src/models/darknet/tinyYoloV3';
+import { yoloV4Tiny } from '../../../src/models/darknet/yoloV4Tiny';
+import { copyLayerWeights } from '../../../src/layers/copyLayerWeights';
+import { Detector } from '../../../src/detector';
+import { darknetConv2D } from '../../../src/layers/darknetConv2D';
 
 const SIZE = 160;
 

@@ -8,11 +8,11 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadDarknet } from '../../src/models/darknet/loadDarknet';
-import { loadEmbeddedModel } from '../../src/registry/embeddedModel';
-import { Detector } from '../../src/detector';
-import { boxIou } from '../../src/nms/nms';
-import { describeFixtures, fixturePath, readJson } from '../helpers/fixtures';
+import { loadDarknet } from '../../../src/models/darknet/loadDarknet';
+import { loadEmbeddedModel } from '../../../src/registry/embeddedModel';
+import { Detector } from '../../../src/detector';
+import { boxIou } from '../../../src/nms/nms';
+import { describeFixtures, fixturePath, readJson } from '../../helpers/fixtures';
 
 const LOADERS: [string, () => Detector][] = [
   ['the float32 weights', () => loadDarknet(

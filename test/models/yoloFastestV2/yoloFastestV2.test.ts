@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { YOLO_FASTESTV2_COCO_ANCHORS, yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
-import { disposeLayersModel } from '../../src/layers/disposeLayersModel';
-import { COCO_CLASSES } from '../../src/spec';
+import { YOLO_FASTESTV2_COCO_ANCHORS, yoloFastestV2 } from '../../../src/models/yoloFastestV2/yoloFastestV2';
+import { disposeLayersModel } from '../../../src/layers/disposeLayersModel';
+import { COCO_CLASSES } from '../../../src/spec';
 
 function trainableParams(model: tf.LayersModel): number {
   return model.trainableWeights.reduce((s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
