@@ -22,6 +22,8 @@ import { UnsupportedTrainingGraphError } from '../engine/training/trainingGraph'
 import { TrainingPlanTooLargeError } from '../engine/training/trainingEngine';
 import type { TrainRun } from './trainRun';
 import { KERNEL_NAME } from './trainStep';
+import { EngineEma } from './engineEma';
+import { WeightEma } from './ema';
 
 /** Options of {@link createEngineTrainer}. */
 export interface EngineTrainerOptions extends EngineOptimizerConfig {
@@ -145,6 +147,12 @@ export async function attachEngine(run: TrainRun): Promise<void> {
       threads: run.opts.engineThreads,
     });
     await trainer.optimizer.importFrom(run.optimizer);
+    if (run.ema instanceof WeightEma) {
+      const t = trainer;
+      const ema = new EngineEma(t.engine, run.detector.model, run.ema, () => t.syncToModel());
+      run.ema.dispose();
+      run.ema = ema;
+    }
     run.trainer = trainer;
   } catch (e) {
     trainer?.dispose();

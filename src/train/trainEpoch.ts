@@ -38,8 +38,9 @@ export async function trainEpoch(run: TrainRun, epoch: number, report: TrainRepo
     } finally {
       batch.images.dispose();
     }
-    // The EMA and onStep read the model's variables: publish the engine's weights first.
-    if (run.ema || opts.onStep) run.trainer?.syncToModel();
+    // onStep may read the model's variables: publish the engine's weights first (the EMA of an
+    // engine run lives in engine memory and reads the engine's weights).
+    if (opts.onStep) run.trainer?.syncToModel();
     run.ema?.update();
     const rec: StepLog = { type: 'step', epoch, step: run.step, lr, ...r, ms: Date.now() - ts };
     run.steps.push(rec);

@@ -17,6 +17,7 @@ import { TrainLoss, lossForSpec } from './lossForSpec';
 import { GammaTracker, bnGammaVariables } from './gammaHistogram';
 import { EpochLog, StepLog, TrainOptions, resolveClassNames } from './trainOptions';
 import type { EngineTrainer } from './engineTrainStep';
+import type { EngineEma } from './engineEma';
 
 /** What the phases of one `train` call share. */
 export interface TrainRun {
@@ -35,7 +36,8 @@ export interface TrainRun {
   readonly seed: number;
   /** Steps this run stops after (`epochs * steps per epoch`, or `maxSteps` when smaller). */
   readonly totalSteps: number;
-  readonly ema?: WeightEma;
+  /** The EMA of the weights: in tfjs tensors, or in engine memory once the engine is attached. */
+  ema?: WeightEma | EngineEma;
   readonly gammas: GammaTracker;
   /** The training engine when the steps run on it (`attachEngine`), else null (tfjs autodiff). */
   trainer: EngineTrainer | null;

@@ -2,6 +2,9 @@
 // decreases, no tensor leak across steps, frozen layers (and frozen BN statistics) untouched,
 // the trained weights published to the LayersModel; unsupported layers are a typed error.
 import * as tf from '@tensorflow/tfjs';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { train } from '../../src/train/train';
 import { yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
 import { buildTrainingGraph, UnsupportedTrainingGraphError } from '../../src/engine/training/trainingGraph';
@@ -36,6 +39,32 @@ describe('train() on the engine', () => {
       r.optimizer.dispose();
     } finally {
       det.dispose();
+    }
+  });
+
+  test('EMA, evaluation, checkpoint and resume on the engine path', async () => {
+    const { dataset, readImage } = tinyDataset(2);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-tfjs-engine-'));
+    const det = yoloFastestV2({ numClasses: 3, inputSize: 64, classNames: dataset.classNames });
+    const fresh = yoloFastestV2({ numClasses: 3, inputSize: 64, classNames: dataset.classNames });
+    try {
+      const held = tf.memory().numTensors;
+      const r1 = await train(det, dataset, { ...quiet, epochs: 2, batchSize: 2, readImage, ema: true, outDir: out, valDataset: dataset, engine: (process.env.TPATH as 'tfjs') ?? 'auto' });
+      if (!process.env.TPATH) expect(r1.path).toBe('engine');
+      expect(typeof r1.epochs[1].mAP50).toBe('number');
+      r1.optimizer.dispose();
+      expect(tf.memory().numTensors).toBe(held);
+      // resume: the checkpoint's weights (the EMA ones were applied at the end, the checkpoint
+      // holds the live weights and the EMA shadow) and optimizer step carry over
+      const r2 = await train(fresh, dataset, { ...quiet, epochs: 3, batchSize: 2, readImage, ema: true, resume: path.join(out, 'checkpoint') });
+      expect(r2.path).toBe('engine');
+      expect(r2.steps.map((s) => s.step)).toEqual([2]);
+      expect(r2.optimizer.iterations).toBe(3);
+      r2.optimizer.dispose();
+    } finally {
+      det.dispose();
+      fresh.dispose();
+      fs.rmSync(out, { recursive: true, force: true });
     }
   });
 

@@ -101,6 +101,7 @@ export class EngineOptimizer {
     const w = await opt.getWeights();
     if (w.length === 0) return;
     this.iterations = (await w[0].tensor.data())[0];
+    w[0].tensor.dispose(); // a new scalar (saveIterations); the slots are the optimizer's own
     const byName = new Map(w.slice(1).map((x) => [x.name, x.tensor]));
     for (const s of this.slots) {
       const m = byName.get(`${s.ev.variable.name}/${this.config.kind === 'adam' ? 'm' : 'momentum'}`);

@@ -34,6 +34,7 @@ import {
   DEPTHWISE_FILTER_GRAD_PARAMS,
   DEPTHWISE_INPUT_GRAD_PARAMS,
   DEPTHWISE_PARAMS,
+  EMA_PARAMS,
   MAX_POOL_GRAD_PARAMS,
   ParamValues,
   POOL_PARAMS,
@@ -756,6 +757,11 @@ export class TrainingEngine {
   /** A float32 view of engine memory. */
   view(ptr: number, floats: number): Float32Array {
     return this.f32(ptr, floats);
+  }
+
+  /** shadow = shadow * decay + master * oneMinusDecay over a variable (the `ema` kernel). */
+  emaUpdate(ev: EngineVariable, shadow: number, decay: number, oneMinusDecay: number): void {
+    this.run('ema', EMA_PARAMS, { shadow, param: ev.master, n: ev.size, decay, oneMinusDecay }, ev.size, 256, ev.size * 3);
   }
 
   /** One Adam update (the `adam` kernel, bit-identical to tf.train.adam) of a variable. */
