@@ -639,3 +639,19 @@ describe('on worker threads (shared memory): 2 threads give the bits of 1', () =
     }
   });
 });
+
+test('the plain-SIMD build (no relaxed fused multiply-add) gives the same gradients to float rounding', () => {
+  const plain = createKernelModule({ relaxed: false });
+  const run = (m: KernelModule): Float32Array => {
+    const a = new Arena(m);
+    const H = 9, W = 10, C = 7, N = 13;
+    const x = a.allocF32(rand(H * W * C, 141)), dy = a.allocF32(rand(5 * 5 * N, 142)), dW = a.allocF32(new Float32Array(9 * C * N));
+    const p = a.alloc(paramBytes(CONV_FILTER_GRAD_PARAMS));
+    writeParams(m.memory, p, CONV_FILTER_GRAD_PARAMS, { in: x, H, W, C, inStride: C, dy, OH: 5, OW: 5, N, dyStride: N, dW, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 0, padLeft: 0 });
+    m.kernel('conv2dFilterGrad')(p, 0, 2);
+    return new Float32Array(m.memory.buffer, dW, 9 * C * N).slice();
+  };
+  const got = run(plain);
+  expect(got.some((v) => v !== 0)).toBe(true);
+  expectClose(got, run(km), 1e-6);
+});

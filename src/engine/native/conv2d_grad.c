@@ -108,17 +108,23 @@ static void filter_grad_im2col(const ConvFilterGradParams* P, int r0, int r1, fl
     const int n = p0 + KC < M ? KC : M - p0;
     int oy = p0 / OW, ox = p0 - oy * OW;
     for (int j = 0; j < n; j++) {
-      for (int r = K; r < groups * 4; r++) xpanel[((size_t)(r >> 2) * n + j) * 4 + (r & 3)] = 0.f;
+      /* the pixel's im2col row, contiguous, then spread into the panel's 4-wide groups */
+      float row[CB] __attribute__((aligned(16)));
       int r = 0;
       for (int ky = 0; ky < kh; ky++) {
         const int iy = oy * P->sh - P->padTop + ky * P->dh;
-        for (int kx = 0; kx < kw; kx++) {
+        for (int kx = 0; kx < kw; kx++, r += C) {
           const int ix = ox * P->sw - P->padLeft + kx * P->dw;
-          const int in = iy >= 0 && iy < H && ix >= 0 && ix < W;
-          const float* src = x + ((size_t)iy * W + ix) * xs;
-          for (int ci = 0; ci < C; ci++, r++) xpanel[((size_t)(r >> 2) * n + j) * 4 + (r & 3)] = in ? src[ci] : 0.f;
+          if (iy >= 0 && iy < H && ix >= 0 && ix < W) {
+            const float* src = x + ((size_t)iy * W + ix) * xs;
+            for (int ci = 0; ci < C; ci++) row[r + ci] = src[ci];
+          } else {
+            for (int ci = 0; ci < C; ci++) row[r + ci] = 0.f;
+          }
         }
       }
+      for (; r < groups * 4; r++) row[r] = 0.f;
+      for (int g = 0; g < groups; g++) wasm_v128_store(xpanel + ((size_t)g * n + j) * 4, wasm_v128_load(row + 4 * g));
       if (++ox == OW) {
         ox = 0;
         oy++;
