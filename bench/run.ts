@@ -187,7 +187,7 @@ function runPytorch(job: TrainJob, script: string, inputSize: [number, number]):
     '--threads', String(job.threads), '--steps', String(job.steps), '--warmup', String(job.warmup),
   ];
   const r = runTagged<TrainResult & { torch?: string }>('/usr/bin/python3', argv, 'PYTORCH_RESULT', base);
-  return r.skipped ? r : { ...base, backend: 'pytorch-cpu', msPerStep: r.msPerStep, firstStepMs: r.firstStepMs, minMs: r.minMs, timesMs: r.timesMs, loss: r.loss, torch: r.torch };
+  return r.skipped ? r : { ...base, backend: 'pytorch-cpu', msPerStep: r.msPerStep, firstStepMs: r.firstStepMs, minMs: r.minMs, cpuMsPerStep: r.cpuMsPerStep, timesMs: r.timesMs, loss: r.loss, torch: r.torch };
 }
 
 function stamp(d: Date): string {

@@ -33,7 +33,7 @@ export interface TrainResult {
   msPerStep?: number;
   firstStepMs?: number;
   minMs?: number;
-  /** Process CPU time (all threads) per step, ms (ours only). */
+  /** Process CPU time (all threads) per step, ms. */
   cpuMsPerStep?: number;
   timesMs?: number[];
   loss?: number;
@@ -50,8 +50,8 @@ function fmt(v: number | undefined, digits = 0): string {
 /** Markdown: model | batch | threads | ours | PyTorch | ours / PyTorch. */
 export function trainMarkdownTable(results: TrainResult[]): string {
   const lines = [
-    '| model | batch | threads | yolo-tfjs ms/step (path) | first step ms | CPU ms/step | PyTorch CPU ms/step | ours / PyTorch |',
-    '|---|---|---|---|---|---|---|---|',
+    '| model | batch | threads | yolo-tfjs ms/step (path) | first step ms | CPU ms/step | PyTorch CPU ms/step | PyTorch CPU time ms/step | ours / PyTorch |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const config = (r: TrainResult): string => `${r.model}|${r.batch}|${r.threads}`;
   const rows: { o?: TrainResult; key: string }[] = [];
@@ -65,7 +65,7 @@ export function trainMarkdownTable(results: TrainResult[]): string {
     const oursCell = !o ? '-' : o.skipped ? `skipped: ${o.skipped}` : `${fmt(o.msPerStep)} (${o.path ?? '?'})`;
     const ptCell = !p ? 'not compared' : p.skipped ? `skipped: ${p.skipped}` : fmt(p.msPerStep);
     const ratio = o?.msPerStep !== undefined && p?.msPerStep !== undefined ? `${(o.msPerStep / p.msPerStep).toFixed(2)}x` : '-';
-    lines.push(`| ${model} | ${batch} | ${threads} | ${oursCell} | ${fmt(o?.firstStepMs)} | ${fmt(o?.cpuMsPerStep)} | ${ptCell} | ${ratio} |`);
+    lines.push(`| ${model} | ${batch} | ${threads} | ${oursCell} | ${fmt(o?.firstStepMs)} | ${fmt(o?.cpuMsPerStep)} | ${ptCell} | ${fmt(p?.cpuMsPerStep)} | ${ratio} |`);
   }
   return lines.join('\n');
 }

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Detector } from '../detector';
 import { OptionDef, ParsedArgs, UsageError } from './args';
-import { FAMILIES, modelBuilders, pytorchArchsHelp } from '../models/families';
+import { FAMILIES, modelBuilders, pytorchArchsHelp, pytorchPorts, pytorchPortsHelp } from '../models/families';
 
 
 export interface ResolveOptions {
@@ -26,10 +26,10 @@ export interface ResolveOptions {
 export const PORT_OPTION: OptionDef = {
   name: 'port',
   type: 'string',
-  description: 'PyTorch port of a .cfg + .pt model, which fixes its box decode: scaled-yolov4 (default; yolov4-csp) | ultralytics (cfg-era yolov3)',
+  description: `PyTorch port of a .cfg + .pt model, which fixes its box decode: ${pytorchPortsHelp()}`,
 };
 
-const PORTS = ['scaled-yolov4', 'ultralytics'];
+const PORTS = pytorchPorts();
 
 /** `--arch`: the architecture of a `.pth` model; the list comes from the families table. */
 export const ARCH_OPTION: OptionDef = { name: 'arch', type: 'string', description: `architecture of a .pth model (${pytorchArchsHelp()})` };

@@ -89,6 +89,13 @@ export interface Family {
   pytorchArchs?: readonly string[];
   /** How the CLI's help writes `pytorchArchs` (e.g. `efficientdet-d0..d7`); default the list. */
   pytorchArchsHelp?: string;
+  /**
+   * The PyTorch ports a cfg + .pt checkpoint of this family may come from (`loadPytorch(arch,
+   * bytes, { cfg, port })`, the CLI's `--port`); the first is the default.
+   */
+  pytorchPorts?: readonly string[];
+  /** How the CLI's help writes `pytorchPorts`; default the list. */
+  pytorchPortsHelp?: string;
   /** Class count implied by a state dict of `arch` (throws when the state dict is not of this family). */
   classCount?(arch: string, stateDict: TensorMap): number;
   /** Build the Detector of `arch` and load `stateDict` into it (every key checked). */

@@ -7,16 +7,16 @@ describe('bench training table', () => {
     const base = { batch: 8, inputSize: [352, 352] as [number, number] };
     const rows: TrainResult[] = [
       { ...base, model: 'A', threads: 2, runner: 'yolo-tfjs', path: 'tfjs', msPerStep: 3000, firstStepMs: 5000, cpuMsPerStep: 5500 },
-      { ...base, model: 'A', threads: 2, runner: 'pytorch', msPerStep: 250 },
+      { ...base, model: 'A', threads: 2, runner: 'pytorch', msPerStep: 250, cpuMsPerStep: 480 },
       { ...base, model: 'A', threads: 2, runner: 'yolo-tfjs', path: 'engine', msPerStep: 300 },
       { ...base, model: 'B', threads: 1, runner: 'yolo-tfjs', path: 'engine', msPerStep: 400 },
       { ...base, model: 'C', threads: 1, runner: 'yolo-tfjs', skipped: 'missing fixture' },
     ];
     const lines = trainMarkdownTable(rows).split('\n');
     expect(lines).toHaveLength(6);
-    expect(lines[2]).toBe('| A | 8 | 2 | 3000 (tfjs) | 5000 | 5500 | 250 | 12.00x |');
-    expect(lines[3]).toBe('| A | 8 | 2 | 300 (engine) | - | - | 250 | 1.20x |');
-    expect(lines[4]).toBe('| B | 8 | 1 | 400 (engine) | - | - | not compared | - |');
+    expect(lines[2]).toBe('| A | 8 | 2 | 3000 (tfjs) | 5000 | 5500 | 250 | 480 | 12.00x |');
+    expect(lines[3]).toBe('| A | 8 | 2 | 300 (engine) | - | - | 250 | 480 | 1.20x |');
+    expect(lines[4]).toBe('| B | 8 | 1 | 400 (engine) | - | - | not compared | - | - |');
     expect(lines[5]).toContain('skipped: missing fixture');
   });
 

@@ -42,8 +42,11 @@ export interface DarknetCheckpointOptions {
   port?: DarknetPytorchPort;
 }
 
+/** The ports a cfg + .pt checkpoint may come from; the first is the default. */
+export const DARKNET_PYTORCH_PORTS = ['scaled-yolov4', 'ultralytics'] as const;
+
 /** See {@link DarknetCheckpointOptions.port}. */
-export type DarknetPytorchPort = 'scaled-yolov4' | 'ultralytics';
+export type DarknetPytorchPort = (typeof DARKNET_PYTORCH_PORTS)[number];
 
 /** Key table of a cfg's convs onto the model our cfg builder made. */
 function darknetTorchKeyTable(cfg: DarknetCfg, model: ReturnType<typeof buildDarknetModel>): KeyTableEntry[] {

@@ -9,7 +9,7 @@ import { scaledYoloBackbone, scaledYoloClassLayers, scaledYoloHeads } from './pa
 import { SCALED_YOLOV4_PRESETS } from './presets';
 import { scaledYolov4 } from './scaledYolov4';
 import { scaledYolov4FromCheckpoint } from './fromCheckpoint';
-import { DarknetPytorchPort, darknetFromPytorchCheckpoint } from './darknetCheckpoint';
+import { DARKNET_PYTORCH_PORTS, DarknetPytorchPort, darknetFromPytorchCheckpoint } from './darknetCheckpoint';
 import { Yolov5HeadSpec } from '../../spec';
 
 export const scaledYolov4Family: Family = {
@@ -27,6 +27,8 @@ export const scaledYolov4Family: Family = {
     'yolov4-p7': (o) => scaledYolov4({ model: 'yolov4-p7', ...o }),
   },
   pytorchArchs: ['scaled-yolov4', 'darknet'],
+  pytorchPorts: DARKNET_PYTORCH_PORTS,
+  pytorchPortsHelp: 'scaled-yolov4 (default; yolov4-csp) | ultralytics (cfg-era yolov3)',
   fromPytorchFile(arch, bytes, opts) {
     if (arch === 'darknet') {
       return darknetFromPytorchCheckpoint(bytes, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize, port: opts.port as DarknetPytorchPort | undefined });
