@@ -270,6 +270,26 @@ describe('conv2d gradients vs tf.grad (cpu)', () => {
     report.push(`conv ${name}: dW ${ef.toExponential(1)}, db ${eb.toExponential(1)}, dx ${ex.toExponential(1)}`);
   });
 
+  test('filter grad of a layer whose dW exceeds 2 MB (long-chunk path): 3x3 s1 pad 1, 14x14x160 -> 400, 60 entries vs float64 sums', () => {
+    const H = 14, W = 14, C = 160, N = 400, k = 3;
+    const x = rand(H * W * C, 151), dy = rand(H * W * N, 152);
+    const xb = new Buf(H * W, C).set(x), dyb = new Buf(H * W, N).set(dy), dW = zeros(k * k * C * N);
+    const p = params(CONV_FILTER_GRAD_PARAMS, { in: xb.ptr, H, W, C, inStride: C, dy: dyb.ptr, OH: H, OW: W, N, dyStride: N, dW: dW.ptr, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1 });
+    expectSplitSame('conv2dFilterGrad', p, N / 8, [{ ptr: dW.ptr, bytes: k * k * C * N * 4 }], [7, 31]);
+    const got = dW.get();
+    const r = mulberry32(153);
+    for (let s = 0; s < 60; s++) {
+      const i = Math.floor(r() * got.length);
+      const co = i % N, ci = Math.floor(i / N) % C, t = Math.floor(i / (N * C)), ky = Math.floor(t / k), kx = t % k;
+      let ref = 0;
+      for (let oy = 0; oy < H; oy++) for (let ox = 0; ox < W; ox++) {
+        const iy = oy - 1 + ky, ix = ox - 1 + kx;
+        if (iy >= 0 && iy < H && ix >= 0 && ix < W) ref += x[(iy * W + ix) * C + ci] * dy[(oy * W + ox) * N + co];
+      }
+      expect(Math.abs(got[i] - ref)).toBeLessThanOrEqual(2e-5 * Math.max(1, Math.abs(ref)));
+    }
+  });
+
   test('filter grad: finite differences (float64) of sum(conv(x, W) * dy) at 6 weights, 3x3 s2 pad 1', () => {
     const H = 9, W = 8, C = 5, N = 11, k = 3, s = 2, pt = 1, pl = 1;
     const OH = outSize(H, k, s, 1, 1, 1), OW = outSize(W, k, s, 1, 1, 1);
@@ -549,7 +569,7 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
     const v = tf.variable(tf.tensor1d(w0));
     const opt = tf.train.adam(lr, beta1, beta2, epsilon);
     for (const g of grads) {
-      tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) }));
+      tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) } as unknown as Parameters<typeof opt.applyGradients>[0]));
       tf.tidy(() => v.assign(tf.mul(v, 1 - lr * wd)));
     }
     const ref = v.dataSync().slice();
@@ -570,7 +590,7 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
     const grads = [rand(n, 92), rand(n, 93), rand(n, 94)];
     const v = tf.variable(tf.tensor1d(w0));
     const opt = tf.train.momentum(lr, mom);
-    for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) }));
+    for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) } as unknown as Parameters<typeof opt.applyGradients>[0]));
     const ref = v.dataSync().slice();
     const pb = f32buf(w0), acc = zeros(n);
     for (const g of grads) {

@@ -22,6 +22,12 @@
    512 channels (1-2 KiB apart) all fall into a few L1 sets and evict each other. */
 #define KC 64
 #define CB 64
+/* Layers whose dW does not fit in L2 (tiny YOLOv3's 3x3 512 -> 1024: 19 MB) stream all of dW in
+   and out once per chunk: they take longer chunks of fewer channels (same panel size class) so
+   dW moves 3x less often. */
+#define KC_BIG 192
+#define CB_BIG 32
+#define BIG_DW_BYTES (2 * 1024 * 1024)
 
 /* acc rows r (input channel ci + r) of one 8-wide output block over the n packed pixels. */
 #define FG_ROW(i, A0, A1)                                  \
@@ -152,15 +158,17 @@ __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int
   if (r1 > nb) r1 = nb;
   if (r0 >= r1 || C <= 0 || OH <= 0 || OW <= 0) return;
   const int M = OH * OW;
-  float xpanel[CB * KC]; /* [CB/4 groups][n][4] */
-  float dpanel[KC * 8];  /* [n][8] */
-  int xo[KC], po[KC];
+  float xpanel[CB_BIG * KC_BIG > CB * KC ? CB_BIG * KC_BIG : CB * KC]; /* [cb/4 groups][n][4] */
+  float dpanel[KC_BIG * 8];                                              /* [n][8] */
+  int xo[KC_BIG], po[KC_BIG];
   if (kh * kw > 1 && kh * kw * C <= CB) {
     filter_grad_im2col(P, r0, r1, xpanel, dpanel);
     return;
   }
-  for (int p0 = 0; p0 < M; p0 += KC) {
-    const int p1 = p0 + KC < M ? p0 + KC : M;
+  const int big = (size_t)kh * kw * C * N * 4 > BIG_DW_BYTES;
+  const int kc = big ? KC_BIG : KC, cb = big ? CB_BIG : CB;
+  for (int p0 = 0; p0 < M; p0 += kc) {
+    const int p1 = p0 + kc < M ? p0 + kc : M;
     for (int ky = 0; ky < kh; ky++) {
       for (int kx = 0; kx < kw; kx++) {
         /* the chunk's pixels whose tap (ky, kx) is inside the image: input offset, dy row */
@@ -182,8 +190,8 @@ __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int
         }
         if (n == 0) continue;
         float* dwt = dw + (size_t)(ky * kw + kx) * C * N;
-        for (int c0 = 0; c0 < C; c0 += CB) {
-          const int cn = C - c0 < CB ? C - c0 : CB;
+        for (int c0 = 0; c0 < C; c0 += cb) {
+          const int cn = C - c0 < cb ? C - c0 : cb;
           const int groups = (cn + 3) >> 2;
           /* pack x[pixel j][c0 + 4g + i] -> xpanel[g][j][i], zero past channel C */
           for (int j = 0; j < n; j++) {

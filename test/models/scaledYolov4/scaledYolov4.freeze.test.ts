@@ -5,10 +5,10 @@
  * freeze the rows before their SPPCSP; headOnly leaves exactly the three head convs trainable.
  */
 import * as fs from 'fs';
-import { loadPytorch } from '../../src/models/loadPytorch';
-import { applyFreeze } from '../../src/train/modelParts';
-import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
-import { describeFixtures, fixturePath } from '../helpers/fixtures';
+import { loadPytorch } from '../../../src/models/loadPytorch';
+import { applyFreeze } from '../../../src/train/modelParts';
+import { parseDarknetCfg } from '../../../src/weights/parseDarknetCfg';
+import { describeFixtures, fixturePath } from '../../helpers/fixtures';
 
 const DIR = 'scaled-yolov4';
 

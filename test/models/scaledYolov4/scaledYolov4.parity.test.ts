@@ -26,12 +26,12 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadPytorch } from '../../src/models/loadPytorch';
-import { Detector, Detection } from '../../src/detector';
-import { chwToHwc, describeFixtures, fixturePath, readF32, readJson } from '../helpers/fixtures';
-import { matchDetections, RefDetection } from '../helpers/matchDetections';
-import { expectFlatTensors } from '../helpers/expectFlatTensors';
-import { loadImage, preprocessImage } from '../../src/preprocess/preprocess';
+import { loadPytorch } from '../../../src/models/loadPytorch';
+import { Detector, Detection } from '../../../src/detector';
+import { chwToHwc, describeFixtures, fixturePath, readF32, readJson } from '../../helpers/fixtures';
+import { matchDetections, RefDetection } from '../../helpers/matchDetections';
+import { expectFlatTensors } from '../../helpers/expectFlatTensors';
+import { loadImage, preprocessImage } from '../../../src/preprocess/preprocess';
 
 const DIR = 'scaled-yolov4';
 const IMAGES: [string, [number, number]][] = [

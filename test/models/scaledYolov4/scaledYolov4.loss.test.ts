@@ -3,10 +3,10 @@
  * (the loss of a tiny YAML model decreases over a few steps on a two-image set).
  */
 import * as tf from '@tensorflow/tfjs';
-import { scaledYoloLoss } from '../../src/models/scaledYolov4/loss';
-import { scaledYolov4 } from '../../src/models/scaledYolov4/scaledYolov4';
-import { registerWasmTrainingKernels } from '../../src/train/wasmGradients';
-import { randomInput, randomizeWeights } from '../infer/randomWeights';
+import { scaledYoloLoss } from '../../../src/models/scaledYolov4/loss';
+import { scaledYolov4 } from '../../../src/models/scaledYolov4/scaledYolov4';
+import { registerWasmTrainingKernels } from '../../../src/train/wasmGradients';
+import { randomInput, randomizeWeights } from '../../infer/randomWeights';
 
 const TINY_YAML = [
   'nc: 3',

@@ -21,9 +21,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadPytorch } from '../../src/models/loadPytorch';
-import { chwToHwc, describeFixtures, fixturePath, readF32 } from '../helpers/fixtures';
-import { runReferenceScript, torchAvailable } from '../helpers/pythonTorch';
+import { loadPytorch } from '../../../src/models/loadPytorch';
+import { chwToHwc, describeFixtures, fixturePath, readF32 } from '../../helpers/fixtures';
+import { runReferenceScript, torchAvailable } from '../../helpers/pythonTorch';
 
 const DIR = 'scaled-yolov4';
 // 000004.jpg: the image where float32 drifts furthest from the exact heads (dog: 3e-4..1.2e-3).

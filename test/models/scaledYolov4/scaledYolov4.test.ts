@@ -6,13 +6,13 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { parseModelYaml } from '../../src/models/scaledYolov4/parseModelYaml';
-import { planModel, planParameterCount } from '../../src/models/scaledYolov4/planModel';
-import { largeModelDict } from '../../src/models/scaledYolov4/architectures';
-import { scaledYolov4 } from '../../src/models/scaledYolov4/scaledYolov4';
-import { loadPytorch } from '../../src/models/loadPytorch';
-import { describeFixtures, fixturePath, readJson } from '../helpers/fixtures';
-import { expectFlatTensors } from '../helpers/expectFlatTensors';
+import { parseModelYaml } from '../../../src/models/scaledYolov4/parseModelYaml';
+import { planModel, planParameterCount } from '../../../src/models/scaledYolov4/planModel';
+import { largeModelDict } from '../../../src/models/scaledYolov4/architectures';
+import { scaledYolov4 } from '../../../src/models/scaledYolov4/scaledYolov4';
+import { loadPytorch } from '../../../src/models/loadPytorch';
+import { describeFixtures, fixturePath, readJson } from '../../helpers/fixtures';
+import { expectFlatTensors } from '../../helpers/expectFlatTensors';
 
 const DIR = 'scaled-yolov4';
 
