@@ -569,7 +569,7 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
     const v = tf.variable(tf.tensor1d(w0));
     const opt = tf.train.adam(lr, beta1, beta2, epsilon);
     for (const g of grads) {
-      tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) }));
+      tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) } as unknown as Parameters<typeof opt.applyGradients>[0]));
       tf.tidy(() => v.assign(tf.mul(v, 1 - lr * wd)));
     }
     const ref = v.dataSync().slice();
@@ -590,7 +590,7 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
     const grads = [rand(n, 92), rand(n, 93), rand(n, 94)];
     const v = tf.variable(tf.tensor1d(w0));
     const opt = tf.train.momentum(lr, mom);
-    for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) }));
+    for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) } as unknown as Parameters<typeof opt.applyGradients>[0]));
     const ref = v.dataSync().slice();
     const pb = f32buf(w0), acc = zeros(n);
     for (const g of grads) {

@@ -10,7 +10,7 @@ import { LINEAR_PATHS_CFG, randomDarknetTensors } from '../../prune/pruneCfgs';
 import { lossForSpec } from '../../../src/train/lossForSpec';
 import { createEngineTrainer } from '../../../src/train/engineTrainStep';
 import { modelVariables } from '../../../src/train/ema';
-import { registerWasmTrainingKernels } from '../../../src/train/wasmGradients';
+import { registerTrainingKernelsForBackend } from '../../../src/train/wasmGradients';
 import { Detector } from '../../../src/detector';
 import { TrainBox } from '../../../src/train/augment';
 import { mulberry32 } from '../../../src/train/random';
@@ -153,7 +153,7 @@ const TINY_V3_LIKE_CFG = [
 
 describe('training engine step vs the tfjs path', () => {
   beforeAll(() => {
-    if (tf.getBackend() === 'wasm') registerWasmTrainingKernels();
+    registerTrainingKernelsForBackend(); // the reference: train()'s tfjs gradients on this backend
   });
 
   it('YOLO-FastestV2 (128x128, batch 2)', async () => {
