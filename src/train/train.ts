@@ -46,9 +46,9 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
   registerTrainingKernelsForBackend();
 
   const run = await prepareRun(detector, dataset, opts);
-  if (opts.resume) await resumeRun(run, opts.resume);
-  // After any resume, so the engine starts from those weights and optimizer slots.
   try {
+    if (opts.resume) await resumeRun(run, opts.resume);
+    // After any resume, so the engine starts from those weights and optimizer slots.
     await attachEngine(run);
   } catch (e) {
     if (run.detector !== detector) run.detector.dispose();
