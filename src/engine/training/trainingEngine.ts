@@ -109,11 +109,15 @@ export interface StepProfileEntry {
   ms: number;
 }
 
+/**
+ * A training graph planned for batches of up to `batchSize` images on one kernel module (see the
+ * module comment): `forward`, then `backward` with the head gradients, then an optimizer
+ * (`EngineOptimizer`) updates the master weights and `repack` refreshes the conv kernels' copies.
+ */
 export class TrainingEngine {
   readonly graph: TrainingGraph;
   readonly batchSize: number;
   readonly threads: number;
-  readonly memoryBytes: number;
   /** Distinct variables, in first-use order. */
   readonly variables: EngineVariable[] = [];
   private readonly km: KernelModule;
@@ -283,8 +287,12 @@ export class TrainingEngine {
     }
     this.pool = threads > 1 ? createKernelThreadPool(this.km, threads, this.arena) : null;
     this.threads = this.pool ? threads : 1;
-    this.memoryBytes = this.arena.used;
     this.readWeights(true);
+  }
+
+  /** Bytes of wasm memory in use (weights, activations, gradients, optimizer and EMA slots). */
+  get memoryBytes(): number {
+    return this.arena.used;
   }
 
   /** Resolves when all worker threads can take work. */
