@@ -97,7 +97,7 @@ export function createEngineTrainer(detector: Detector, o: EngineTrainerOptions)
 
   const update = (lr: number, weightDecay: number, sparsity: number) => {
     optimizer.update({ lr, weightDecay, decays: o.decays, sparsity, isGamma: (v) => gammas.has(v) });
-    engine.repack();
+    engine.repack(true);
   };
 
   return {

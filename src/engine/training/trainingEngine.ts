@@ -349,11 +349,13 @@ export class TrainingEngine {
     }
   }
 
-  /** Re-pack the conv weights for the forward kernels after the master weights changed. */
-  repack(): void {
+  /** Re-pack the conv weights for the kernels after the master weights changed (after an update: `trainableOnly`). */
+  repack(trainableOnly = false): void {
     const done = new Set<tf.Variable>();
     for (const n of this.nodes) {
       if (n.op !== 'conv' || done.has(n.kernel)) continue;
+      // After an update only trainable weights changed (a frozen layer keeps its packing).
+      if (trainableOnly && !this.varOf.get(n.kernel)!.trainable) continue;
       done.add(n.kernel);
       const p = this.packed.get(n.kernel)!;
       const w = this.weights(n.kernel);
