@@ -425,6 +425,15 @@ export class TrainingEngine {
         const p = this.packed.get(node.kernel)!;
         const [kh, kw] = node.filterShape;
         const win = { kh, kw, sh: node.strides[0], sw: node.strides[1], dh: node.dilations[0], dw: node.dilations[1], padTop: node.pads[0][0], padLeft: node.pads[1][0] };
+        if (isPointwise(node)) {
+          // The batch is one tall image: a 1x1 conv without padding never mixes rows.
+          const split = splitByChannels(node.kernel.size, n * OH * OW, OC);
+          this.run(
+            'conv2d', CONV_PARAMS, { ...io(0), H: n * H, OH: n * OH, N: OC, weights: p.w, bias: p.b, ...win, act: ACT.linear, alpha: 0, zero: this.zero, splitBlocks: split ? 1 : 0 },
+            split ? Math.ceil(OC / 8) : n * OH * OW, split ? 1 : 4, n * OH * OW * OC * C,
+          );
+          return;
+        }
         for (let b = 0; b < n; b++) {
           if (node.depthwise) {
             this.run('depthwise2d', DEPTHWISE_PARAMS, { ...io(b), weights: p.w, bias: p.b, ...win, act: ACT.linear, alpha: 0 }, OH, 1, OH * OW * OC * kh * kw);
@@ -596,8 +605,10 @@ export class TrainingEngine {
         const p = this.packed.get(node.kernel)!;
         if (node.trainable) {
           const dW = this.varOf.get(node.kernel)!.grad;
-          for (let b = 0; b < n; b++) {
-            const io = { in: xAt + b * inImg, H, W, C, inStride: C, dy: dyAt + b * outImg, OH, OW, dyStride: OC };
+          const pw = isPointwise(node);
+          for (let b = 0; b < (pw ? 1 : n); b++) {
+            // 1x1 without padding: the batch as one tall image, one call.
+            const io = { in: xAt + b * inImg, H: pw ? n * H : H, W, C, inStride: C, dy: dyAt + b * outImg, OH: pw ? n * OH : OH, OW, dyStride: OC };
             if (node.depthwise) this.run('depthwise2dFilterGrad', DEPTHWISE_FILTER_GRAD_PARAMS, { ...io, dW, ...win }, C, 4, OH * OW * C * kh * kw);
             else this.run('conv2dFilterGrad', CONV_FILTER_GRAD_PARAMS, { ...io, N: OC, dW, ...win }, Math.ceil(OC / 8), 1, OH * OW * OC * kh * kw * C);
           }
@@ -619,6 +630,19 @@ export class TrainingEngine {
         }
         const plan = p.plan!;
         const g = plan.conv;
+        if (isPointwise(node) && !t.accumulate) {
+          const split = splitByChannels(node.kernel.size, n * H * W, C);
+          this.run(
+            'conv2d',
+            CONV_PARAMS,
+            {
+              in: dyAt, H: n * OH, W: OW, C: OC, inStride: OC, out: t.at, OH: n * H, OW: W, N: C, outStride: C, weights: p.grad, bias: this.zero,
+              kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, act: ACT.linear, alpha: 0, zero: this.zero, splitBlocks: split ? 1 : 0,
+            },
+            split ? Math.ceil(C / 8) : n * H * W, split ? 1 : 4, n * H * W * C * OC,
+          );
+          return;
+        }
         for (let b = 0; b < n; b++) {
           let src = dyAt + b * outImg;
           if (plan.zeroInsert) {
@@ -791,6 +815,12 @@ export class TrainingEngine {
     this.disposed = true;
     this.pool?.dispose();
   }
+}
+
+/** A 1x1 stride-1 undilated conv without padding: rows never mix, so a batch is one tall image. */
+function isPointwise(n: TrainConv): boolean {
+  const [kh, kw] = n.filterShape;
+  return !n.depthwise && kh === 1 && kw === 1 && n.strides[0] === 1 && n.strides[1] === 1 && n.pads.every((p) => p[0] === 0 && p[1] === 0);
 }
 
 /**
