@@ -615,7 +615,7 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
 });
 
 describe('on worker threads (shared memory): 2 threads give the bits of 1', () => {
-  test('conv2dFilterGrad 1x1 22x22x116 -> 116 and 3x3 11x11x24 -> 20, depthwise2dInputGrad, bnBackwardReduce', async () => {
+  test('conv2dFilterGrad (pointwise, 3x3, dW > 2 MB, im2col stem), depthwise2dInputGrad, bnBackwardReduce', async () => {
     const tkm = createKernelModule({ threaded: true });
     const ta = new Arena(tkm);
     const pool = createKernelThreadPool(tkm, 2, ta, { debugNoTakeOver: true });
@@ -639,7 +639,7 @@ describe('on worker threads (shared memory): 2 threads give the bits of 1', () =
         expect(pool.stats.workerChunks).toBeGreaterThan(before);
         return Buffer.compare(Buffer.from(new Uint8Array(tkm.memory.buffer, out, bytes)), Buffer.from(one)) === 0;
       };
-      for (const [H, C, N, k] of [[22, 116, 116, 1], [11, 24, 20, 3]]) {
+      for (const [H, C, N, k] of [[22, 116, 116, 1], [11, 24, 20, 3], [14, 160, 400, 3], [20, 3, 24, 3]]) {
         const pad = (k - 1) / 2;
         const x = put(rand(H * H * C, 111)), dy = put(rand(H * H * N, 112)), dW = put(new Float32Array(k * k * C * N));
         const p = prm(CONV_FILTER_GRAD_PARAMS, { in: x, H, W: H, C, inStride: C, dy, OH: H, OW: H, N, dyStride: N, dW, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: pad, padLeft: pad });
