@@ -13,7 +13,7 @@
  * running the same step (bench/pytorch/train_step.py, our own PyTorch version of the network
  * and loss) when `/usr/bin/python3 -c "import torch"` works.
  *          --no-train (inference only)  --train-only  --train-steps N (5)  --train-warmup N (1)
- *          --no-pytorch
+ *          --train-paths auto,tfjs (default auto: the path train() takes)  --no-pytorch
  * e.g. one row: `npm run bench -- --train-only --models fastestv2 --threads 2`.
  * The figures are wall-clock medians on whatever else the machine is doing: compare columns
  * of the same run, and read single numbers as noisy.
@@ -42,6 +42,7 @@ interface Args {
   train: boolean;
   trainSteps: number;
   trainWarmup: number;
+  trainPaths: ('auto' | 'engine' | 'tfjs')[];
   pytorch: boolean;
 }
 
@@ -59,6 +60,7 @@ function parseArgs(argv: string[]): Args {
     train: true,
     trainSteps: 5,
     trainWarmup: 1,
+    trainPaths: ['auto'],
     pytorch: true,
   };
   const int = (flag: string, v: string | undefined, min: number): number => {
@@ -82,6 +84,10 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--train-steps') a.trainSteps = int(f, next(), 1);
     else if (f === '--train-warmup') a.trainWarmup = int(f, next(), 0);
     else if (f === '--no-pytorch') a.pytorch = false;
+    else if (f === '--train-paths') {
+      a.trainPaths = next().split(',').map((s) => s.trim()) as Args['trainPaths'];
+      for (const p of a.trainPaths) if (!['auto', 'engine', 'tfjs'].includes(p)) throw new Error(`--train-paths: unknown path '${p}' (auto, engine, tfjs)`);
+    }
     else throw new Error(`unknown option ${f} (see the header of bench/run.ts)`);
   }
   return a;
@@ -143,7 +149,9 @@ function runChild(job: ChildJob): BenchResult {
 function trainJobsFor(args: Args): TrainJob[] {
   if (!args.train) return [];
   return selectTrainConfigs(args.models).flatMap((c) =>
-    args.threads.map((threads) => ({ model: c.model, batch: c.batch, threads, steps: args.trainSteps, warmup: args.trainWarmup })),
+    args.threads.flatMap((threads) =>
+      args.trainPaths.map((path) => ({ model: c.model, batch: c.batch, threads, steps: args.trainSteps, warmup: args.trainWarmup, path })),
+    ),
   );
 }
 
@@ -179,7 +187,7 @@ function runPytorch(job: TrainJob, script: string, inputSize: [number, number]):
     '--threads', String(job.threads), '--steps', String(job.steps), '--warmup', String(job.warmup),
   ];
   const r = runTagged<TrainResult & { torch?: string }>('/usr/bin/python3', argv, 'PYTORCH_RESULT', base);
-  return r.skipped ? r : { ...base, backend: 'pytorch-cpu', msPerStep: r.msPerStep, firstStepMs: r.firstStepMs, minMs: r.minMs, timesMs: r.timesMs, loss: r.loss, torch: r.torch };
+  return r.skipped ? r : { ...base, backend: 'pytorch-cpu', msPerStep: r.msPerStep, firstStepMs: r.firstStepMs, minMs: r.minMs, cpuMsPerStep: r.cpuMsPerStep, timesMs: r.timesMs, loss: r.loss, torch: r.torch };
 }
 
 function stamp(d: Date): string {
@@ -226,12 +234,13 @@ function main(): void {
   for (const [i, job] of trainJobs.entries()) {
     const cfg = selectTrainConfigs([job.model]).find((c) => c.model === job.model);
     const inputSize = MODELS.find((m) => m.name === job.model)?.inputSize ?? [0, 0];
-    process.stderr.write(`[train ${i + 1}/${trainJobs.length}] ${job.model} b${job.batch} | ${job.threads} thread(s) | yolo-tfjs ... `);
+    process.stderr.write(`[train ${i + 1}/${trainJobs.length}] ${job.model} b${job.batch} | ${job.threads} thread(s) | yolo-tfjs (${job.path}) ... `);
     const r = runTrainChild(job, inputSize);
     trainResults.push(r);
     write();
     process.stderr.write(r.skipped ? `skipped: ${r.skipped}\n` : `${r.msPerStep!.toFixed(0)} ms/step (${r.path})\n`);
-    if (torchOk && cfg?.pytorch) {
+    const firstPath = trainJobs.findIndex((j) => j.model === job.model && j.threads === job.threads) === i;
+    if (torchOk && cfg?.pytorch && firstPath) {
       process.stderr.write(`[train ${i + 1}/${trainJobs.length}] ${job.model} b${job.batch} | ${job.threads} thread(s) | PyTorch ... `);
       const p = runPytorch(job, cfg.pytorch, inputSize);
       trainResults.push(p);

@@ -26,12 +26,13 @@ async function main(): Promise<void> {
     const net = await entry.build();
     if (typeof net === 'function' || !('model' in net)) throw new SkipError('training needs a Detector');
     const detector = net as import('../src/detector').Detector;
-    const t = timeTrainSteps(detector, { batch: job.batch, steps: job.steps, warmup: job.warmup });
+    const t = timeTrainSteps(detector, { batch: job.batch, steps: job.steps, warmup: job.warmup, path: job.path ?? 'auto', threads: job.threads });
     const info = backend.backendInfo();
     result = {
       ...base,
       backend: `tfjs-${info.name}`,
       path: t.path,
+      ...(t.engineFallback ? { engineFallback: t.engineFallback } : {}),
       reportedThreads: info.threads,
       msPerStep: t.msPerStep,
       firstStepMs: t.firstStepMs,

@@ -11,6 +11,8 @@ export interface TrainJob {
   threads: number;
   steps: number;
   warmup: number;
+  /** Ours: 'auto' (as train()), 'engine' or 'tfjs'. */
+  path?: 'auto' | 'engine' | 'tfjs';
 }
 
 /** One measured training configuration (one child process). */
@@ -25,11 +27,13 @@ export interface TrainResult {
   backend?: string;
   /** Ours: which code ran the step (`tfjs` ops, or the engine). */
   path?: string;
+  /** Ours, path 'auto': why the engine was not used. */
+  engineFallback?: string;
   reportedThreads?: number;
   msPerStep?: number;
   firstStepMs?: number;
   minMs?: number;
-  /** Process CPU time (all threads) per step, ms (ours only). */
+  /** Process CPU time (all threads) per step, ms. */
   cpuMsPerStep?: number;
   timesMs?: number[];
   loss?: number;
@@ -46,19 +50,22 @@ function fmt(v: number | undefined, digits = 0): string {
 /** Markdown: model | batch | threads | ours | PyTorch | ours / PyTorch. */
 export function trainMarkdownTable(results: TrainResult[]): string {
   const lines = [
-    '| model | batch | threads | yolo-tfjs ms/step (path) | first step ms | CPU ms/step | PyTorch CPU ms/step | ours / PyTorch |',
-    '|---|---|---|---|---|---|---|---|',
+    '| model | batch | threads | yolo-tfjs ms/step (path) | first step ms | CPU ms/step | PyTorch CPU ms/step | PyTorch CPU time ms/step | ours / PyTorch |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
-  const ours = results.filter((r) => r.runner === 'yolo-tfjs');
-  const keys = new Set(results.map((r) => `${r.model}|${r.batch}|${r.threads}`));
-  for (const key of keys) {
+  const config = (r: TrainResult): string => `${r.model}|${r.batch}|${r.threads}`;
+  const rows: { o?: TrainResult; key: string }[] = [];
+  for (const r of results) {
+    if (r.runner === 'yolo-tfjs') rows.push({ o: r, key: config(r) });
+    else if (!results.some((o) => o.runner === 'yolo-tfjs' && config(o) === config(r))) rows.push({ key: config(r) });
+  }
+  for (const { o, key } of rows) {
     const [model, batch, threads] = key.split('|');
-    const o = ours.find((r) => `${r.model}|${r.batch}|${r.threads}` === key);
-    const p = results.find((r) => r.runner === 'pytorch' && `${r.model}|${r.batch}|${r.threads}` === key);
+    const p = results.find((r) => r.runner === 'pytorch' && config(r) === key);
     const oursCell = !o ? '-' : o.skipped ? `skipped: ${o.skipped}` : `${fmt(o.msPerStep)} (${o.path ?? '?'})`;
     const ptCell = !p ? 'not compared' : p.skipped ? `skipped: ${p.skipped}` : fmt(p.msPerStep);
     const ratio = o?.msPerStep !== undefined && p?.msPerStep !== undefined ? `${(o.msPerStep / p.msPerStep).toFixed(2)}x` : '-';
-    lines.push(`| ${model} | ${batch} | ${threads} | ${oursCell} | ${fmt(o?.firstStepMs)} | ${fmt(o?.cpuMsPerStep)} | ${ptCell} | ${ratio} |`);
+    lines.push(`| ${model} | ${batch} | ${threads} | ${oursCell} | ${fmt(o?.firstStepMs)} | ${fmt(o?.cpuMsPerStep)} | ${ptCell} | ${fmt(p?.cpuMsPerStep)} | ${ratio} |`);
   }
   return lines.join('\n');
 }

@@ -46,6 +46,8 @@ export { efficientDet } from './models/efficientDet/efficientDet';
 export type { EfficientDetOptions } from './models/efficientDet/efficientDet';
 export { rfsong } from './models/rfsong/rfsong';
 export type { RfsongOptions } from './models/rfsong/rfsong';
+export { scaledYolov4 } from './models/scaledYolov4/scaledYolov4';
+export type { ScaledYolov4Options } from './models/scaledYolov4/scaledYolov4';
 export { loadDarknet } from './models/darknet/loadDarknet';
 export type { LoadDarknetOptions } from './models/darknet/loadDarknet';
 export { loadPytorch, PYTORCH_ARCHS } from './models/loadPytorch';

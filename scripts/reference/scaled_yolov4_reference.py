@@ -3,24 +3,21 @@
 independent reference (float64 and float32) for yolo-tfjs' parity tests.
 
 Nothing here is upstream code: the module forwards are written from the semantics in
-shared/fixtures/scaled-yolov4/NOTES.md (and csp/NOTES.md). It serves two purposes:
+shared/fixtures/scaled-yolov4/NOTES.md (and csp/NOTES.md).
 
 * `heads`: run a yolov4-large checkpoint (whole pickled model; its classes are resolved to the
   stand-ins below) or a cfg-defined Darknet state dict on float32 NCHW input files, in float64
   and/or float32, and write the raw heads (`head<k>.f32`, NCHW, float32) to an output folder. The
   float64 heads are the exact answer the float32 ports (upstream's and ours) approximate.
-* `darknet-pt`: write a cfg-era ultralytics-style checkpoint (`module_list.<i>.Conv2d/
-  BatchNorm2d` keys, `{'model': state_dict}`) of a cfg with seeded random weights, plus the same
-  weights as a Darknet `.weights` file, to test loadPytorch('darknet', bytes, {cfg}).
+  With --cfg, the checkpoint is a cfg-defined Darknet state dict (the yolov4-csp branch's, or
+  ultralytics' cfg-era yolov3 layout), loaded strictly into our module_list Darknet.
 
 Usage:
   scaled_yolov4_reference.py heads [--cfg CFG] --pt FILE --input A.f32[,B.f32...] --size S
                                    [--dtype float64[,float32]] --out DIR
       writes DIR/<dtype>/<j>/head<k>.f32 for input j
-  scaled_yolov4_reference.py darknet-pt --cfg CFG --seed N --pt OUT.pt --weights OUT.weights
 """
 import argparse
-import math
 import os
 import sys
 import types
@@ -177,7 +174,7 @@ class ModuleListDarknet(nn.Module):
                 layers = [l if l >= 0 else i + l for l in ints(d['layers'])]
                 d['_layers'] = layers
                 c2 = sum(channels[l + 1] for l in layers)
-            elif t in ('maxpool', 'upsample', 'yolo'):
+            elif t in ('maxpool', 'upsample', 'yolo', 'dropout'):
                 c2 = channels[-1]
             else:
                 raise ValueError(f'layer {i}: [{t}] not in this reference')
@@ -210,26 +207,9 @@ class ModuleListDarknet(nn.Module):
                 x = F.interpolate(x, scale_factor=int(d.get('stride', 2)), mode='nearest')
             elif t == 'yolo':
                 heads.append(x)
+            # 'dropout': identity at inference
             outs.append(x)
         return heads
-
-
-def darknet_weights_bytes(model):
-    """Darknet .weights of the same numbers: header (major 0, minor 2, revision 0, seen int64),
-    then per conv: BN beta, gamma, mean, var (or conv bias), then the kernel."""
-    parts = [np.array([0, 2, 0], dtype=np.int32).tobytes(), np.array([0], dtype=np.int64).tobytes()]
-    for d, mod in zip(model.defs, model.module_list):
-        if d['type'] != 'convolutional':
-            continue
-        conv = mod.Conv2d
-        if hasattr(mod, 'BatchNorm2d'):
-            bn = mod.BatchNorm2d
-            for t in (bn.bias, bn.weight, bn.running_mean, bn.running_var):
-                parts.append(t.detach().float().numpy().tobytes())
-        else:
-            parts.append(conv.bias.detach().float().numpy().tobytes())
-        parts.append(conv.weight.detach().float().numpy().tobytes())
-    return b''.join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,7 +221,8 @@ def cmd_heads(a):
             model = ModuleListDarknet(f.read())
         ck = torch.load(a.pt, map_location='cpu')
         sd = ck['model'] if isinstance(ck, dict) and 'model' in ck else ck
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
+        # strict: every key and shape of the file is what a module_list Darknet of this cfg holds
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()}, strict=True)
         model.eval()
     else:
         model = load_yaml_model(a.pt)
@@ -257,28 +238,6 @@ def cmd_heads(a):
                 h.float().numpy().astype('<f4').tofile(os.path.join(out, f'head{k}.f32'))
 
 
-def cmd_darknet_pt(a):
-    torch.manual_seed(a.seed)
-    with open(a.cfg) as f:
-        model = ModuleListDarknet(f.read())
-    g = torch.Generator().manual_seed(a.seed)
-    with torch.no_grad():
-        for mod in model.module_list:
-            if hasattr(mod, 'BatchNorm2d'):
-                bn = mod.BatchNorm2d
-                n = bn.num_features
-                bn.weight.copy_(0.6 + 0.8 * torch.rand(n, generator=g))
-                bn.bias.copy_(0.3 * torch.randn(n, generator=g))
-                bn.running_mean.copy_(0.2 * torch.randn(n, generator=g))
-                bn.running_var.copy_(0.5 + torch.rand(n, generator=g))
-    # float16-representable, as the training checkpoints are (they are saved in float16)
-    sd = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
-    torch.save({'epoch': -1, 'model': sd, 'optimizer': None}, a.pt)
-    with open(a.weights, 'wb') as f:
-        f.write(darknet_weights_bytes(model))
-
-
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -289,13 +248,8 @@ def main():
     h.add_argument('--size', type=int, required=True)
     h.add_argument('--dtype', default='float64')
     h.add_argument('--out', required=True)
-    d = sub.add_parser('darknet-pt')
-    d.add_argument('--cfg', required=True)
-    d.add_argument('--seed', type=int, default=1)
-    d.add_argument('--pt', required=True)
-    d.add_argument('--weights', required=True)
     a = p.parse_args()
-    {'heads': cmd_heads, 'darknet-pt': cmd_darknet_pt}[a.cmd](a)
+    cmd_heads(a)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 /**
- * Turn the CLI's `--model` value into a Detector: a Darknet `.cfg` (with `--weights`), a PyTorch
+ * Turn the CLI's `--model` value into a Detector: a Darknet `.cfg` (with `--weights`: a Darknet
+ * `.weights`, or a PyTorch `.pt`/`.pth` of the cfg-defined Darknet), a PyTorch
  * `.pth`/`.safetensors` (with `--arch`), a converted model folder, or a registry name; without
  * `--model`, the embedded model (Yolo-Fastest 1.1 COCO, no file or download needed).
  */
@@ -7,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Detector } from '../detector';
 import { OptionDef, ParsedArgs, UsageError } from './args';
-import { FAMILIES, modelBuilders, pytorchArchsHelp } from '../models/families';
+import { FAMILIES, modelBuilders, pytorchArchsHelp, pytorchPorts, pytorchPortsHelp } from '../models/families';
 
 
 export interface ResolveOptions {
@@ -17,7 +18,18 @@ export interface ResolveOptions {
   inputSize?: number;
   /** Class names for a model built from scratch (a builder name); default `classNames`. */
   builderClassNames?: string[];
+  /** `--port`: the PyTorch port of a .cfg + .pt model (its box decode). */
+  port?: string;
 }
+
+/** `--port`: which PyTorch port trained a .cfg + .pt model (`loadPytorch('darknet')`'s `port`). */
+export const PORT_OPTION: OptionDef = {
+  name: 'port',
+  type: 'string',
+  description: `PyTorch port of a .cfg + .pt model, which fixes its box decode: ${pytorchPortsHelp()}`,
+};
+
+const PORTS = pytorchPorts();
 
 /** `--arch`: the architecture of a `.pth` model; the list comes from the families table. */
 export const ARCH_OPTION: OptionDef = { name: 'arch', type: 'string', description: `architecture of a .pth model (${pytorchArchsHelp()})` };
@@ -27,10 +39,11 @@ const ARCH_EXAMPLES = FAMILIES.flatMap((f) => f.pytorchArchs?.slice(0, 1) ?? [])
 
 /** The options of every command that loads a model: where its weights and classes come from. */
 export const MODEL_SOURCE_OPTIONS: OptionDef[] = [
-  { name: 'weights', alias: 'w', type: 'string', description: 'Darknet .weights for a .cfg model' },
+  { name: 'weights', alias: 'w', type: 'string', description: 'weights of a .cfg model: Darknet .weights, or a PyTorch .pt/.pth of the cfg-defined Darknet' },
   ARCH_OPTION,
   { name: 'names', type: 'string', description: 'class names file (one per line)' },
   { name: 'size', type: 'number', description: 'network input size override', min: 32, max: 4096, integer: true },
+  PORT_OPTION,
 ];
 
 /** `--engine`: which code runs inference (see `Detector.engine`), or `layers` for model.predict. */
@@ -61,6 +74,7 @@ export function resolveOptionsFrom(o: ParsedArgs['options']): ResolveOptions {
     arch: o.arch as string | undefined,
     classNames: o.names ? readClassNames(String(o.names)) : undefined,
     inputSize: o.size as number | undefined,
+    port: o.port as string | undefined,
   };
 }
 
@@ -83,6 +97,13 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
     if (!fs.existsSync(m)) throw new UsageError(`cfg file not found: ${m}`);
     if (!o.weights) throw new UsageError(`--model ${m} is a Darknet cfg: give its weights with --weights <file.weights>`);
     if (!fs.existsSync(o.weights)) throw new UsageError(`weights file not found: ${o.weights}`);
+    if (isPytorchFile(o.weights)) {
+      // a PyTorch checkpoint of the cfg-defined Darknet (ScaledYOLOv4's yolov4-csp, ultralytics' cfg era)
+      if (o.port !== undefined && !PORTS.includes(o.port)) throw new UsageError(`--port must be one of ${PORTS.join(', ')}, got '${o.port}'`);
+      const { loadPytorch } = await import('../models/loadPytorch');
+      return loadPytorch('darknet', fs.readFileSync(o.weights), { cfg: fs.readFileSync(m, 'utf8'), classNames: o.classNames, inputSize: o.inputSize, port: o.port });
+    }
+    if (o.port !== undefined) throw new UsageError('--port applies to a .cfg model with PyTorch weights (--weights <file.pt>)');
     const { loadDarknet } = await import('../models/darknet/loadDarknet');
     return loadDarknet(fs.readFileSync(m, 'utf8'), fs.readFileSync(o.weights), {
       classNames: o.classNames,
@@ -90,9 +111,10 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
       name: path.basename(m, '.cfg'),
     });
   }
-  if (/\.(pth|pt|safetensors)$/.test(m)) {
+  if (isPytorchFile(m)) {
     if (!fs.existsSync(m)) throw new UsageError(`weights file not found: ${m}`);
     if (!o.arch) throw new UsageError(`--model ${m} is a PyTorch file: say which architecture with --arch (e.g. ${ARCH_EXAMPLES})`);
+    if (o.arch === 'darknet') throw new UsageError(`a cfg-defined Darknet checkpoint needs its cfg: --model <file.cfg> --weights ${m}`);
     const { loadPytorch } = await import('../models/loadPytorch');
     return loadPytorch(o.arch, fs.readFileSync(m), { classNames: o.classNames, inputSize: o.inputSize });
   }
@@ -103,6 +125,11 @@ export async function resolveModel(model: string | undefined, o: ResolveOptions 
   }
   const { load } = await import('../registry/load');
   return load(m);
+}
+
+/** A PyTorch weights file by its name (`.pt`, `.pth`, `.safetensors`). */
+export function isPytorchFile(file: string): boolean {
+  return /\.(pth|pt|safetensors)$/i.test(file);
 }
 
 /** Read a class-names file (one per line). */

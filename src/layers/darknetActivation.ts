@@ -4,8 +4,8 @@
  * parser stays light.
  */
 
-/** Darknet activations supported by `darknetConv2D` and accepted in a cfg. */
-export type DarknetActivation = 'leaky' | 'linear' | 'relu' | 'mish' | 'swish' | 'logistic';
-
 /** The activations accepted, for validation and its messages. */
-export const DARKNET_ACTIVATIONS: readonly DarknetActivation[] = ['leaky', 'linear', 'relu', 'mish', 'swish', 'logistic'];
+export const DARKNET_ACTIVATIONS = ['leaky', 'linear', 'relu', 'mish', 'swish', 'logistic'] as const;
+
+/** Darknet activations supported by `darknetConv2D` and accepted in a cfg. */
+export type DarknetActivation = (typeof DARKNET_ACTIVATIONS)[number];

@@ -42,6 +42,16 @@ export function pytorchArchsHelp(): string {
   return FAMILIES.filter((f) => f.pytorchArchs?.length).map((f) => f.pytorchArchsHelp ?? f.pytorchArchs!.join(', ')).join(', ');
 }
 
+/** The PyTorch ports (`loadPytorch`'s `port` option) the families know, in table order. */
+export function pytorchPorts(): string[] {
+  return FAMILIES.flatMap((f) => f.pytorchPorts ?? []);
+}
+
+/** The ports for help texts. */
+export function pytorchPortsHelp(): string {
+  return FAMILIES.filter((f) => f.pytorchPorts?.length).map((f) => f.pytorchPortsHelp ?? f.pytorchPorts!.join(' | ')).join(' | ');
+}
+
 /** The family whose `loadPytorch` architecture is `arch` (lower case), or undefined. */
 export function familyOfPytorchArch(arch: string): Family | undefined {
   return FAMILIES.find((f) => f.pytorchArchs?.includes(arch));

@@ -27,6 +27,12 @@ export interface StateDictLoadOptions {
   inputSize?: number;
   /** A cfg-defined network's cfg text (`loadPytorch('darknet', bytes, { cfg })`). */
   cfg?: string;
+  /**
+   * `loadPytorch('darknet')`: the PyTorch port that trained the cfg-defined Darknet, which fixes
+   * its box decode (see that family's loader): `ultralytics` for ultralytics/yolov3's cfg-era
+   * models.py (YOLOv3's decode); default ScaledYOLOv4's yolov4-csp branch.
+   */
+  port?: string;
 }
 
 /** A class-dependent output layer and how its output channels are laid out. */
@@ -83,6 +89,13 @@ export interface Family {
   pytorchArchs?: readonly string[];
   /** How the CLI's help writes `pytorchArchs` (e.g. `efficientdet-d0..d7`); default the list. */
   pytorchArchsHelp?: string;
+  /**
+   * The PyTorch ports a cfg + .pt checkpoint of this family may come from (`loadPytorch(arch,
+   * bytes, { cfg, port })`, the CLI's `--port`); the first is the default.
+   */
+  pytorchPorts?: readonly string[];
+  /** How the CLI's help writes `pytorchPorts`; default the list. */
+  pytorchPortsHelp?: string;
   /** Class count implied by a state dict of `arch` (throws when the state dict is not of this family). */
   classCount?(arch: string, stateDict: TensorMap): number;
   /** Build the Detector of `arch` and load `stateDict` into it (every key checked). */

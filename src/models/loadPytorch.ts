@@ -34,7 +34,7 @@ export function loadPytorch(arch: string, pth: Uint8Array | ArrayBuffer | Tensor
   if (!family || !(family.fromStateDict || family.fromPytorchFile)) {
     throw new Error(`unknown architecture '${arch}' for loadPytorch; known: ${PYTORCH_ARCHS.join(', ')}`);
   }
-  const o = { classNames: opts.classNames, inputSize: opts.inputSize, cfg: opts.cfg };
+  const o = { classNames: opts.classNames, inputSize: opts.inputSize, cfg: opts.cfg, port: opts.port };
   if (family.fromPytorchFile && !(pth instanceof Map)) return family.fromPytorchFile(a, pth, { ...o, read: opts.read });
   if (!family.fromStateDict) throw new Error(`loadPytorch('${a}') needs the file's bytes, not a tensor map`);
   const sd = pth instanceof Map ? pth : readWeightsFile(pth, opts.read);

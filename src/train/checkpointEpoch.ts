@@ -10,6 +10,7 @@ import { writeCurves, writeGammaPlot } from './trainCurves';
 export async function checkpointEpoch(run: TrainRun, outDir: string, epoch: number): Promise<void> {
   const path = nodeRequire('path') as typeof import('path');
   const { saveCheckpoint } = require('./checkpoint') as typeof import('./checkpoint');
+  if (run.trainer) await run.trainer.optimizer.exportTo(run.optimizer);
   await saveCheckpoint(
     path.join(outDir, 'checkpoint'),
     run.detector,

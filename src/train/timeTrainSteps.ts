@@ -1,9 +1,10 @@
 /**
  * Time training steps of a detector on synthetic data: the measurement behind
  * `yolo-tfjs bench --train` and the training table of `npm run bench`. One step is what
- * `train()` runs per batch (`trainStep`: forward in training mode, the family's loss, gradients,
- * Adam update, decoupled weight decay), on seeded random images and boxes, so the figure tracks
- * whatever path `trainStep` takes.
+ * `train()` runs per batch (forward in training mode, the family's loss, gradients, Adam
+ * update, decoupled weight decay), on seeded random images and boxes, on the path `train()`
+ * would take: the training engine (`createEngineTrainer`) when the backend is wasm or cpu and
+ * the model can run there, else `trainStep` (tfjs autodiff); `path` forces one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
@@ -11,8 +12,11 @@ import { TrainBox } from './augment';
 import { mulberry32 } from './random';
 import { modelVariables } from './ema';
 import { lossForSpec } from './lossForSpec';
-import { trainStep } from './trainStep';
+import { KERNEL_NAME, trainStep } from './trainStep';
 import { registerTrainingKernelsForBackend } from './wasmGradients';
+import { EngineTrainer, createEngineTrainer } from './engineTrainStep';
+import { TrainingPlanTooLargeError } from '../engine/training/trainingEngine';
+import { UnsupportedTrainingGraphError } from '../engine/training/trainingGraph';
 
 /** Options of {@link timeTrainSteps}. */
 export interface TimeTrainStepsOptions {
@@ -25,6 +29,10 @@ export interface TimeTrainStepsOptions {
   seed?: number;
   /** Adam learning rate. Default 1e-4 (small, so random data does not blow the loss up). */
   lr?: number;
+  /** 'auto' (default, as train()), 'engine' (an error when the model cannot run there) or 'tfjs'. */
+  path?: 'auto' | 'engine' | 'tfjs';
+  /** Threads of the engine path (default: as train()). */
+  threads?: number;
 }
 
 /** What {@link timeTrainSteps} measured. */
@@ -43,8 +51,10 @@ export interface TrainStepTiming {
   cpuMsPerStep?: number;
   /** Loss of the last step (finite, else the step throws). */
   lastLoss: number;
-  /** Which code ran the step: `tfjs` (tfjs ops and autodiff). */
-  path: 'tfjs';
+  /** Which code ran the steps: the training engine or tfjs autodiff. */
+  path: 'engine' | 'tfjs';
+  /** With path 'auto': why the engine was not used (the model or batch does not fit it). */
+  engineFallback?: string;
 }
 
 function median(v: number[]): number {
@@ -90,6 +100,24 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
   const loss = lossForSpec(detector.spec);
   const vars = modelVariables(detector.model, true);
   const optimizer = tf.train.adam(lr, 0.9);
+  const want = o.path ?? 'auto';
+  const backend = tf.getBackend();
+  let trainer: EngineTrainer | null = null;
+  let engineFallback: string | undefined;
+  if (want === 'engine' || (want === 'auto' && (backend === 'wasm' || backend === 'cpu'))) {
+    try {
+      trainer = createEngineTrainer(detector, {
+        batchSize: o.batch, vars, kind: 'adam', momentum: 0.9, decays: (v) => KERNEL_NAME.test(v.name), threads: o.threads,
+      });
+    } catch (e) {
+      if (want === 'engine' || !(e instanceof UnsupportedTrainingGraphError || e instanceof TrainingPlanTooLargeError)) {
+        images.dispose();
+        optimizer.dispose();
+        throw e;
+      }
+      engineFallback = (e as Error).message.split('\n')[0];
+    }
+  }
   try {
     let lastLoss = NaN;
     const cpuUsage = typeof process !== 'undefined' && typeof process.cpuUsage === 'function' ? () => process.cpuUsage() : undefined;
@@ -97,7 +125,9 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
     const once = (): number => {
       const c0 = cpuUsage?.();
       const t0 = performance.now();
-      lastLoss = trainStep(detector, images, boxes, loss, optimizer, vars, lr, 5e-4).total;
+      lastLoss = trainer
+        ? trainer.step(images, boxes, loss, lr, 5e-4).total
+        : trainStep(detector, images, boxes, loss, optimizer, vars, lr, 5e-4).total;
       const ms = performance.now() - t0;
       if (c0 && cpuUsage) {
         const c = process.cpuUsage(c0);
@@ -118,9 +148,13 @@ export function timeTrainSteps(detector: Detector, o: TimeTrainStepsOptions): Tr
       timesMs,
       cpuMsPerStep: cpuTimes.length ? median(cpuTimes) : undefined,
       lastLoss,
-      path: 'tfjs',
+      path: trainer ? 'engine' : 'tfjs',
+      ...(engineFallback ? { engineFallback } : {}),
     };
   } finally {
+    // the model's variables get the engine's weights, as after train()
+    trainer?.syncToModel();
+    trainer?.dispose();
     images.dispose();
     optimizer.dispose();
   }

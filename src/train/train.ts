@@ -21,6 +21,7 @@ import { trainEpoch } from './trainEpoch';
 import { evaluateAndSaveBest } from './evaluateEpoch';
 import { checkpointEpoch } from './checkpointEpoch';
 import { jsonl } from './trainLog';
+import { attachEngine } from './engineTrainStep';
 
 export type { TrainOptions, StepLog, EpochLog, TrainResult } from './trainOptions';
 export { trainStep } from './trainStep';
@@ -45,7 +46,17 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
   registerTrainingKernelsForBackend();
 
   const run = await prepareRun(detector, dataset, opts);
-  if (opts.resume) await resumeRun(run, opts.resume);
+  try {
+    if (opts.resume) await resumeRun(run, opts.resume);
+    // After any resume, so the engine starts from those weights and optimizer slots.
+    await attachEngine(run);
+  } catch (e) {
+    if (run.detector !== detector) run.detector.dispose();
+    run.optimizer.dispose();
+    run.ema?.dispose();
+    applyFreeze(run.detector.model, run.detector.spec, undefined);
+    throw e;
+  }
 
   const report = { log: jsonl(opts.outDir), bar: new ProgressBar({ total: Math.max(0, run.totalSteps - run.step), label: 'train', silent: opts.progress === false }) };
   const det = run.detector;
@@ -59,14 +70,19 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
       opts.onEpoch?.(e);
       if (opts.outDir && due(epoch, opts.checkpointEvery, lastEpoch)) await checkpointEpoch(run, opts.outDir, epoch);
     }
+    if (run.trainer) {
+      run.trainer.syncToModel();
+      await run.trainer.optimizer.exportTo(run.optimizer);
+    }
     if (run.ema) run.ema.applyTo();
   } catch (e) {
     if (det !== detector) det.dispose();
     run.optimizer.dispose();
     throw e;
   } finally {
+    run.trainer?.dispose();
     run.ema?.dispose();
     applyFreeze(det.model, det.spec, undefined);
   }
-  return { detector: det, epochs: run.epochs, steps: run.steps, optimizer: run.optimizer };
+  return { detector: det, epochs: run.epochs, steps: run.steps, optimizer: run.optimizer, path: run.trainer ? 'engine' : 'tfjs' };
 }

@@ -32,10 +32,15 @@ export async function trainEpoch(run: TrainRun, epoch: number, report: TrainRepo
     setLearningRate(run.optimizer, lr);
     let r: { total: number; box: number; obj: number; cls: number };
     try {
-      r = trainStep(det, batch.images, batch.boxes, run.loss, run.optimizer, run.vars, lr, run.weightDecay, opts.sparsity ?? 0);
+      r = run.trainer
+        ? run.trainer.step(batch.images, batch.boxes, run.loss, lr, run.weightDecay, opts.sparsity ?? 0)
+        : trainStep(det, batch.images, batch.boxes, run.loss, run.optimizer, run.vars, lr, run.weightDecay, opts.sparsity ?? 0);
     } finally {
       batch.images.dispose();
     }
+    // onStep may read the model's variables: publish the engine's weights first (the EMA of an
+    // engine run lives in engine memory and reads the engine's weights).
+    if (opts.onStep) run.trainer?.syncToModel();
     run.ema?.update();
     const rec: StepLog = { type: 'step', epoch, step: run.step, lr, ...r, ms: Date.now() - ts };
     run.steps.push(rec);
@@ -55,6 +60,8 @@ export async function trainEpoch(run: TrainRun, epoch: number, report: TrainRepo
     total: sums.total / Math.max(1, n), box: sums.box / Math.max(1, n), obj: sums.obj / Math.max(1, n), cls: sums.cls / Math.max(1, n),
     seconds: (Date.now() - t0) / 1000,
   };
+  // Evaluation, checkpoints and the |gamma| record read the model: publish the engine's weights.
+  run.trainer?.syncToModel();
   const gamma = run.gammas.record();
   if (gamma) e.gamma = gamma;
   return e;

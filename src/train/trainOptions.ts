@@ -77,6 +77,16 @@ export interface TrainOptions {
   loss?: TrainLoss;
   /** Options of the default loss (e.g. a Darknet cfg's full anchor list and masks). */
   lossOptions?: LossForSpecOptions;
+  /**
+   * Where the steps run. 'auto' (default): on the project's wasm kernels (src/engine/training)
+   * when the backend is wasm or cpu and every layer can be trained there, else tfjs autodiff.
+   * 'engine' forces the kernels (an error when a layer cannot run there); 'tfjs' forces autodiff.
+   * On the engine a frozen BatchNorm normalises with its running statistics and keeps them;
+   * the tfjs path still normalises frozen BNs with batch statistics (and updates them).
+   */
+  engine?: 'auto' | 'engine' | 'tfjs';
+  /** Threads of the engine path (default: as inference, `YOLO_TFJS_THREADS` or the cores). */
+  engineThreads?: number;
   /** Called after every step. */
   onStep?: (s: StepLog) => void;
   /** Called after every epoch. */
@@ -124,6 +134,8 @@ export interface TrainResult {
   steps: StepLog[];
   /** The optimiser (its iteration count and slots); the caller may dispose it. */
   optimizer: tf.Optimizer;
+  /** Which code ran the steps: the training engine or tfjs autodiff. */
+  path: 'engine' | 'tfjs';
 }
 
 /** The classes to train for: `classNames`, else `numClasses` names, else the dataset's; must match the dataset. */
@@ -148,6 +160,7 @@ export function checkOptions(o: TrainOptions): void {
   if (o.lr !== undefined && !(o.lr > 0)) throw new Error(`train: lr must be > 0, got ${o.lr}`);
   if (o.optimizer !== undefined && o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw new Error(`train: optimizer must be 'sgd' or 'adam', got '${o.optimizer as string}'`);
   if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) throw new Error(`train: weightDecay must be >= 0, got ${o.weightDecay}`);
+  if (o.engine !== undefined && !['auto', 'engine', 'tfjs'].includes(o.engine)) throw new Error(`train: engine must be 'auto', 'engine' or 'tfjs', got '${String(o.engine)}'`);
   if (o.sparsity !== undefined && !(typeof o.sparsity === 'number' && o.sparsity >= 0 && Number.isFinite(o.sparsity))) {
     throw new Error(`train: sparsity must be a finite number >= 0, got ${String(o.sparsity)}`);
   }

@@ -9,7 +9,7 @@ import { LossTerms, TrainLoss } from './lossForSpec';
 import { bnGammaVariables } from './gammaHistogram';
 
 /** The weights that get decoupled weight decay: conv / dense kernels. */
-const KERNEL_NAME = /(^|\/)(kernel|depthwise_kernel|pointwise_kernel)(_\d+)?$/;
+export const KERNEL_NAME = /(^|\/)(kernel|depthwise_kernel|pointwise_kernel)(_\d+)?$/;
 
 /**
  * Set the optimiser's learning rate for the next step.

@@ -33,7 +33,8 @@
  * for `wasm` only).
  */
 import * as tf from '@tensorflow/tfjs';
-import { maxPoolGradOnHeap, sliceOnHeap } from './wasmHeapKernels';
+import { maxPoolGradOnHeap, reverseOnHeap, sliceOnHeap } from './wasmHeapKernels';
+import { installBatchNormTrainingGrad } from './batchNormTrainingGrad';
 
 type Pad = 'valid' | 'same' | number | number[][];
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -49,6 +50,7 @@ export const WASM_TRAINING_KERNELS = [
   'ResizeNearestNeighborGrad',
   'Tile',
   'Slice',
+  'Reverse',
 ] as const;
 
 /** wasm's own Tile and Slice kernels, kept for the cases ours do not cover. */
@@ -430,6 +432,17 @@ function kernels(wasmTile: tf.KernelConfig | undefined, wasmSlice: tf.KernelConf
       },
     },
     {
+      // wasm has this kernel, but it computes an index per element (slow on conv filters).
+      kernelName: 'Reverse',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs, backend }) => {
+        const x = inputs.x;
+        if (x == null) throw new Error('Reverse (wasm training kernels): x is required');
+        if (x.dtype === 'string' || x.dtype === 'complex64') throw new Error(`Reverse (wasm training kernels): dtype ${x.dtype} is not supported`);
+        return reverseOnHeap(backend, x, (attrs as any).dims);
+      },
+    },
+    {
       // wasm has this kernel, but it returns wrong values (checked against cpu).
       kernelName: 'ResizeNearestNeighborGrad',
       backendName: 'wasm',
@@ -445,10 +458,10 @@ function kernels(wasmTile: tf.KernelConfig | undefined, wasmSlice: tf.KernelConf
 /**
  * Registers the wasm kernels listed in {@link WASM_TRAINING_KERNELS} so that gradients of conv,
  * depthwise-conv, gather, max-pool and nearest-upsample ops work and are right on the wasm
- * backend (and conv input gradients run through XNNPACK). Idempotent. Replaces five kernels
+ * backend (and conv input gradients run through XNNPACK). Idempotent. Replaces six kernels
  * wasm has: `Conv2DBackpropInput` (slow), `Tile` (slow; only the broadcast-like case is
  * replaced, the rest still goes to wasm's kernel), `Slice` (slow on NHWC; strings still go to
- * wasm's kernel), `MaxPoolGrad` and `ResizeNearestNeighborGrad` (wrong results in
+ * wasm's kernel), `Reverse` (slow), `MaxPoolGrad` and `ResizeNearestNeighborGrad` (wrong results in
  * tfjs-backend-wasm 4.22).
  * Call it after `@tensorflow/tfjs-backend-wasm` is loaded (e.g. after `setBackend('wasm')`):
  * loading that package afterwards would put its own `Conv2DBackpropInput` back (calling this
@@ -491,11 +504,13 @@ export function registerCpuTrainingFixes(): void {
 }
 
 /**
- * The training-kernel setup `train()` needs on the current backend: the wasm kernels
- * ({@link registerWasmTrainingKernels}) on wasm, the upsample-gradient fix on cpu, nothing
- * elsewhere. Idempotent.
+ * The training set-up `train()` needs on the current backend: the wasm kernels
+ * ({@link registerWasmTrainingKernels}) on wasm, the upsample-gradient fix on cpu, and on every
+ * backend the closed-form BatchNormalization training gradient
+ * (src/train/batchNormTrainingGrad.ts). Idempotent.
  */
 export function registerTrainingKernelsForBackend(): void {
+  installBatchNormTrainingGrad();
   const backend = tf.getBackend();
   if (backend === 'wasm') registerWasmTrainingKernels();
   else if (backend === 'cpu') registerCpuTrainingFixes();

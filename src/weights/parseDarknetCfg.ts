@@ -51,7 +51,6 @@ export const DARKNET_CFG_LIMITS = {
 /** Darknet activations the builder supports (the one list of `src/layers/darknetActivation.ts`). */
 export type DarknetCfgActivation = DarknetActivation;
 
-const ACTIVATIONS = DARKNET_ACTIVATIONS;
 
 /** One `key=value` line as written (value without whitespace). */
 export interface DarknetCfgOption {
@@ -364,8 +363,8 @@ class OptionReader {
 
   activation(key: string, def: DarknetCfgActivation): DarknetCfgActivation {
     const v = this.str(key) ?? def;
-    if (!(ACTIVATIONS as readonly string[]).includes(v)) {
-      throw cfgError(`${this.where(key)}: activation '${v}' is not supported (supported: ${ACTIVATIONS.join(', ')})`);
+    if (!(DARKNET_ACTIVATIONS as readonly string[]).includes(v)) {
+      throw cfgError(`${this.where(key)}: activation '${v}' is not supported (supported: ${DARKNET_ACTIVATIONS.join(', ')})`);
     }
     return v as DarknetCfgActivation;
   }

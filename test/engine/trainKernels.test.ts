@@ -270,6 +270,26 @@ describe('conv2d gradients vs tf.grad (cpu)', () => {
     report.push(`conv ${name}: dW ${ef.toExponential(1)}, db ${eb.toExponential(1)}, dx ${ex.toExponential(1)}`);
   });
 
+  test('filter grad of a layer whose dW exceeds 2 MB (long-chunk path): 3x3 s1 pad 1, 14x14x160 -> 400, 60 entries vs float64 sums', () => {
+    const H = 14, W = 14, C = 160, N = 400, k = 3;
+    const x = rand(H * W * C, 151), dy = rand(H * W * N, 152);
+    const xb = new Buf(H * W, C).set(x), dyb = new Buf(H * W, N).set(dy), dW = zeros(k * k * C * N);
+    const p = params(CONV_FILTER_GRAD_PARAMS, { in: xb.ptr, H, W, C, inStride: C, dy: dyb.ptr, OH: H, OW: W, N, dyStride: N, dW: dW.ptr, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1 });
+    expectSplitSame('conv2dFilterGrad', p, N / 8, [{ ptr: dW.ptr, bytes: k * k * C * N * 4 }], [7, 31]);
+    const got = dW.get();
+    const r = mulberry32(153);
+    for (let s = 0; s < 60; s++) {
+      const i = Math.floor(r() * got.length);
+      const co = i % N, ci = Math.floor(i / N) % C, t = Math.floor(i / (N * C)), ky = Math.floor(t / k), kx = t % k;
+      let ref = 0;
+      for (let oy = 0; oy < H; oy++) for (let ox = 0; ox < W; ox++) {
+        const iy = oy - 1 + ky, ix = ox - 1 + kx;
+        if (iy >= 0 && iy < H && ix >= 0 && ix < W) ref += x[(iy * W + ix) * C + ci] * dy[(oy * W + ox) * N + co];
+      }
+      expect(Math.abs(got[i] - ref)).toBeLessThanOrEqual(2e-5 * Math.max(1, Math.abs(ref)));
+    }
+  });
+
   test('filter grad: finite differences (float64) of sum(conv(x, W) * dy) at 6 weights, 3x3 s2 pad 1', () => {
     const H = 9, W = 8, C = 5, N = 11, k = 3, s = 2, pt = 1, pl = 1;
     const OH = outSize(H, k, s, 1, 1, 1), OW = outSize(W, k, s, 1, 1, 1);
@@ -471,6 +491,24 @@ describe('BatchNorm training kernels vs tf.moments / tf.grad (cpu)', () => {
   });
 });
 
+test('bnStats: variance exact to 1e-5 when mean >> std (mean 1000, std 0.3, 3 images of 301 pixels)', () => {
+  const P = 301, C = 21, imgs = 3;
+  const data = Array.from({ length: imgs }, (_, b) => rand(P * C, 130 + b, 0.5).map((v, i) => Math.fround(1000 + (i % C) + v)));
+  const sum = f64zeros(C), sq = f64zeros(C);
+  for (const d of data) km.kernel('bnStats')(params(BN_STATS_PARAMS, { x: new Buf(P, C).set(d).ptr, pixels: P, C, xStride: C, sum, sumSq: sq }), 0, C);
+  const s = f64get(sum, C), q = f64get(sq, C), n = P * imgs;
+  for (let c = 0; c < C; c++) {
+    let m = 0;
+    for (const d of data) for (let p = 0; p < P; p++) m += d[p * C + c];
+    m /= n;
+    let v = 0;
+    for (const d of data) for (let p = 0; p < P; p++) v += (d[p * C + c] - m) ** 2;
+    v /= n;
+    expect(Math.abs(s[c] / n - m)).toBeLessThanOrEqual(1e-9 * m);
+    expect(Math.abs(q[c] / n - (s[c] / n) ** 2 - v)).toBeLessThanOrEqual(1e-5 * v);
+  }
+});
+
 describe('maxpool2d / upsampleNearest gradients vs tf.grad (cpu)', () => {
   test.each([
     ['2x2 s2 valid, C=7', 8, 10, 7, 2, 2, 'valid'],
@@ -531,7 +569,7 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
     const v = tf.variable(tf.tensor1d(w0));
     const opt = tf.train.adam(lr, beta1, beta2, epsilon);
     for (const g of grads) {
-      tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) }));
+      tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) } as unknown as Parameters<typeof opt.applyGradients>[0]));
       tf.tidy(() => v.assign(tf.mul(v, 1 - lr * wd)));
     }
     const ref = v.dataSync().slice();
@@ -552,7 +590,7 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
     const grads = [rand(n, 92), rand(n, 93), rand(n, 94)];
     const v = tf.variable(tf.tensor1d(w0));
     const opt = tf.train.momentum(lr, mom);
-    for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) }));
+    for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) } as unknown as Parameters<typeof opt.applyGradients>[0]));
     const ref = v.dataSync().slice();
     const pb = f32buf(w0), acc = zeros(n);
     for (const g of grads) {
@@ -577,7 +615,7 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
 });
 
 describe('on worker threads (shared memory): 2 threads give the bits of 1', () => {
-  test('conv2dFilterGrad 1x1 22x22x116 -> 116 and 3x3 11x11x24 -> 20, depthwise2dInputGrad, bnBackwardReduce', async () => {
+  test('conv2dFilterGrad (pointwise, 3x3, dW > 2 MB, im2col stem), depthwise2dInputGrad, bnBackwardReduce', async () => {
     const tkm = createKernelModule({ threaded: true });
     const ta = new Arena(tkm);
     const pool = createKernelThreadPool(tkm, 2, ta, { debugNoTakeOver: true });
@@ -601,7 +639,7 @@ describe('on worker threads (shared memory): 2 threads give the bits of 1', () =
         expect(pool.stats.workerChunks).toBeGreaterThan(before);
         return Buffer.compare(Buffer.from(new Uint8Array(tkm.memory.buffer, out, bytes)), Buffer.from(one)) === 0;
       };
-      for (const [H, C, N, k] of [[22, 116, 116, 1], [11, 24, 20, 3]]) {
+      for (const [H, C, N, k] of [[22, 116, 116, 1], [11, 24, 20, 3], [14, 160, 400, 3], [20, 3, 24, 3]]) {
         const pad = (k - 1) / 2;
         const x = put(rand(H * H * C, 111)), dy = put(rand(H * H * N, 112)), dW = put(new Float32Array(k * k * C * N));
         const p = prm(CONV_FILTER_GRAD_PARAMS, { in: x, H, W: H, C, inStride: C, dy, OH: H, OW: H, N, dyStride: N, dW, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: pad, padLeft: pad });
@@ -620,4 +658,20 @@ describe('on worker threads (shared memory): 2 threads give the bits of 1', () =
       pool.dispose();
     }
   });
+});
+
+test('the plain-SIMD build (no relaxed fused multiply-add) gives the same gradients to float rounding', () => {
+  const plain = createKernelModule({ relaxed: false });
+  const run = (m: KernelModule): Float32Array => {
+    const a = new Arena(m);
+    const H = 9, W = 10, C = 7, N = 13;
+    const x = a.allocF32(rand(H * W * C, 141)), dy = a.allocF32(rand(5 * 5 * N, 142)), dW = a.allocF32(new Float32Array(9 * C * N));
+    const p = a.alloc(paramBytes(CONV_FILTER_GRAD_PARAMS));
+    writeParams(m.memory, p, CONV_FILTER_GRAD_PARAMS, { in: x, H, W, C, inStride: C, dy, OH: 5, OW: 5, N, dyStride: N, dW, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 0, padLeft: 0 });
+    m.kernel('conv2dFilterGrad')(p, 0, 2);
+    return new Float32Array(m.memory.buffer, dW, 9 * C * N).slice();
+  };
+  const got = run(plain);
+  expect(got.some((v) => v !== 0)).toBe(true);
+  expectClose(got, run(km), 1e-6);
 });

@@ -4,7 +4,7 @@
  * fixtures, the committed asset is exactly what scripts/embed-default-model.js makes from the
  * upstream cfg + weights, and its detections stay within 0.5 px (boxes) and 1e-3 (scores) of
  * the float32 original on the three fixture images. Darknet parity of the embedded copy is in
- * test/models/loadDarknet.parity.test.ts.
+ * test/models/darknet/loadDarknet.parity.test.ts.
  */
 import * as fs from 'fs';
 import * as os from 'os';

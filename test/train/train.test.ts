@@ -210,10 +210,16 @@ describe('checkpoints and errors', () => {
   test('bad options and inputs give clear errors', async () => {
     const { dataset, readImage } = tinyDataset(2);
     const det = yoloFastestV2({ numClasses: 3, inputSize: 64, classNames: dataset.classNames });
+    const tensorsBefore = tf.memory().numTensors;
     await expect(train(det, dataset, { epochs: 0, batchSize: 2 })).rejects.toThrow(/epochs must be a positive integer/);
     await expect(train(det, dataset, { epochs: 1, batchSize: 2, optimizer: 'rmsprop' as 'sgd' })).rejects.toThrow(/optimizer must be 'sgd' or 'adam'/);
     await expect(train(det, dataset, { epochs: 1, batchSize: 2, freeze: ['nope.'], readImage, progress: false })).rejects.toThrow(/matches no layer/);
     await expect(train(det, dataset, { epochs: 1, batchSize: 2, classNames: ['a'], readImage })).rejects.toThrow(/1 classes requested but the dataset has 3/);
+    // a failed set-up leaves no optimizer behind and no layer frozen
+    await expect(train(det, dataset, { epochs: 1, batchSize: 2, freeze: [''], readImage, progress: false })).rejects.toThrow(/no trainable weights/);
+    expect(det.model.layers.filter((l) => !l.trainable).map((l) => l.name)).toEqual([]);
+    await expect(train(det, dataset, { epochs: 1, batchSize: 2, resume: path.join(os.tmpdir(), 'no-such-checkpoint-dir'), readImage, progress: false })).rejects.toThrow();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     const other = yoloFastestV2({ numClasses: 5, inputSize: 64 });
     await expect(evaluate(other, dataset, { readImage })).rejects.toThrow(/dataset has 3 classes but the detector 5/);
     other.dispose();

@@ -1,5 +1,5 @@
-// The wasm heap kernels of the training path (Slice, MaxPoolGrad) give exactly the cpu
-// backend's values.
+// The wasm heap kernels of the training path (Slice, Reverse, MaxPoolGrad) give exactly the
+// cpu backend's values.
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from '../../src/train/wasmGradients';
 import { setBackend } from '../../src/backend';
@@ -68,6 +68,32 @@ describe('Slice on the wasm heap', () => {
     const r = tf.slice(s, [0, 1], [2, 2]);
     expect(r.arraySync()).toEqual([['b', 'c'], ['e', 'f']]);
     tf.dispose([s, r]);
+  });
+});
+
+describe('Reverse on the wasm heap', () => {
+  const cases: [string, number[], number[], tf.DataType][] = [
+    // [name, x shape, axes, dtype]
+    ['conv filter flip (axes 0, 1), long runs', [3, 3, 8, 16], [0, 1], 'float32'],
+    ['conv filter flip, short runs', [5, 3, 2, 3], [0, 1], 'float32'],
+    ['last axis (runs of 1)', [4, 7], [1], 'float32'],
+    ['every axis', [2, 3, 4], [0, 1, 2], 'int32'],
+    ['middle axis', [2, 5, 3, 2], [1], 'float32'],
+    ['negative axis', [3, 4, 5], [-1, 0], 'float32'],
+    ['rank 1', [9], [0], 'float32'],
+    ['bool', [3, 4], [0], 'bool'],
+    ['no axes', [2, 3], [], 'float32'],
+  ];
+  it.each(cases)('%s', async (_, shape, axes, dtype) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = values(n, 5);
+    const { cpu, wasm } = await both(() => {
+      const x = dtype === 'bool' ? tf.greater(tf.tensor(v, shape), 0) : dtype === 'int32' ? tf.tensor(Int32Array.from(v, (e) => Math.round(e * 100)), shape, 'int32') : tf.tensor(v, shape);
+      return tf.reverse(x, axes);
+    });
+    expect(wasm.shape).toEqual(cpu.shape);
+    expect(wasm.dtype).toBe(cpu.dtype);
+    expect(Array.from(wasm.v)).toEqual(Array.from(cpu.v));
   });
 });
 

@@ -8,7 +8,7 @@
  * `train()` runs (see src/train/timeTrainSteps.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionDef, parseArgs, usage } from '../args';
+import { OptionDef, UsageError, parseArgs, usage } from '../args';
 import { resolveModel, resolveOptionsFrom, MODEL_SOURCE_OPTIONS, MODEL_OPTION, ENGINE_OPTION, applyEngineOption } from '../resolveModel';
 import { ready, setBackend, backendInfo } from '../../backend';
 import { timeTrainSteps } from '../../train/timeTrainSteps';
@@ -35,11 +35,14 @@ export const benchTrainOptions: OptionDef[] = [
   { name: 'warmup', type: 'number', description: 'untimed steps after the first', default: 1, min: 0, max: 1000, integer: true },
   { name: 'batch', type: 'number', description: 'batch size', default: 8, min: 1, max: 256, integer: true },
   { name: 'seed', type: 'number', description: 'seed of the synthetic images and boxes', default: 0, min: 0, max: 2 ** 32 - 1, integer: true },
+  { name: 'path', type: 'string', description: "training path: auto (as train(): the engine on wasm/cpu when the model fits it) | engine | tfjs", default: 'auto' },
   { name: 'backend', type: 'string', description: 'tfjs backend' },
   { name: 'threads', type: 'number', description: 'wasm threads (default: all cores)', min: 1, max: 256, integer: true },
   { name: 'json', type: 'boolean', description: 'print JSON' },
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ];
+
+const TRAIN_PATHS = ['auto', 'engine', 'tfjs'];
 
 async function selectBackend(o: Record<string, unknown>): Promise<void> {
   if (o.backend || o.threads) await setBackend(String(o.backend ?? 'wasm'), { threads: o.threads as number | undefined });
@@ -111,11 +114,16 @@ async function runTrain(argv: string[]): Promise<number> {
     console.log(usage('bench --train', '[options]', benchTrainOptions));
     return 0;
   }
+  const path = String(o.path);
+  if (!TRAIN_PATHS.includes(path)) throw new UsageError(`--path must be one of ${TRAIN_PATHS.join(', ')}, got '${path}'`);
   await selectBackend(o);
   const detector = await resolveModel(o.model as string | undefined, resolveOptionsFrom(o));
   try {
     const [h, w] = detector.spec.input.size;
-    const t = timeTrainSteps(detector, { batch: o.batch as number, steps: o.steps as number, warmup: o.warmup as number, seed: o.seed as number });
+    const t = timeTrainSteps(detector, {
+      batch: o.batch as number, steps: o.steps as number, warmup: o.warmup as number, seed: o.seed as number,
+      path: path as 'auto' | 'engine' | 'tfjs', threads: o.threads as number | undefined,
+    });
     const info = backendInfo();
     const result = {
       msPerStep: t.msPerStep,
@@ -129,6 +137,7 @@ async function runTrain(argv: string[]): Promise<number> {
       threads: info.threads,
       backend: info.name,
       path: t.path,
+      ...(t.engineFallback ? { engineFallback: t.engineFallback } : {}),
       model: detector.spec.name,
       loss: t.lastLoss,
       timesMs: t.timesMs,

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OptionDef, parseArgs, usage, UsageError } from '../args';
-import { ARCH_OPTION, resolveModel } from '../resolveModel';
+import { ARCH_OPTION, PORT_OPTION, isPytorchFile, resolveModel } from '../resolveModel';
 import { DatasetFormat, readDataset } from '../../train/data/readDataset';
 import { formatDatasetWarning } from '../../train/data/dataset';
 import { ready } from '../../backend';
@@ -18,8 +18,9 @@ import { modelBuilders } from '../../models/families';
 
 export const trainOptions: OptionDef[] = [
   { name: 'model', alias: 'm', type: 'string', description: `registry name, model folder, .cfg (+ --weights), .pth (+ --arch) or a builder name to train from scratch (${Object.keys(modelBuilders()).join(', ')})` },
-  { name: 'weights', type: 'string', description: 'Darknet .weights for a .cfg model' },
+  { name: 'weights', type: 'string', description: 'weights of a .cfg model: Darknet .weights, or a PyTorch .pt/.pth of the cfg-defined Darknet' },
   ARCH_OPTION,
+  PORT_OPTION,
   { name: 'data', alias: 'd', type: 'string', description: 'training dataset folder (or COCO JSON)' },
   { name: 'val', type: 'string', description: 'held-out dataset (same format) for mAP after each epoch' },
   { name: 'format', alias: 'f', type: 'string', description: 'yolo | voc | coco', default: 'yolo' },
@@ -44,9 +45,13 @@ export const trainOptions: OptionDef[] = [
   { name: 'help', alias: 'h', type: 'boolean', description: 'show this help' },
 ];
 
-/** A model given as a Darknet cfg is also saved as cfg + .weights (same classes as trained). */
-async function saveDarknetCopy(model: string, detector: import('../../detector').Detector, out: string): Promise<{ cfg: string; weights: string } | undefined> {
-  if (!model.endsWith('.cfg')) return undefined;
+/**
+ * A model given as a Darknet cfg + .weights is also saved as cfg + .weights (same classes as
+ * trained). Not one given as cfg + PyTorch checkpoint: that follows the PyTorch port's
+ * conventions (BatchNorm eps, decode), which a Darknet .weights file would not carry.
+ */
+async function saveDarknetCopy(model: string, weights: string | undefined, detector: import('../../detector').Detector, out: string): Promise<{ cfg: string; weights: string } | undefined> {
+  if (!model.endsWith('.cfg') || (weights !== undefined && isPytorchFile(weights))) return undefined;
   const cfgText = fs.readFileSync(model, 'utf8');
   const { parseDarknetCfg } = await import('../../weights/parseDarknetCfg');
   const { getDarknetWeights } = await import('../../models/darknet/getDarknetWeights');
@@ -93,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     weights: o.weights as string | undefined,
     arch: o.arch as string | undefined,
     inputSize: o.size as number | undefined,
+    port: o.port as string | undefined,
     // a model built from scratch (a builder name) gets the dataset's classes directly
     builderClassNames: dataset.classNames,
   });
@@ -121,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
   const { saveDetector } = await import('../../io/saveDetector');
   const finalDir = path.join(out, 'final');
   await saveDetector(result.detector, finalDir);
-  const darknet = await saveDarknetCopy(String(o.model ?? ''), result.detector, out);
+  const darknet = await saveDarknetCopy(String(o.model ?? ''), o.weights as string | undefined, result.detector, out);
   const last = result.epochs[result.epochs.length - 1];
   if (o.json) {
     console.log(JSON.stringify({ out: finalDir, ...darknet, steps: result.steps.length, epochs: result.epochs }, null, 1));

@@ -40,19 +40,39 @@ ACT_INLINE v128_t act_deriv_v(v128_t x, const int act, v128_t alpha) {
   }
 }
 
+/* The transcendental derivatives through one out-of-line copy (with the code switched at run
+   time): per vector their exp and division cost far more than the call, and the module does not
+   carry one inlined copy per loop variant. */
+#define ACT_GRAD_ANY (-1)
+__attribute__((noinline)) static v128_t act_deriv_any(v128_t x, int act, v128_t alpha) {
+  switch (act) {
+    case ACT_SIGMOID: return act_deriv_v(x, ACT_SIGMOID, alpha);
+    case ACT_TANH: return act_deriv_v(x, ACT_TANH, alpha);
+    case ACT_ELU: return act_deriv_v(x, ACT_ELU, alpha);
+    case ACT_SWISH: return act_deriv_v(x, ACT_SWISH, alpha);
+    case ACT_MISH: return act_deriv_v(x, ACT_MISH, alpha);
+    default: return act_deriv_v(x, ACT_LINEAR, alpha);
+  }
+}
+
+/* act'(x) for a loop specialised on ACT (a cheap code, or ACT_GRAD_ANY with the code in `act`). */
+ACT_INLINE v128_t act_deriv(v128_t x, const int ACT, int act, v128_t alpha) {
+  return ACT == ACT_GRAD_ANY ? act_deriv_any(x, act, alpha) : act_deriv_v(x, ACT, alpha);
+}
+
 /*
- * ACT_DISPATCH_ALL(act, CALL): CALL(A) with A the compile-time code of `act` (unknown -> linear),
- * so a loop taking the code as a constant is specialised per activation.
+ * ACT_DISPATCH_GRAD(act, CALL): CALL(A) with A the compile-time code of a cheap activation
+ * (linear, relu, relu6, leaky; unknown codes -> linear) or ACT_GRAD_ANY for the others.
  */
-#define ACT_DISPATCH_ALL(act, CALL)             \
+#define ACT_DISPATCH_GRAD(act, CALL)            \
   switch (act) {                                \
     case ACT_RELU: CALL(ACT_RELU); break;       \
     case ACT_RELU6: CALL(ACT_RELU6); break;     \
     case ACT_LEAKY: CALL(ACT_LEAKY); break;     \
-    case ACT_SIGMOID: CALL(ACT_SIGMOID); break; \
-    case ACT_TANH: CALL(ACT_TANH); break;       \
-    case ACT_ELU: CALL(ACT_ELU); break;         \
-    case ACT_SWISH: CALL(ACT_SWISH); break;     \
-    case ACT_MISH: CALL(ACT_MISH); break;       \
+    case ACT_SIGMOID:                           \
+    case ACT_TANH:                              \
+    case ACT_ELU:                               \
+    case ACT_SWISH:                             \
+    case ACT_MISH: CALL(ACT_GRAD_ANY); break;   \
     default: CALL(ACT_LINEAR); break;           \
   }

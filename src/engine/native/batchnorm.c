@@ -14,8 +14,8 @@
  *   dx = gamma * invStd * (g - mean(g) - xhat * mean(g * xhat))
  *      = coefG * g + coefX * (x - mean) + coefB
  * and the gamma / beta gradients; bnBackwardApply evaluates dx per pixel.
- * Channel-unit kernels process 8 channels (two vectors) per pass so a pass uses half a cache line
- * of each pixel and the f64 accumulators stay in registers.
+ * Channel-unit kernels process 16 channels (a cache line of each pixel) per pass, summing PB pixels
+ * in float32 registers between float64 updates.
  */
 #include "activation_grad.h"
 #include "vecio.h"
@@ -42,24 +42,58 @@ VEC_INLINE void flush64(double* s, const v128_t* acc, int n) {
   for (int j = 0; j < n; j++) s[j] += t[j];
 }
 
-/* Channels [c, c + 4 * NV) (the last vector `tail` lanes when tail > 0). */
+/* Pixels summed in float32 before each partial sum goes into the float64 totals: the hot loop
+   stays in f32 registers (16 channels = 8 accumulators) and a 16-term f32 sum loses < 1e-6. */
+#define PB 16
+
+/* Channels [c, c + 4 * NV) (the last vector `tail` lanes when tail > 0). The f32 partial sums
+   are of x - K with K the first pixel's value, so their rounding is relative to the spread of
+   x, not to its mean (sum x^2 - n mean^2 cancels when mean >> std); the raw moments
+   sum x = S1 + nK, sum x^2 = S2 + 2K S1 + nK^2 are formed in f64. */
 VEC_INLINE void stats_block(const float* x, int xs, int pixels, double* sum, double* sq, int c, int tail, const int NV) {
-  v128_t a[2 * 2], b[2 * 2];
-  for (int j = 0; j < 2 * NV; j++) a[j] = b[j] = wasm_f64x2_splat(0.0);
+  v128_t A[2 * 4], Bq[2 * 4], K[4];
   const float* p = x + c;
-  for (int i = 0; i < pixels; i++, p += xs) {
+  for (int j = 0; j < NV; j++) K[j] = ld(p + 4 * j, j == NV - 1 ? tail : 0);
+  for (int j = 0; j < 2 * NV; j++) A[j] = Bq[j] = wasm_f64x2_splat(0.0);
+  for (int i0 = 0; i0 < pixels; i0 += PB) {
+    const int i1 = i0 + PB < pixels ? i0 + PB : pixels;
+    v128_t a[4], b[4];
+    for (int j = 0; j < NV; j++) a[j] = b[j] = wasm_f32x4_splat(0.f);
+    for (int i = i0; i < i1; i++, p += xs) {
+      for (int j = 0; j < NV; j++) {
+        const v128_t v = wasm_f32x4_sub(ld(p + 4 * j, j == NV - 1 ? tail : 0), K[j]);
+        a[j] = wasm_f32x4_add(a[j], v);
+        b[j] = wasm_f32x4_add(b[j], wasm_f32x4_mul(v, v));
+      }
+    }
     for (int j = 0; j < NV; j++) {
-      const v128_t v = ld(p + 4 * j, j == NV - 1 ? tail : 0);
-      add64(a + 2 * j, v);
-      add64(b + 2 * j, wasm_f32x4_mul(v, v));
+      add64(A + 2 * j, a[j]);
+      add64(Bq + 2 * j, b[j]);
     }
   }
+  const v128_t n = wasm_f64x2_splat((double)pixels), two = wasm_f64x2_splat(2.0);
   for (int j = 0; j < NV; j++) {
-    const int n = j == NV - 1 && tail ? tail : 4;
-    flush64(sum + c + 4 * j, a + 2 * j, n);
-    if (sq) flush64(sq + c + 4 * j, b + 2 * j, n);
+    for (int h = 0; h < 2; h++) {
+      const v128_t k = h ? hi64(K[j]) : lo64(K[j]);
+      const v128_t s1 = A[2 * j + h];
+      /* S2 + 2 K S1 + n K^2 */
+      Bq[2 * j + h] = wasm_f64x2_add(Bq[2 * j + h], wasm_f64x2_mul(k, wasm_f64x2_add(wasm_f64x2_mul(two, s1), wasm_f64x2_mul(n, k))));
+      A[2 * j + h] = wasm_f64x2_add(s1, wasm_f64x2_mul(n, k));
+    }
+    const int m = j == NV - 1 && tail ? tail : 4;
+    flush64(sum + c + 4 * j, A + 2 * j, m);
+    if (sq) flush64(sq + c + 4 * j, Bq + 2 * j, m);
   }
 }
+
+/* Channel range [r0, r1) in blocks of 16 (a cache line of each pixel per pass), then 4. */
+#define CHANNEL_BLOCKS(r0, r1, CALL)                 \
+  {                                                  \
+    int c_ = r0;                                     \
+    for (; c_ + 16 <= r1; c_ += 16) CALL(c_, 0, 4);  \
+    for (; c_ + 4 <= r1; c_ += 4) CALL(c_, 0, 1);    \
+    if (c_ < r1) CALL(c_, r1 - c_, 1);               \
+  }
 
 /* x^2 in f32 is exact to 2^-24 relative, enough for the variance; the sums are f64. */
 __attribute__((export_name("bnStats"))) void bnStats(const int32_t* params, int r0, int r1) {
@@ -69,9 +103,9 @@ __attribute__((export_name("bnStats"))) void bnStats(const int32_t* params, int 
   double* sq = PTR(double, P->sumSq);
   if (r0 < 0) r0 = 0;
   if (r1 > P->C) r1 = P->C;
-  int c = r0;
-  for (; c + 8 <= r1; c += 8) stats_block(x, P->xStride, P->pixels, sum, sq, c, 0, 2);
-  for (; c < r1; c += 4) stats_block(x, P->xStride, P->pixels, sum, sq, c, r1 - c < 4 ? r1 - c : 0, 1);
+#define STATS(c, t, nv) stats_block(x, P->xStride, P->pixels, sum, sq, c, t, nv)
+  CHANNEL_BLOCKS(r0, r1, STATS)
+#undef STATS
 }
 
 __attribute__((export_name("bnFinalize"))) void bnFinalize(const int32_t* params, int r0, int r1) {
@@ -113,39 +147,50 @@ VEC_INLINE void reduce_block(const BnBackwardReduceParams* P, double* sg, double
   float* g = PTR(float, P->g) + c;
   const float* meanp = PTR(const float, P->mean) + c;
   const float* isp = PTR(const float, P->invStd) + c;
-  const int dys = P->dyStride, ps = P->preStride, xs = P->xStride, gs = P->gStride;
+  const int dys = P->dyStride, ps = P->preStride, xs = P->xStride, gs = P->gStride, pixels = P->pixels;
   const v128_t alpha = wasm_f32x4_splat(P->alpha);
-  v128_t a[2 * 2], b[2 * 2], mean[2], is[2];
+  /* sum g and sum g * (x - mean); invStd is applied to the f64 total at the end */
+  v128_t A[2 * 4], Bx[2 * 4], mean[4];
   for (int j = 0; j < NV; j++) {
-    const int t = j == NV - 1 ? tail : 0;
-    a[2 * j] = a[2 * j + 1] = b[2 * j] = b[2 * j + 1] = wasm_f64x2_splat(0.0);
-    mean[j] = ld(meanp + 4 * j, t);
-    is[j] = ld(isp + 4 * j, t);
+    A[2 * j] = A[2 * j + 1] = Bx[2 * j] = Bx[2 * j + 1] = wasm_f64x2_splat(0.0);
+    mean[j] = ld(meanp + 4 * j, j == NV - 1 ? tail : 0);
   }
-  for (int i = 0; i < P->pixels; i++, dy += dys, pre += ps, x += xs, g += gs) {
+  for (int i0 = 0; i0 < pixels; i0 += PB) {
+    const int i1 = i0 + PB < pixels ? i0 + PB : pixels;
+    v128_t a[4], b[4];
+    for (int j = 0; j < NV; j++) a[j] = b[j] = wasm_f32x4_splat(0.f);
+    for (int i = i0; i < i1; i++, dy += dys, pre += ps, x += xs, g += gs) {
+      for (int j = 0; j < NV; j++) {
+        const int t = j == NV - 1 ? tail : 0;
+        v128_t gv = ld(dy + 4 * j, t);
+        if (ACT != ACT_LINEAR) gv = wasm_f32x4_mul(gv, act_deriv(ld(pre + 4 * j, t), ACT, P->act, alpha));
+        st(g + 4 * j, gv, t);
+        a[j] = wasm_f32x4_add(a[j], gv);
+        b[j] = wasm_f32x4_add(b[j], wasm_f32x4_mul(gv, wasm_f32x4_sub(ld(x + 4 * j, t), mean[j])));
+      }
+    }
     for (int j = 0; j < NV; j++) {
-      const int t = j == NV - 1 ? tail : 0;
-      v128_t gv = ld(dy + 4 * j, t);
-      if (ACT != ACT_LINEAR) gv = wasm_f32x4_mul(gv, act_deriv_v(ld(pre + 4 * j, t), ACT, alpha));
-      st(g + 4 * j, gv, t);
-      const v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(ld(x + 4 * j, t), mean[j]), is[j]);
-      add64(a + 2 * j, gv);
-      add64(b + 2 * j, wasm_f32x4_mul(gv, xhat));
+      add64(A + 2 * j, a[j]);
+      add64(Bx + 2 * j, b[j]);
     }
   }
   for (int j = 0; j < NV; j++) {
-    const int n = j == NV - 1 && tail ? tail : 4;
-    flush64(sg + c + 4 * j, a + 2 * j, n);
-    flush64(sgx + c + 4 * j, b + 2 * j, n);
+    const int t = j == NV - 1 ? tail : 0;
+    const v128_t is = ld(isp + 4 * j, t);
+    Bx[2 * j] = wasm_f64x2_mul(Bx[2 * j], lo64(is));
+    Bx[2 * j + 1] = wasm_f64x2_mul(Bx[2 * j + 1], hi64(is));
+    const int n = t ? t : 4;
+    flush64(sg + c + 4 * j, A + 2 * j, n);
+    flush64(sgx + c + 4 * j, Bx + 2 * j, n);
   }
 }
 
 VEC_INLINE void reduce_range(const BnBackwardReduceParams* P, int r0, int r1, const int ACT) {
   double* sg = PTR(double, P->sumG);
   double* sgx = PTR(double, P->sumGX);
-  int c = r0;
-  for (; c + 8 <= r1; c += 8) reduce_block(P, sg, sgx, c, 0, 2, ACT);
-  for (; c < r1; c += 4) reduce_block(P, sg, sgx, c, r1 - c < 4 ? r1 - c : 0, 1, ACT);
+#define RED(c, t, nv) reduce_block(P, sg, sgx, c, t, nv, ACT)
+  CHANNEL_BLOCKS(r0, r1, RED)
+#undef RED
 }
 
 __attribute__((export_name("bnBackwardReduce"))) void bnBackwardReduce(const int32_t* params, int r0, int r1) {
@@ -154,7 +199,7 @@ __attribute__((export_name("bnBackwardReduce"))) void bnBackwardReduce(const int
   if (r1 > P->C) r1 = P->C;
   if (r0 >= r1) return;
 #define BN_RED(A) reduce_range(P, r0, r1, A)
-  ACT_DISPATCH_ALL(P->act, BN_RED)
+  ACT_DISPATCH_GRAD(P->act, BN_RED)
 #undef BN_RED
 }
 
@@ -232,7 +277,7 @@ VEC_INLINE void act_back_range(const ActBackwardParams* P, int r0, int r1, const
     for (int c = 0; c < C; c += 4) {
       const int t = C - c < 4 ? C - c : 0;
       v128_t r = ld(d + c, t);
-      if (ACT != ACT_LINEAR) r = wasm_f32x4_mul(r, act_deriv_v(ld(x + c, t), ACT, alpha));
+      if (ACT != ACT_LINEAR) r = wasm_f32x4_mul(r, act_deriv(ld(x + c, t), ACT, P->act, alpha));
       if (acc) r = wasm_f32x4_add(ld(o + c, t), r);
       st(o + c, r, t);
     }
@@ -245,6 +290,6 @@ __attribute__((export_name("actBackward"))) void actBackward(const int32_t* para
   if (r1 > P->pixels) r1 = P->pixels;
   if (r0 >= r1 || P->C <= 0) return;
 #define ACT_BACK(A) act_back_range(P, r0, r1, A)
-  ACT_DISPATCH_ALL(P->act, ACT_BACK)
+  ACT_DISPATCH_GRAD(P->act, ACT_BACK)
 #undef ACT_BACK
 }

@@ -22,6 +22,12 @@
    512 channels (1-2 KiB apart) all fall into a few L1 sets and evict each other. */
 #define KC 64
 #define CB 64
+/* Layers whose dW does not fit in L2 (tiny YOLOv3's 3x3 512 -> 1024: 19 MB) stream all of dW in
+   and out once per chunk: they take longer chunks of fewer channels (same panel size class) so
+   dW moves 3x less often. */
+#define KC_BIG 192
+#define CB_BIG 32
+#define BIG_DW_BYTES (2 * 1024 * 1024)
 
 /* acc rows r (input channel ci + r) of one 8-wide output block over the n packed pixels. */
 #define FG_ROW(i, A0, A1)                                  \
@@ -79,6 +85,65 @@ VEC_INLINE void fg_group(float* dw, int N, int rows, int nrem, const float* xg, 
   fg_store_row(dw + 3 * N, nrem, rows > 3, a30, a31);
 }
 
+/* Pack dy rows p0 + po[j] (or p0 + j when po is null), channels [b*8, b*8 + 8) -> dpanel[j][8]. */
+VEC_INLINE void pack_dy(float* dpanel, const float* dy, int ds, int b, int nrem, int n, int p0, const int* po) {
+  for (int j = 0; j < n; j++) {
+    const float* src = dy + (size_t)(po ? po[j] : p0 + j) * ds + b * 8;
+    float* d = dpanel + j * 8;
+    if (nrem == 8) {
+      wasm_v128_store(d, wasm_v128_load(src));
+      wasm_v128_store(d + 4, wasm_v128_load(src + 4));
+    } else {
+      for (int k = 0; k < 8; k++) d[k] = k < nrem ? src[k] : 0.f;
+    }
+  }
+}
+
+/* Layers whose whole kernel (kh*kw*C values per pixel, e.g. the first 3x3 conv on 3 channels) fits
+   one packed block: the chunk is unrolled im2col-style into xpanel (row r = tap*C + ci, zero where
+   the tap is in the padding), so every tap's product comes from ONE GEMM against a dy panel
+   packed once per block; dW rows r are dW's [tap][ci] rows in order. */
+static void filter_grad_im2col(const ConvFilterGradParams* P, int r0, int r1, float* xpanel, float* dpanel) {
+  const float* x = PTR(const float, P->in);
+  const float* dy = PTR(const float, P->dy);
+  float* dw = PTR(float, P->dW);
+  const int H = P->H, W = P->W, C = P->C, xs = P->inStride, OW = P->OW, N = P->N, ds = P->dyStride;
+  const int kh = P->kh, kw = P->kw, K = kh * kw * C, groups = (K + 3) >> 2;
+  const int M = P->OH * OW;
+  for (int p0 = 0; p0 < M; p0 += KC) {
+    const int n = p0 + KC < M ? KC : M - p0;
+    int oy = p0 / OW, ox = p0 - oy * OW;
+    for (int j = 0; j < n; j++) {
+      /* the pixel's im2col row, contiguous, then spread into the panel's 4-wide groups */
+      float row[CB] __attribute__((aligned(16)));
+      int r = 0;
+      for (int ky = 0; ky < kh; ky++) {
+        const int iy = oy * P->sh - P->padTop + ky * P->dh;
+        for (int kx = 0; kx < kw; kx++, r += C) {
+          const int ix = ox * P->sw - P->padLeft + kx * P->dw;
+          if (iy >= 0 && iy < H && ix >= 0 && ix < W) {
+            const float* src = x + ((size_t)iy * W + ix) * xs;
+            for (int ci = 0; ci < C; ci++) row[r + ci] = src[ci];
+          } else {
+            for (int ci = 0; ci < C; ci++) row[r + ci] = 0.f;
+          }
+        }
+      }
+      for (; r < groups * 4; r++) row[r] = 0.f;
+      for (int g = 0; g < groups; g++) wasm_v128_store(xpanel + ((size_t)g * n + j) * 4, wasm_v128_load(row + 4 * g));
+      if (++ox == OW) {
+        ox = 0;
+        oy++;
+      }
+    }
+    for (int b = r0; b < r1; b++) {
+      const int nrem = N - b * 8 < 8 ? N - b * 8 : 8;
+      pack_dy(dpanel, dy, ds, b, nrem, n, p0, 0);
+      for (int g = 0; g < groups; g++) fg_group(dw + (size_t)(4 * g) * N + b * 8, N, K - 4 * g, nrem, xpanel + (size_t)g * n * 4, dpanel, n);
+    }
+  }
+}
+
 __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int32_t* params, int r0, int r1) {
   const ConvFilterGradParams* P = (const ConvFilterGradParams*)params;
   const float* x = PTR(const float, P->in);
@@ -93,11 +158,17 @@ __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int
   if (r1 > nb) r1 = nb;
   if (r0 >= r1 || C <= 0 || OH <= 0 || OW <= 0) return;
   const int M = OH * OW;
-  float xpanel[CB * KC]; /* [CB/4 groups][n][4] */
-  float dpanel[KC * 8];  /* [n][8] */
-  int xo[KC], po[KC];
-  for (int p0 = 0; p0 < M; p0 += KC) {
-    const int p1 = p0 + KC < M ? p0 + KC : M;
+  float xpanel[CB_BIG * KC_BIG > CB * KC ? CB_BIG * KC_BIG : CB * KC]; /* [cb/4 groups][n][4] */
+  float dpanel[KC_BIG * 8];                                              /* [n][8] */
+  int xo[KC_BIG], po[KC_BIG];
+  if (kh * kw > 1 && kh * kw * C <= CB) {
+    filter_grad_im2col(P, r0, r1, xpanel, dpanel);
+    return;
+  }
+  const int big = (size_t)kh * kw * C * N * 4 > BIG_DW_BYTES;
+  const int kc = big ? KC_BIG : KC, cb = big ? CB_BIG : CB;
+  for (int p0 = 0; p0 < M; p0 += kc) {
+    const int p1 = p0 + kc < M ? p0 + kc : M;
     for (int ky = 0; ky < kh; ky++) {
       for (int kx = 0; kx < kw; kx++) {
         /* the chunk's pixels whose tap (ky, kx) is inside the image: input offset, dy row */
@@ -119,8 +190,8 @@ __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int
         }
         if (n == 0) continue;
         float* dwt = dw + (size_t)(ky * kw + kx) * C * N;
-        for (int c0 = 0; c0 < C; c0 += CB) {
-          const int cn = C - c0 < CB ? C - c0 : CB;
+        for (int c0 = 0; c0 < C; c0 += cb) {
+          const int cn = C - c0 < cb ? C - c0 : cb;
           const int groups = (cn + 3) >> 2;
           /* pack x[pixel j][c0 + 4g + i] -> xpanel[g][j][i], zero past channel C */
           for (int j = 0; j < n; j++) {
@@ -131,16 +202,7 @@ __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int
           }
           for (int b = r0; b < r1; b++) {
             const int nrem = N - b * 8 < 8 ? N - b * 8 : 8;
-            for (int j = 0; j < n; j++) {
-              const float* src = dy + (size_t)po[j] * ds + b * 8;
-              float* d = dpanel + j * 8;
-              if (nrem == 8) {
-                wasm_v128_store(d, wasm_v128_load(src));
-                wasm_v128_store(d + 4, wasm_v128_load(src + 4));
-              } else {
-                for (int k = 0; k < 8; k++) d[k] = k < nrem ? src[k] : 0.f;
-              }
-            }
+            pack_dy(dpanel, dy, ds, b, nrem, n, 0, po);
             for (int g = 0; g < groups; g++) {
               const int ci = c0 + 4 * g;
               fg_group(dwt + (size_t)ci * N + b * 8, N, C - ci, nrem, xpanel + (size_t)g * n * 4, dpanel, n);

@@ -11,6 +11,8 @@
  * depthwise2dInputGrad: dx[iy][ix][c] (+)= sum over the taps (ky, kx) that reach (iy, ix) from an
  * output pixel: dy[oy][ox][c] * w[ky][kx][c] with oy = (iy + padTop - ky*dh) / sh when divisible
  * (a gather, so no zero-inserted copy for stride 2); units = input rows; `accumulate` adds to dx.
+ * Per input pixel the valid taps are listed once (quotients and remainders of the column
+ * advanced incrementally, no division per pixel), then every channel vector sums over them.
  */
 #include "common.h"
 #include "vecio.h"
@@ -82,7 +84,7 @@ __attribute__((export_name("depthwise2dFilterGrad"))) void depthwise2dFilterGrad
   }
 }
 
-#define DW_MAX_K 32 /* kernel rows/columns the gather lists hold */
+#define DW_MAX_K 32 /* kernel rows/columns the gather lists hold (kernels beyond: nothing is written; the planner refuses them) */
 
 __attribute__((export_name("depthwise2dInputGrad"))) void depthwise2dInputGrad(const int32_t* params, int r0, int r1) {
   const DepthwiseInputGradParams* P = (const DepthwiseInputGradParams*)params;
@@ -96,6 +98,7 @@ __attribute__((export_name("depthwise2dInputGrad"))) void depthwise2dInputGrad(c
   if (r0 < 0) r0 = 0;
   if (r1 > H) r1 = H;
   if (C <= 0 || kh > DW_MAX_K || kw > DW_MAX_K) return;
+  int qs[DW_MAX_K], rs[DW_MAX_K]; /* per kx: (ix + padLeft - kx*dw) = q * sw + r, 0 <= r < sw */
   for (int iy = r0; iy < r1; iy++) {
     /* kernel rows reaching row iy and their output rows */
     int kys[DW_MAX_K], oys[DW_MAX_K], ny = 0;
@@ -107,26 +110,46 @@ __attribute__((export_name("depthwise2dInputGrad"))) void depthwise2dInputGrad(c
       kys[ny] = ky;
       oys[ny++] = oy;
     }
+    float* orow = dx + (size_t)iy * W * os;
+    if (ny == 0) {
+      if (!acc)
+        for (int ix = 0; ix < W; ix++) fill_floats(orow + (size_t)ix * os, wasm_f32x4_splat(0.f), C);
+      continue;
+    }
+    /* the quotients / remainders are advanced per column instead of dividing per pixel */
+    for (int kx = 0; kx < kw; kx++) {
+      const int t = padLeft - kx * dwx;
+      qs[kx] = floor_div(t, sw);
+      rs[kx] = t - qs[kx] * sw;
+    }
     for (int ix = 0; ix < W; ix++) {
-      int kxs[DW_MAX_K], oxs[DW_MAX_K], nx = 0;
+      const float* taps[DW_MAX_K * DW_MAX_K];
+      const float* wts[DW_MAX_K * DW_MAX_K];
+      int nt = 0;
       for (int kx = 0; kx < kw; kx++) {
-        const int t = ix + padLeft - kx * dwx;
-        if (t < 0 || t % sw) continue;
-        const int ox = t / sw;
-        if (ox >= OW) continue;
-        kxs[nx] = kx;
-        oxs[nx++] = ox;
-      }
-      float* o = dx + ((size_t)iy * W + ix) * os;
-      for (int c = 0; c < C; c += 4) {
-        const int tail = C - c < 4 ? C - c : 0;
-        v128_t a = acc ? ld(o + c, tail) : wasm_f32x4_splat(0.f);
-        for (int i = 0; i < ny; i++) {
-          const float* drow = dy + (size_t)oys[i] * OW * dys + c;
-          const float* wrow = w + (size_t)kys[i] * kw * C + c;
-          for (int j = 0; j < nx; j++) a = f32x4_madd(a, ld(drow + (size_t)oxs[j] * dys, tail), ld(wrow + (size_t)kxs[j] * C, tail));
+        if (rs[kx] == 0 && qs[kx] >= 0 && qs[kx] < OW) {
+          for (int i = 0; i < ny; i++) {
+            taps[nt] = dy + ((size_t)oys[i] * OW + qs[kx]) * dys;
+            wts[nt++] = w + (size_t)(kys[i] * kw + kx) * C;
+          }
         }
-        st(o + c, a, tail);
+        if (++rs[kx] == sw) {
+          rs[kx] = 0;
+          qs[kx]++;
+        }
+      }
+      float* o = orow + (size_t)ix * os;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t a = acc ? wasm_v128_load(o + c) : wasm_f32x4_splat(0.f);
+        for (int t = 0; t < nt; t++) a = f32x4_madd(a, wasm_v128_load(taps[t] + c), wasm_v128_load(wts[t] + c));
+        wasm_v128_store(o + c, a);
+      }
+      if (c < C) {
+        const int tail = C - c;
+        v128_t a = acc ? load_tail(o + c, tail) : wasm_f32x4_splat(0.f);
+        for (int t = 0; t < nt; t++) a = f32x4_madd(a, load_tail(taps[t] + c, tail), load_tail(wts[t] + c, tail));
+        store_tail(o + c, a, tail);
       }
     }
   }

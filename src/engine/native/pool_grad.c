@@ -5,8 +5,7 @@
  *
  * maxpool2dGrad: dy of each output window goes to its FIRST maximal tap in scan order (rows, then
  * columns; positions in the padding skipped; strict >, so NaN never wins), tfjs' MaxPoolGrad
- * convention. The argmax is recomputed from the saved pooling input x: for input row iy the
- * windows of the output rows covering it are scanned (k=3 s=2: each window twice in all).
+ * convention. The argmax is recomputed from the saved pooling input x, once per window and call.
  *
  * upsampleNearestGrad: dx[iy][ix] = sum of the fy x fx block of dy it was copied to.
  *
@@ -33,10 +32,11 @@ VEC_INLINE void zero_row(float* o, int W, int C, int os) {
     for (int x = 0; x < W; x++) fill_floats(o + (size_t)x * os, z, C);
 }
 
-/* One channel vector of one window: argmax over the valid taps in scan order (strict >), then
-   dy added at the taps of input row kyHere that are the argmax. `tail` 0 = a whole vector. */
-VEC_INLINE void pool_grad_vec(const float* xw, int rowStep, int xs, const float* d, float* ow, int os, int c, const int tail,
-                              int ky0, int ky1, int kx0, int kx1, int kw, int kyHere) {
+/* One channel vector of one window: argmax over the valid taps [ky0,ky1) x [kx0,kx1) in scan
+   order (strict >), then dy added at the argmax taps that lie in rows [kya, kyb) (the unit's
+   rows). `tail` 0 = a whole vector. */
+VEC_INLINE void pool_grad_vec(const float* xw, int rowStep, int xs, const float* d, float* ow, int orowStep, int os, int c,
+                              const int tail, int ky0, int ky1, int kx0, int kx1, int kw, int kya, int kyb) {
   v128_t m = wasm_f32x4_splat(-__builtin_inff()), arg = wasm_i32x4_splat(-1);
   for (int ky = ky0; ky < ky1; ky++) {
     const float* row = xw + (size_t)ky * rowStep + c;
@@ -48,14 +48,20 @@ VEC_INLINE void pool_grad_vec(const float* xw, int rowStep, int xs, const float*
     }
   }
   const v128_t g = ld(d + c, tail);
-  for (int kx = kx0; kx < kx1; kx++) {
-    const v128_t hit = wasm_i32x4_eq(arg, wasm_i32x4_splat(kyHere * kw + kx));
-    if (!wasm_v128_any_true(hit)) continue;
-    float* o = ow + (size_t)kx * os + c;
-    st(o, wasm_f32x4_add(ld(o, tail), wasm_v128_and(g, hit)), tail);
+  for (int ky = kya; ky < kyb; ky++) {
+    for (int kx = kx0; kx < kx1; kx++) {
+      /* no branch on the hit: which tap wins is data-dependent and mispredicts; adding 0 is exact */
+      const v128_t hit = wasm_i32x4_eq(arg, wasm_i32x4_splat(ky * kw + kx));
+      float* o = ow + (ptrdiff_t)ky * orowStep + (size_t)kx * os + c;
+      st(o, wasm_f32x4_add(ld(o, tail), wasm_v128_and(g, hit)), tail);
+    }
   }
 }
 
+/* Each output window's argmax is computed once per call: the loop runs over the OUTPUT rows whose
+   windows touch the unit's input rows [r0, r1) and adds dy only into those rows, so units never
+   write the same memory, and an input pixel receives its contributions in (oy, ox) order
+   whatever the split (bit-identical results). */
 __attribute__((export_name("maxpool2dGrad"))) void maxpool2dGrad(const int32_t* params, int r0, int r1) {
   const MaxPoolGradParams* P = (const MaxPoolGradParams*)params;
   const float* x = PTR(const float, P->in);
@@ -66,31 +72,29 @@ __attribute__((export_name("maxpool2dGrad"))) void maxpool2dGrad(const int32_t* 
   const int kh = P->kh, kw = P->kw, sh = P->sh, sw = P->sw, padTop = P->padTop, padLeft = P->padLeft;
   if (r0 < 0) r0 = 0;
   if (r1 > H) r1 = H;
-  if (C <= 0) return;
-  for (int iy = r0; iy < r1; iy++) {
-    float* orow = dx + (size_t)iy * W * os;
-    if (!P->accumulate) zero_row(orow, W, C, os);
-    /* output rows whose window covers iy: oy*sh - padTop <= iy < oy*sh - padTop + kh */
-    int oy0 = iy + padTop - kh + 1;
-    oy0 = oy0 <= 0 ? 0 : (oy0 + sh - 1) / sh;
-    int oy1 = (iy + padTop) / sh + 1;
-    if (iy + padTop < 0) oy1 = 0;
-    if (oy1 > OH) oy1 = OH;
-    for (int oy = oy0; oy < oy1; oy++) {
-      const int y0 = oy * sh - padTop;
-      const int ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + kh > H ? H - y0 : kh;
-      const int kyHere = iy - y0;
-      for (int ox = 0; ox < OW; ox++) {
-        const int x0 = ox * sw - padLeft;
-        const int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + kw > W ? W - x0 : kw;
-        if (kx0 >= kx1) continue;
-        const float* d = dy + ((size_t)oy * OW + ox) * dys;
-        const float* xw = x + ((ptrdiff_t)y0 * W + x0) * xs; /* tap (0, 0) of the window */
-        float* ow = orow + (ptrdiff_t)x0 * os;
-        int c = 0;
-        for (; c + 4 <= C; c += 4) pool_grad_vec(xw, W * xs, xs, d, ow, os, c, 0, ky0, ky1, kx0, kx1, kw, kyHere);
-        if (c < C) pool_grad_vec(xw, W * xs, xs, d, ow, os, c, C - c, ky0, ky1, kx0, kx1, kw, kyHere);
-      }
+  if (C <= 0 || r0 >= r1 || sh <= 0 || sw <= 0) return;
+  if (!P->accumulate)
+    for (int iy = r0; iy < r1; iy++) zero_row(dx + (size_t)iy * W * os, W, C, os);
+  /* output rows whose window [oy*sh - padTop, + kh) meets [r0, r1) */
+  int oyA = r0 + padTop - kh + 1;
+  oyA = oyA <= 0 ? 0 : (oyA + sh - 1) / sh;
+  int oyB = r1 - 1 + padTop < 0 ? -1 : (r1 - 1 + padTop) / sh;
+  if (oyB > OH - 1) oyB = OH - 1;
+  for (int oy = oyA; oy <= oyB; oy++) {
+    const int y0 = oy * sh - padTop;
+    const int ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + kh > H ? H - y0 : kh;
+    const int kya = r0 - y0 > ky0 ? r0 - y0 : ky0, kyb = r1 - y0 < ky1 ? r1 - y0 : ky1;
+    if (kya >= kyb) continue;
+    for (int ox = 0; ox < OW; ox++) {
+      const int x0 = ox * sw - padLeft;
+      const int kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + kw > W ? W - x0 : kw;
+      if (kx0 >= kx1) continue;
+      const float* d = dy + ((size_t)oy * OW + ox) * dys;
+      const float* xw = x + ((ptrdiff_t)y0 * W + x0) * xs; /* tap (0, 0) of the window */
+      float* ow = dx + ((ptrdiff_t)y0 * W + x0) * os;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) pool_grad_vec(xw, W * xs, xs, d, ow, W * os, os, c, 0, ky0, ky1, kx0, kx1, kw, kya, kyb);
+      if (c < C) pool_grad_vec(xw, W * xs, xs, d, ow, W * os, os, c, C - c, ky0, ky1, kx0, kx1, kw, kya, kyb);
     }
   }
 }

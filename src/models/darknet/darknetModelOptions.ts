@@ -2,7 +2,7 @@
  * Options shared by the hand-written Darknet models (tiny YOLOv3, YOLOv4-tiny) and their
  * validation.
  */
-import { DarknetHeadSpec, MAX_INPUT_SIDE, defaultClassNames } from '../../spec';
+import { DarknetHeadSpec, InputSpec, MAX_INPUT_SIDE, defaultClassNames } from '../../spec';
 
 /** Options of `tinyYoloV3()` / `yoloV4Tiny()`. */
 export interface DarknetModelOptions {
@@ -74,7 +74,21 @@ function normaliseAnchors(builder: string, a: [number, number][] | number[]): [n
   return pairs;
 }
 
-/** A classic Darknet head spec (new_coords=0). */
-export function darknetHead(output: number, anchors: [number, number][], scaleXY: number): DarknetHeadSpec {
-  return { kind: 'darknet', output, anchors: anchors.map(([w, h]) => [w, h] as [number, number]), scaleXY, newCoords: false };
+/** A Darknet head spec (classic new_coords=0 unless `newCoords`). */
+export function darknetHead(output: number, anchors: [number, number][], scaleXY: number, newCoords = false): DarknetHeadSpec {
+  return { kind: 'darknet', output, anchors: anchors.map(([w, h]) => [w, h] as [number, number]), scaleXY, newCoords };
+}
+
+/**
+ * Darknet's test-time input: the size, stretched (or Darknet's letterbox with 0.5 padding when
+ * `[net] letter_box=1`), RGB, /255. In spec field order.
+ */
+export function darknetInput(size: [number, number], letterBox = false): InputSpec {
+  return {
+    size,
+    resize: letterBox ? 'letterbox' : 'stretch',
+    ...(letterBox ? { letterbox: { align: 'darknet' as const, padValue: 0.5 } } : {}),
+    channelOrder: 'RGB',
+    scale: 1 / 255,
+  };
 }

@@ -8,6 +8,7 @@ import { ModelSpec, NmsSpec, defaultClassNames } from '../../spec';
 import { DarknetCfg, DarknetYoloSection } from '../../weights/parseDarknetCfg';
 import { darknetLayerShapes } from '../../weights/darknetLayerShapes';
 import { darknetYoloLayers, resolveDarknetInputSize } from './darknetCfg';
+import { darknetHead, darknetInput } from './darknetModelOptions';
 
 /** Options of {@link darknetModelSpec}. */
 export interface DarknetSpecOptions {
@@ -77,21 +78,9 @@ export function darknetModelSpec(cfg: DarknetCfg, opts: DarknetSpecOptions = {})
   const nms = darknetNms(yolos[yolos.length - 1]);
   return {
     name: opts.name ?? 'darknet',
-    input: {
-      size,
-      resize: cfg.net.letterBox ? 'letterbox' : 'stretch',
-      ...(cfg.net.letterBox ? { letterbox: { align: 'darknet' as const, padValue: 0.5 } } : {}),
-      channelOrder: 'RGB',
-      scale: 1 / 255,
-    },
+    input: darknetInput(size, cfg.net.letterBox),
     classNames,
-    heads: yolos.map((y, k) => ({
-      kind: 'darknet' as const,
-      output: k,
-      anchors: y.mask.map((m) => [y.anchors[m][0], y.anchors[m][1]] as [number, number]),
-      scaleXY: y.scaleXY,
-      newCoords: y.newCoords,
-    })),
+    heads: yolos.map((y, k) => darknetHead(k, y.mask.map((m) => [y.anchors[m][0], y.anchors[m][1]] as [number, number]), y.scaleXY, y.newCoords)),
     ...darknetDetectionSettings(nms),
   };
 }

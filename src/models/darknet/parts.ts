@@ -22,9 +22,17 @@ function strideOf(layer: tf.layers.Layer): number {
   return Array.isArray(s) ? Math.max(...s) : s;
 }
 
+/**
+ * The layer computing an output, looking through a weightless Activation (new_coords=1 heads end
+ * in a logistic conv: `conv_<i>_conv` -> `conv_<i>_act`), which passes a channel-count change on.
+ */
 function outputSourceLayer(model: tf.LayersModel, output: number): tf.layers.Layer {
   const t = model.outputs[output] as tf.SymbolicTensor;
-  return t.sourceLayer as tf.layers.Layer;
+  let layer = t.sourceLayer as tf.layers.Layer;
+  while (layer.getClassName() === 'Activation' && layer.inboundNodes.length === 1 && layer.inboundNodes[0].inboundLayers.length === 1) {
+    layer = layer.inboundNodes[0].inboundLayers[0] as tf.layers.Layer;
+  }
+  return layer;
 }
 
 /** The output convs: one per head, `groups` = its anchors, 5 leading channels (x, y, w, h, obj). */
@@ -40,7 +48,8 @@ function classLayers(model: tf.LayersModel, spec: ModelSpec): ClassLayer[] {
   });
 }
 
-function backbone(model: tf.LayersModel): string[] {
+/** Backbone of a Darknet cfg model: every cfg layer up to the last stride-2 layer. */
+export function darknetBackbone(model: tf.LayersModel): string[] {
   let last = -1;
   for (const l of model.layers) {
     const i = darknetIndex(l.name);
@@ -55,7 +64,7 @@ function backbone(model: tf.LayersModel): string[] {
 
 /** Darknet layer roles. */
 export const DARKNET_PARTS: FamilyParts = {
-  backbone: (model) => backbone(model),
+  backbone: (model) => darknetBackbone(model),
   heads: (model, spec) => classLayers(model, spec).map((c) => c.name),
   classLayers,
 };

@@ -9,7 +9,7 @@ import { darknetMaxPool } from '../../layers/darknetMaxPool';
 import { Detector } from '../../detector';
 import { ModelSpec } from '../../spec';
 import { darknetConvName as cn } from './darknetConvLayers';
-import { DarknetModelOptions, resolveDarknetOptions, darknetHead } from './darknetModelOptions';
+import { DarknetModelOptions, resolveDarknetOptions, darknetHead, darknetInput } from './darknetModelOptions';
 import { darknetDetectionSettings, darknetNms } from './darknetSpec';
 
 /** Darknet's yolov3-tiny anchors (network pixels). */
@@ -65,7 +65,7 @@ export function tinyYoloV3(options: DarknetModelOptions = {}): Detector {
   const model = tinyYoloBody(input, perHead, o.numClasses);
   const spec: ModelSpec = {
     name: 'yolov3-tiny',
-    input: { size: o.inputSize, resize: 'stretch', channelOrder: 'RGB', scale: 1 / 255 },
+    input: darknetInput(o.inputSize),
     classNames: o.classNames,
     heads: [
       darknetHead(0, o.anchors.slice(perHead), 1),

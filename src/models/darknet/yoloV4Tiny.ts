@@ -9,7 +9,7 @@ import { cspOSABlock } from '../../layers/cspOSA';
 import { Detector } from '../../detector';
 import { ModelSpec } from '../../spec';
 import { darknetConvName as cn } from './darknetConvLayers';
-import { DarknetModelOptions, resolveDarknetOptions, darknetHead } from './darknetModelOptions';
+import { DarknetModelOptions, resolveDarknetOptions, darknetHead, darknetInput } from './darknetModelOptions';
 import { darknetDetectionSettings, darknetNms } from './darknetSpec';
 import { TINY_YOLOV3_ANCHORS } from './tinyYoloV3';
 
@@ -64,7 +64,7 @@ export function yoloV4Tiny(options: DarknetModelOptions = {}): Detector {
   const model = yoloV4TinyBody(input, 3, o.numClasses);
   const spec: ModelSpec = {
     name: 'yolov4-tiny',
-    input: { size: o.inputSize, resize: 'stretch', channelOrder: 'RGB', scale: 1 / 255 },
+    input: darknetInput(o.inputSize),
     classNames: o.classNames,
     heads: YOLOV4_TINY_MASKS.map((mask, i) => darknetHead(i, mask.map((m) => o.anchors[m]), YOLOV4_TINY_SCALE_XY)),
     ...darknetDetectionSettings(darknetNms({ nmsKind: 'greedynms', betaNms: 0.6 })),

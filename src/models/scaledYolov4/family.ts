@@ -9,7 +9,7 @@ import { scaledYoloBackbone, scaledYoloClassLayers, scaledYoloHeads } from './pa
 import { SCALED_YOLOV4_PRESETS } from './presets';
 import { scaledYolov4 } from './scaledYolov4';
 import { scaledYolov4FromCheckpoint } from './fromCheckpoint';
-import { darknetFromPytorchCheckpoint } from './darknetCheckpoint';
+import { DARKNET_PYTORCH_PORTS, DarknetPytorchPort, darknetFromPytorchCheckpoint } from './darknetCheckpoint';
 import { Yolov5HeadSpec } from '../../spec';
 
 export const scaledYolov4Family: Family = {
@@ -27,15 +27,17 @@ export const scaledYolov4Family: Family = {
     'yolov4-p7': (o) => scaledYolov4({ model: 'yolov4-p7', ...o }),
   },
   pytorchArchs: ['scaled-yolov4', 'darknet'],
+  pytorchPorts: DARKNET_PYTORCH_PORTS,
+  pytorchPortsHelp: 'scaled-yolov4 (default; yolov4-csp) | ultralytics (cfg-era yolov3)',
   fromPytorchFile(arch, bytes, opts) {
     if (arch === 'darknet') {
-      return darknetFromPytorchCheckpoint(bytes, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize });
+      return darknetFromPytorchCheckpoint(bytes, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize, port: opts.port as DarknetPytorchPort | undefined });
     }
     return scaledYolov4FromCheckpoint(bytes, { classNames: opts.classNames, inputSize: opts.inputSize, read: opts.read });
   },
   fromStateDict(arch, sd, opts) {
     if (arch !== 'darknet') throw new Error(`loadPytorch('${arch}') needs the .pt file's bytes (the checkpoint pickles the whole model), not a tensor map`);
-    return darknetFromPytorchCheckpoint(sd, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize });
+    return darknetFromPytorchCheckpoint(sd, { cfg: opts.cfg as string, classNames: opts.classNames, inputSize: opts.inputSize, port: opts.port as DarknetPytorchPort | undefined });
   },
   loss: (spec) => {
     const heads = spec.heads as Yolov5HeadSpec[];

@@ -5,7 +5,7 @@
  *
  * Every layer carries the PyTorch module path of its upstream counterpart as its name
  * (`backbone.stage3.0.branch_main.3`, `fpn.cls_head_2.block.0`, `output_cls_layers`, ...), which
- * is what the state-dict key table (`src/weights/keymaps/yoloFastestV2.ts`) refers to.
+ * is what the state-dict key table (`src/models/yoloFastestV2/keyMap.ts`) refers to.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../../detector';

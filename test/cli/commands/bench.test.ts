@@ -1,10 +1,10 @@
 /**
- * `yolo-tfjs bench --train`: a tiny real run (the embedded Yolo-Fastest 1.1 at 64 px, batch 1,
- * 2 timed steps) prints the JSON fields scripts read; bad options are one clear error (exit
- * code 1, no stack trace). No timing is asserted beyond "a positive finite number".
+ * `yolo-tfjs bench --train`: tiny real runs (the embedded Yolo-Fastest 1.1 at 64 px, batch 1,
+ * 1-2 timed steps, on the engine and on tfjs autodiff) print the JSON fields scripts read; bad
+ * options are usage errors (main.ts prints those as one line with exit code 1, as
+ * test/cli/detect.test.ts checks on the binary). No timing is asserted beyond "a positive finite
+ * number".
  */
-import * as path from 'path';
-import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { main } from '../../../src/cli/main';
 import { UsageError } from '../../../src/cli/args';
@@ -15,7 +15,7 @@ const capture = (argv: string[]) => captureCli(main, argv);
 
 describe('yolo-tfjs bench --train', () => {
   test('--json: msPerStep (median of the timed steps) and the run settings; no tensors left behind', async () => {
-    const args = ['bench', '--train', '--size', '64', '--batch', '1', '--steps', '2', '--warmup', '0', '--threads', '1', '--json'];
+    const args = ['bench', '--train', '--size', '64', '--batch', '1', '--steps', '2', '--warmup', '0', '--threads', '1', '--path', 'engine', '--json'];
     const r = await capture(args);
     const held = tf.memory().numTensors;
     expect(r.code).toBe(0);
@@ -27,11 +27,21 @@ describe('yolo-tfjs bench --train', () => {
     expect(j.timesMs).toHaveLength(2);
     // the median of two timed steps is their mean
     expect(j.msPerStep).toBeCloseTo((j.timesMs[0] + j.timesMs[1]) / 2, 6);
-    expect(j).toMatchObject({ steps: 2, warmup: 0, batch: 1, size: [64, 64], threads: 1, backend: 'wasm', path: 'tfjs', model: 'yolo-fastest-1.1' });
+    expect(j).toMatchObject({ steps: 2, warmup: 0, batch: 1, size: [64, 64], threads: 1, backend: 'wasm', path: 'engine', model: 'yolo-fastest-1.1' });
     // a second run leaves the tensor count where the first left it
     const again = await capture(args);
     expect(again.code).toBe(0);
     expect(tf.memory().numTensors).toBe(held);
+  });
+
+  test('--path tfjs times the tfjs autodiff step; auto takes the engine on wasm for this model, as train() does', async () => {
+    const common = ['bench', '--train', '--size', '64', '--batch', '1', '--steps', '1', '--warmup', '0', '--threads', '1', '--json'];
+    const tfjsRun = JSON.parse((await capture([...common, '--path', 'tfjs'])).out);
+    expect(tfjsRun.path).toBe('tfjs');
+    expect(Number.isFinite(tfjsRun.loss)).toBe(true);
+    const auto = JSON.parse((await capture(common)).out);
+    expect(auto.path).toBe('engine');
+    expect(auto.engineFallback).toBeUndefined();
   });
 
   test('bad options are usage errors naming the option; inference-only options are unknown with --train', async () => {
@@ -39,17 +49,12 @@ describe('yolo-tfjs bench --train', () => {
     await expect(capture(['bench', '--train', '--batch', 'x'])).rejects.toThrow(/'--batch' needs a number/);
     await expect(capture(['bench', '--train', '--runs', '3'])).rejects.toThrow(UsageError);
     await expect(capture(['bench', '--train', '--warmup', '-1'])).rejects.toThrow(/'--warmup' must be/);
+    await expect(capture(['bench', '--train', '--path', 'gpu'])).rejects.toThrow(/--path must be one of auto, engine, tfjs, got 'gpu'/);
+    await expect(capture(['bench', '--train', '--threads', '0'])).rejects.toThrow(new UsageError("option '--threads' must be a whole number from 1 to 256, got '0'"));
     const help = await capture(['bench', '--train', '--help']);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/usage: yolo-tfjs bench --train/);
     expect(help.out).toMatch(/--steps <n>\s+timed training steps \(default 5\)/);
-  });
-
-  test('the binary prints one line and exits 1 on a bad option (no stack trace)', () => {
-    const cli = path.resolve(__dirname, '../../../src/cli/main.ts');
-    const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', cli, 'bench', '--train', '--threads', '0'], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe("yolo-tfjs: option '--threads' must be a whole number from 1 to 256, got '0'");
   });
 
   test('synthetic boxes: inside the image, classes in range, the same for the same seed', () => {

@@ -1,0 +1,252 @@
+// Each op of the training engine, forward and backward, against tfjs autodiff of the same small
+// model (training mode): outputs, every weight gradient (through the op: a conv before it),
+// BN running statistics. Loss = sum(output * R) for a fixed random R.
+import * as tf from '@tensorflow/tfjs';
+import { buildTrainingGraph } from '../../../src/engine/training/trainingGraph';
+import { TrainingEngine, TrainingPlanTooLargeError } from '../../../src/engine/training/trainingEngine';
+import { modelVariables } from '../../../src/train/ema';
+import { registerTrainingKernelsForBackend } from '../../../src/train/wasmGradients';
+import { channelShuffleSplit } from '../../../src/layers/channelShuffle';
+import { ChannelSlice } from '../../../src/layers/channelSlice';
+import { DarknetMaxPool2D } from '../../../src/layers/darknetMaxPool';
+import { mulberry32 } from '../../../src/train/random';
+
+type Sym = tf.SymbolicTensor;
+const L = tf.layers;
+
+function seeded(model: tf.LayersModel, seed: number): void {
+  const rnd = mulberry32(seed);
+  for (const l of model.layers) {
+    const bn = l.getClassName() === 'BatchNormalization';
+    l.setWeights(l.getWeights().map((w, i) => tf.tensor(Float32Array.from({ length: w.size }, () => (bn ? (i === 0 || i === 3 ? 0.5 + rnd() : rnd() - 0.5) : 2 * rnd() - 1)), w.shape)));
+  }
+}
+
+const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d / Math.max(maxAbs(b), 1e-6);
+}
+
+/** Tolerance of every comparison (relative to the reference's largest magnitude). */
+const TOL = 1e-4;
+
+function checkModel(build: (x: Sym) => Sym | Sym[], inShape: [number, number, number], n = 2, freeze: string[] = []): number {
+  const input = tf.input({ shape: inShape });
+  const out = build(input);
+  const model = tf.model({ inputs: input, outputs: out });
+  seeded(model, 3);
+  for (const l of model.layers) if (freeze.some((p) => l.name.startsWith(p))) l.trainable = false;
+  const all = modelVariables(model);
+  const vars = modelVariables(model, true);
+  const start = all.map((v) => v.dataSync().slice());
+  const x = tf.randomUniform([n, ...inShape], -1, 1, 'float32', 7) as tf.Tensor4D;
+  const outs = Array.isArray(out) ? out : [out];
+  const R = outs.map((o, i) => tf.randomUniform([n, ...(o.shape.slice(1) as number[])], -1, 1, 'float32', 11 + i));
+  let worst = 0;
+  const ref = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const y = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+      const ys = Array.isArray(y) ? y : [y];
+      return tf.addN(ys.map((t, i) => tf.sum(tf.mul(t, R[i])))) as tf.Scalar;
+    }, vars);
+    const ys = model.predict(x) as tf.Tensor | tf.Tensor[]; // inference mode: only for shapes
+    tf.dispose(ys);
+    return { value: value.dataSync()[0], grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync().slice()])) };
+  });
+  const stats = new Map(all.map((v) => [v, v.dataSync().slice()]));
+  // Reference outputs in training mode (from the starting weights).
+  all.forEach((v, i) => v.assign(tf.tensor(start[i], v.shape)));
+  const refOut = tf.tidy(() => {
+    const y = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+    return (Array.isArray(y) ? y : [y]).map((t) => t.dataSync().slice());
+  });
+  all.forEach((v, i) => v.assign(tf.tensor(start[i], v.shape)));
+
+  const engine = new TrainingEngine(buildTrainingGraph(model), { batchSize: n, threads: 1 });
+  try {
+    const heads = engine.forward(x);
+    heads.forEach((h, i) => (worst = Math.max(worst, rel(h.dataSync(), refOut[i]))));
+    const value = heads.reduce((s, h, i) => s + tf.tidy(() => tf.sum(tf.mul(h, R[i])).dataSync()[0]), 0);
+    expect(Math.abs(value - ref.value) / Math.max(1, Math.abs(ref.value))).toBeLessThan(TOL);
+    engine.backward(R);
+    tf.dispose(heads);
+    for (const v of vars) worst = Math.max(worst, rel(engine.gradient(v), ref.grads[v.name]));
+    for (const v of all) {
+      if (/moving_(mean|variance)$/.test(v.name)) worst = Math.max(worst, rel(engine.weights(v), stats.get(v)!));
+    }
+  } finally {
+    engine.dispose();
+    tf.dispose([x, ...R]);
+    model.layers.forEach((l) => l.dispose?.());
+  }
+  expect(worst).toBeLessThan(TOL);
+  return worst;
+}
+
+const conv = (filters: number, k: number, o: Partial<tf.layers.Layer['getConfig']> & Record<string, unknown> = {}) => L.conv2d({ filters, kernelSize: k, useBias: false, ...o } as never);
+const bn = () => L.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+
+describe('training engine ops vs tfjs autodiff (1e-4 relative)', () => {
+  beforeAll(() => {
+    registerTrainingKernelsForBackend(); // the reference: train()'s tfjs gradients on this backend
+  });
+  const cases: [string, (x: Sym) => Sym | Sym[], [number, number, number]][] = [
+    ['conv 3x3 same + BN + relu', (x) => L.reLU().apply(bn().apply(conv(8, 3, { padding: 'same' }).apply(x))) as Sym, [8, 8, 3]],
+    ['zero padding + conv 3x3 stride 2 valid + BN + leaky', (x) => L.leakyReLU({ alpha: 0.1 }).apply(bn().apply(conv(8, 3, { strides: 2 }).apply(L.zeroPadding2d({ padding: 1 }).apply(x)))) as Sym, [9, 9, 3]],
+    ['conv with bias and relu6 activation', (x) => L.reLU({ maxValue: 6 }).apply(L.conv2d({ filters: 5, kernelSize: 1, useBias: true }).apply(x)) as Sym, [6, 6, 4]],
+    ['conv with a fused relu', (x) => L.conv2d({ filters: 5, kernelSize: 3, padding: 'same', useBias: true, activation: 'relu' }).apply(x) as Sym, [6, 6, 4]],
+    ['depthwise 5x5 same + BN, depthwise 3x3 stride 2 padded + BN', (x) => {
+      const a = bn().apply(L.depthwiseConv2d({ kernelSize: 5, padding: 'same', useBias: false }).apply(conv(8, 1).apply(x))) as Sym;
+      return bn().apply(L.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false }).apply(L.zeroPadding2d({ padding: 1 }).apply(a))) as Sym;
+    }, [10, 10, 3]],
+    ['max pooling: tf same 2/2, 2/1, Darknet 3/2', (x) => {
+      const a = conv(4, 3, { padding: 'same' }).apply(x) as Sym;
+      const p = L.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same' }).apply(a) as Sym;
+      const q = L.maxPooling2d({ poolSize: 2, strides: 1, padding: 'same' }).apply(p) as Sym;
+      return new DarknetMaxPool2D({ size: 3, stride: 2, padding: 2 }).apply(q) as Sym;
+    }, [9, 9, 3]],
+    ['upsample + concat + add', (x) => {
+      const a = conv(4, 3, { padding: 'same', strides: 2 }).apply(x) as Sym;
+      const u = L.upSampling2d({ size: [2, 2] }).apply(a) as Sym;
+      const b = conv(4, 1).apply(x) as Sym;
+      const c = L.concatenate().apply([u, b, b]) as Sym;
+      return L.add().apply([conv(12, 1).apply(c) as Sym, c]) as Sym;
+    }, [8, 8, 3]],
+    ['channel shuffle split + channel slice, two outputs', (x) => {
+      const a = conv(8, 1).apply(x) as Sym;
+      const [p, q] = channelShuffleSplit(a, 'shuffle');
+      const s = new ChannelSlice({ groups: 2, groupId: 1 }).apply(conv(6, 1).apply(q)) as Sym;
+      return [L.concatenate().apply([p, s]) as Sym, conv(2, 1).apply(q) as Sym];
+    }, [5, 5, 3]],
+    ['large weights on few pixels (conv split by output channels) + BN + leaky', (x) => {
+      const a = conv(128, 1).apply(x) as Sym;
+      return L.leakyReLU({ alpha: 0.1 }).apply(bn().apply(conv(128, 5, { padding: 'same' }).apply(a))) as Sym;
+    }, [4, 4, 3]],
+    ['a conv layer applied twice (shared weights) + concat heads', (x) => {
+      const shared = L.conv2d({ filters: 3, kernelSize: 1, useBias: true });
+      const a = L.reLU().apply(bn().apply(conv(4, 3, { padding: 'same' }).apply(x))) as Sym;
+      const b = L.maxPooling2d({ poolSize: 2 }).apply(a) as Sym;
+      return [L.concatenate().apply([shared.apply(a) as Sym, conv(2, 1).apply(a) as Sym]) as Sym, shared.apply(b) as Sym];
+    }, [6, 6, 3]],
+  ];
+  for (const [name, build, shape] of cases) it(name, () => void checkModel(build, shape));
+
+  it('a weight the user assigns between steps is read again; writeWeights publishes the engine weights', () => {
+    const input = tf.input({ shape: [4, 4, 2] });
+    const c = L.conv2d({ filters: 3, kernelSize: 1, useBias: false });
+    const model = tf.model({ inputs: input, outputs: c.apply(input) as Sym });
+    const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
+    const engine = new TrainingEngine(buildTrainingGraph(model), { batchSize: 1, threads: 1 });
+    try {
+      const kernel = c.weights[0].read() as tf.Variable;
+      kernel.assign(tf.fill([1, 1, 2, 3], 0.5));
+      const [y] = engine.forward(x);
+      expect(Array.from(y.dataSync())).toEqual(new Array(48).fill(1));
+      engine.weights(kernel).fill(2);
+      engine.writeWeights();
+      expect(Array.from(kernel.dataSync())).toEqual(new Array(6).fill(2));
+      tf.dispose(y);
+    } finally {
+      engine.dispose();
+      x.dispose();
+    }
+  });
+
+  it('finite differences agree with the engine gradients (conv, BN gamma/beta, through maxpool and leaky)', () => {
+    const input = tf.input({ shape: [6, 6, 2] });
+    const c0 = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false });
+    const b0 = L.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+    const h = L.conv2d({ filters: 3, kernelSize: 1 });
+    const y = h.apply(L.maxPooling2d({ poolSize: 2 }).apply(L.leakyReLU({ alpha: 0.1 }).apply(b0.apply(c0.apply(input))))) as Sym;
+    const model = tf.model({ inputs: input, outputs: y });
+    seeded(model, 9);
+    const x = tf.randomUniform([2, 6, 6, 2], -1, 1, 'float32', 4) as tf.Tensor4D;
+    const R = tf.randomUniform([2, 3, 3, 3], -1, 1, 'float32', 5);
+    const r = R.dataSync();
+    const engine = new TrainingEngine(buildTrainingGraph(model), { batchSize: 2, threads: 1 });
+    const lossNow = (): number => {
+      const [o] = engine.forward(x);
+      const d = o.dataSync();
+      o.dispose();
+      let s = 0;
+      for (let i = 0; i < d.length; i++) s += d[i] * r[i];
+      return s;
+    };
+    try {
+      lossNow();
+      const [o] = engine.forward(x);
+      engine.backward([R]);
+      o.dispose();
+      let worst = 0;
+      for (const w of [c0.weights[0], b0.weights[0], b0.weights[1]]) {
+        const v = w.read() as tf.Variable;
+        const g = engine.gradient(v).slice();
+        for (const i of [0, 3, Math.floor(v.size / 2), v.size - 1]) {
+          const master = engine.weights(v);
+          const w0 = master[i];
+          const eps = 1e-3;
+          master[i] = w0 + eps;
+          engine.repack();
+          const up = lossNow();
+          engine.weights(v)[i] = w0 - eps;
+          engine.repack();
+          const down = lossNow();
+          engine.weights(v)[i] = w0;
+          engine.repack();
+          const fd = (up - down) / (2 * eps);
+          worst = Math.max(worst, Math.abs(fd - g[i]) / Math.max(1, Math.abs(g[i])));
+        }
+      }
+      // float32 central differences (eps 1e-3, small enough not to cross a max-pool or leaky
+      // kink here): measured 4e-4
+      console.log(`finite differences: worst ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(2e-3);
+    } finally {
+      engine.dispose();
+      tf.dispose([x, R]);
+    }
+  });
+
+  it('a step that does not fit is a TrainingPlanTooLargeError before anything is allocated', () => {
+    const input = tf.input({ shape: [64, 64, 3] });
+    const model = tf.model({ inputs: input, outputs: L.conv2d({ filters: 64, kernelSize: 3, padding: 'same' }).apply(input) as Sym });
+    expect(() => new TrainingEngine(buildTrainingGraph(model), { batchSize: 16, threads: 1, maxBytes: 16 * 2 ** 20 })).toThrow(TrainingPlanTooLargeError);
+    expect(() => new TrainingEngine(buildTrainingGraph(model), { batchSize: 16, threads: 1, maxBytes: 16 * 2 ** 20 })).toThrow(/batch 16 needs 0\.\d+ GiB .* use a smaller batch or input size/);
+  });
+
+  it('frozen conv and frozen BN: no gradients for them, running statistics unchanged', () => {
+    checkFrozen();
+  });
+});
+
+function checkFrozen(): void {
+  const input = tf.input({ shape: [6, 6, 3] });
+  const c0 = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: 'frozen_conv' });
+  const b0 = L.batchNormalization({ name: 'frozen_bn' });
+  const c1 = L.conv2d({ filters: 3, kernelSize: 1, name: 'head' });
+  const out = c1.apply(L.reLU().apply(b0.apply(c0.apply(input)))) as Sym;
+  const model = tf.model({ inputs: input, outputs: out });
+  seeded(model, 5);
+  c0.trainable = false;
+  b0.trainable = false;
+  const mean = b0.getWeights()[2].dataSync().slice();
+  const x = tf.randomUniform([2, 6, 6, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const engine = new TrainingEngine(buildTrainingGraph(model), { batchSize: 2, threads: 1 });
+  try {
+    const [h] = engine.forward(x);
+    // Frozen BN normalises with its running statistics: inference-mode output.
+    const ref = model.predict(x) as tf.Tensor;
+    expect(rel(h.dataSync(), ref.dataSync())).toBeLessThan(TOL);
+    const R = tf.onesLike(h);
+    engine.backward([R]);
+    expect(() => engine.gradient(c0.getWeights()[0] as never)).toThrow();
+    expect(engine.variables.filter((v) => v.trainable).map((v) => v.variable.name).sort()).toEqual(modelVariables(model, true).map((v) => v.name).sort());
+    expect(Array.from(engine.weights((b0.weights[2].read() as tf.Variable)))).toEqual(Array.from(mean));
+    tf.dispose([h, ref, R]);
+  } finally {
+    engine.dispose();
+    x.dispose();
+  }
+}
