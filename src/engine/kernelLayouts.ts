@@ -43,8 +43,8 @@ export const PAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', '
 /** GlobalPoolParams (native/params.h): globalAvgPool: mean over all pixels per channel (accumulated in f64); units = channels. Output is C contiguous floats. */
 export const GLOBAL_POOL_PARAMS = ['in', 'pixels', 'C', 'inStride', 'out'] as const;
 
-/** ConvFilterGradParams (native/params.h): conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for one image (dW in tfjs' HWIO layout, N = output channels); units = blocks of 8 output channels (ceil(N/8)); ACCUMULATES (zero dW once per step). */
-export const CONV_FILTER_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'N', 'dyStride', 'dW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'] as const;
+/** ConvFilterGradParams (native/params.h): conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for each of `images` images (dW in tfjs' HWIO layout, N = output channels); image i reads in + i*inImageStep and dy + i*dyImageStep and adds into dW + i*dWImageStep (byte steps; a dWImageStep of 0 is only safe on one thread: units of different images would add into the same dW). Units = images x blocks of 8 output channels (image-major, images * ceil(N/8)); ACCUMULATES (zero dW once per step). */
+export const CONV_FILTER_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'N', 'dyStride', 'dW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'images', 'inImageStep', 'dyImageStep', 'dWImageStep'] as const;
 
 /** ChannelSumParams (native/params.h): channelSum (bias gradient): out[c] += sum over pixels of x[p][c] (f64 per call); units = channels; ACCUMULATES. */
 export const CHANNEL_SUM_PARAMS = ['x', 'pixels', 'C', 'xStride', 'out'] as const;
