@@ -92,6 +92,12 @@ export const MODELS: BenchModel[] = [
     },
   },
   {
+    // RFBNet300-style SSD with dilated 3x3 convs (BasicRFB) and a ceil-mode maxpool; random init
+    name: 'RFSong 300',
+    inputSize: [300, 300],
+    build: async () => builder<(o: object) => Network>('src/models/rfsong/rfsong', 'rfsong')({ numClasses: 1 }),
+  },
+  {
     name: 'EfficientDet-D0 512',
     inputSize: [512, 512],
     build: async () => builder<(o: object) => Network>('src/models/efficientDet/efficientDet', 'efficientDet')({ phi: 0 }),
