@@ -11,7 +11,7 @@
  *   npm run experiment:prune -- [--base yolo-fastest-1.1|yolo-fastest-1.1-xl|yolov3-tiny]
  *       [--out tmp/prune-experiment] [--size 224] [--train 240] [--val 60]
  *       [--objects 1,5] [--object-scale 0.12,0.45] [--epochs 16] [--sparse-epochs 3]
- *       [--sparse-lr 0.002] [--sparsity 1] [--ft-epochs 3] [--ratios 0.3,0.5,0.7]
+ *       [--sparse-lr 0.0005] [--sparsity 1] [--ft-epochs 3] [--ratios 0.3,0.5,0.7]
  *       [--rfsong-epochs 10] [--rfsong-batch 2] [--rfsong-steps N]
  *       [--train-minutes M] [--sparse-minutes M] [--ft-minutes M] [--rfsong-minutes M]
  *       [--recal-batches 10] [--only yolo|rfsong|timing] [--from-trained|--from-sparse] [--quick]
@@ -40,6 +40,7 @@ import { readYoloDataset } from '../src/train/data/readYoloDataset';
 import { DetectionDataset } from '../src/train/data/dataset';
 import { evaluate } from '../src/train/evaluate';
 import { train, TrainOptions, TrainResult } from '../src/train/train';
+import { withClasses } from '../src/train/withClasses';
 import { batchCount, batches } from '../src/train/batches';
 import { kmeansAnchors } from '../src/train/kmeansAnchors';
 import { buildDarknetModel } from '../src/models/darknet/darknetCfg';
@@ -95,51 +96,23 @@ function yolov3TinyCfg(size: number, classes: number, anchors: [number, number][
 const FIXTURES = process.env.YOLO_TFJS_FIXTURES ?? path.join(__dirname, '..', '..', 'shared', 'fixtures');
 
 /**
- * A Yolo-Fastest cfg from the fixtures (real COCO weights) at `size` for `classNames`, with
- * the COCO weights in every layer whose shape does not depend on the class count, and in the
- * box and objectness channels of the head convs (anchor-major: x, y, w, h, obj, classes per
- * anchor); class channels start small (1% of the initialiser) with the bias at logit(0.01).
- * (`withClasses` would do this, but rebuilding this cfg's depthwise layers from the topology
- * JSON fails to take their weights back: "shape of the new value () and previous value
- * (3,3,16,1) must match".)
+ * A Yolo-Fastest cfg from the fixtures (real COCO weights) at `size` for `classNames`:
+ * `withClasses` keeps the COCO weights in every layer whose shape does not depend on the class
+ * count and in the box and objectness channels of the head convs. Also returns the cfg text of
+ * the result (classes and head filters changed), which `prune` needs.
  */
-function cocoStart(base: string, size: number, classNames: string[]): { det: Detector; cfgText: string } {
+async function cocoStart(base: string, size: number, classNames: string[]): Promise<{ det: Detector; cfgText: string }> {
   const { loadDarknet } = require('../src/models/darknet/loadDarknet') as typeof import('../src/models/darknet/loadDarknet');
   const cocoCfg = fs.readFileSync(path.join(FIXTURES, 'darknet', 'weights', `${base}.cfg`), 'utf8')
     .replace(/^width=\d+/m, `width=${size}`).replace(/^height=\d+/m, `height=${size}`);
   const coco = loadDarknet(cocoCfg, fs.readFileSync(path.join(FIXTURES, 'darknet', 'weights', `${base}.weights`)), { name: base });
-  const oldPer = 5 + coco.spec.classNames.length;
-  const newPer = 5 + classNames.length;
-  const cfgText = cocoCfg.replace(/^classes\s*=\s*\d+/gm, `classes=${classNames.length}`).replace(/^filters=255$/gm, `filters=${3 * newPer}`);
-  const cfg = parseDarknetCfg(cfgText);
-  const det = new Detector(buildDarknetModel(cfg, { name: base }), darknetModelSpec(cfg, { classNames, name: base }));
-  for (const layer of det.model.layers) {
-    if (layer.weights.length === 0) continue;
-    const old = coco.model.getLayer(layer.name).getWeights();
-    const fresh = layer.getWeights();
-    if (old.every((w, i) => w.shape.join() === fresh[i]?.shape.join())) {
-      layer.setWeights(old);
-      continue;
-    }
-    // a head conv: 3 anchors x (5 + classes) output channels on the last axis
-    const values = tf.tidy(() => fresh.map((f, i) => {
-      const idx: number[] = [];
-      const keep: number[] = [];
-      for (let a = 0; a < 3; a++) {
-        for (let k = 0; k < newPer; k++) {
-          idx.push(k < 5 ? a * oldPer + k : 0);
-          keep.push(k < 5 ? 1 : 0);
-        }
-      }
-      const keepT = tf.tensor1d(keep);
-      const fill = f.rank === 1 ? tf.tensor1d(keep.map((k) => (k ? 0 : Math.log(0.01 / 0.99)))) : tf.mul(f, 0.01);
-      return tf.add(tf.mul(tf.gather(old[i], idx, f.rank - 1), keepT), tf.mul(fill, tf.sub(1, keepT)));
-    }));
-    layer.setWeights(values);
-    tf.dispose(values);
+  try {
+    const det = await withClasses(coco, classNames);
+    const cfgText = cocoCfg.replace(/^classes\s*=\s*\d+/gm, `classes=${classNames.length}`).replace(/^filters=255$/gm, `filters=${3 * (5 + classNames.length)}`);
+    return { det, cfgText };
+  } finally {
+    coco.dispose();
   }
-  coco.dispose();
-  return { det, cfgText };
 }
 
 /** FLOPs (2 x multiply-adds) of the conv layers of any LayersModel, from kernel and output shapes. */
@@ -373,7 +346,7 @@ async function main(): Promise<void> {
   const minutes = (name: string) => Number(arg(`${name}-minutes`, '0'));
   const recalBatches = num('recal-batches', 10, 2);
   const sparsity = Number(arg('sparsity', '1'));
-  const sparseLr = Number(arg('sparse-lr', '0.002'));
+  const sparseLr = Number(arg('sparse-lr', '0.0005'));
   const ratios = arg('ratios', quick ? '0.5' : '0.3,0.5,0.7').split(',').map(Number);
   const baseModel = arg('base', 'yolo-fastest-1.1');
   if (!['yolov3-tiny', 'yolo-fastest-1.1', 'yolo-fastest-1.1-xl'].includes(baseModel)) throw new Error(`--base: yolov3-tiny, yolo-fastest-1.1 or yolo-fastest-1.1-xl, not ${baseModel}`);
@@ -402,7 +375,7 @@ async function main(): Promise<void> {
       label = 'yolov3-tiny';
     } else {
       // fine-tuned from the fixtures' COCO weights, as Lam1360 fine-tunes COCO-trained YOLOv3
-      ({ det, cfgText } = cocoStart(baseModel, size, trainSet.classNames));
+      ({ det, cfgText } = await cocoStart(baseModel, size, trainSet.classNames));
       label = `${baseModel} (from COCO)`;
       const before = await evaluate(det, valSet, { progress: false });
       meta[`${label} before fine-tuning`] = `mAP@0.5 ${before.mAP50.toFixed(3)} (COCO features, new class channels)`;

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
 import { ModelSpec } from '../spec';
 import { ClassLayer, classLayers } from './modelParts';
+import { sanitizeLayersTopology } from '../io/sanitizeTopology';
 import '../layers'; // custom layers must be registered to rebuild from the topology
 
 /** Options of {@link withClasses}. */
@@ -62,6 +63,8 @@ export async function withClasses(detector: Detector, classNames: string[], opts
       rj.config.target_shape = [...ts.slice(0, -1), newC];
     }
   }
+  // tfjs-layers writes a DepthwiseConv2D's regularizer as its constraint (Darknet's grouped convs)
+  sanitizeLayersTopology(topology);
   const newModel = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
   try {
     const rebuilt = new Map(layers.map((l) => [l.name, l]));

@@ -9,6 +9,9 @@ import { yoloFastestV2 } from '../../src/models/yoloFastestV2/yoloFastestV2';
 import { tinyYoloV3 } from '../../src/models/darknet/tinyYoloV3';
 import { efficientDet } from '../../src/models/efficientDet/efficientDet';
 import { Detector } from '../../src/detector';
+import { buildDarknetModel } from '../../src/models/darknet/darknetCfg';
+import { darknetModelSpec } from '../../src/models/darknet/darknetSpec';
+import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { tinyDataset } from './helpers';
 
 const quiet = { progress: false, augment: false as const, schedule: 'constant' as const, warmupEpochs: 0, weightDecay: 0 };
@@ -174,6 +177,29 @@ describe('withClasses', () => {
     tf.dispose(out);
     await expect(withClasses(ed, ['a', 'a'])).rejects.toThrow(/class name 'a' appears twice/);
     for (const d of [fv, fv2, ty, ty2, ed, ed2]) d.dispose();
+  });
+
+  test('a Darknet cfg with a depthwise conv (Yolo-Fastest style) keeps its depthwise kernel', async () => {
+    // tfjs-layers serialises DepthwiseConv2D's L2 regularizer as its constraint; rebuilt
+    // unrepaired, the "constraint" turned the kernel into a scalar on setWeights.
+    const cfgText = [
+      '[net]\nwidth=64\nheight=64\nchannels=3\n',
+      '[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=leaky\n',
+      '[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\ngroups=8\nstride=1\npad=1\nactivation=leaky\n',
+      '[convolutional]\nsize=1\nstride=1\npad=1\nfilters=21\nactivation=linear\n',
+      '[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\n',
+    ].join('\n');
+    const cfg = parseDarknetCfg(cfgText);
+    const det = new Detector(buildDarknetModel(cfg, { name: 'dw' }), darknetModelSpec(cfg, { classNames: ['a', 'b'], name: 'dw' }));
+    expect(det.model.getLayer('conv_1_conv').getClassName()).toBe('DepthwiseConv2D');
+    const det2 = await withClasses(det, ['a', 'b', 'c']);
+    expect(det2.model.outputs[0].shape[3]).toBe(3 * 8);
+    expect(maxDiff(weightsOf(det, 'conv_1_conv'), weightsOf(det2, 'conv_1_conv'))).toBe(0);
+    const out = det2.predict(tf.zeros([1, 64, 64, 3]));
+    expect(out[0].shape).toEqual([1, 32, 32, 24]);
+    tf.dispose(out);
+    det.dispose();
+    det2.dispose();
   });
 });
 
