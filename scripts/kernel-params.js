@@ -226,8 +226,9 @@ optimizerScalars.ts; units = floats.`,
   {
     c: 'MomentumParams',
     ts: 'MOMENTUM_PARAMS',
-    doc: "sgdMomentum: tf.train.momentum's update (nesterov off), then param *= decayFactor; units = floats.",
-    fields: [['param', 'grad', 'acc', 'n'], ['momentum:f', 'negLr:f', 'decayFactor:f']],
+    doc: `sgdMomentum: tf.train.momentum's update (acc = acc*momentum + grad; param += negLr*acc, or with
+nesterov 1 param += negLr*(grad + acc*momentum)), then param *= decayFactor; units = floats.`,
+    fields: [['param', 'grad', 'acc', 'n', 'nesterov'], ['momentum:f', 'negLr:f', 'decayFactor:f']],
   },
   {
     c: 'EmaParams',

@@ -85,8 +85,8 @@ export const ZERO_INSERT_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH',
 /** AdamParams (native/params.h): adam: tf.train.adam's update of n floats, then param *= decayFactor; scalars as float32 from optimizerScalars.ts; units = floats. */
 export const ADAM_PARAMS = ['param', 'grad', 'm', 'v', 'n', 'negLr:f', 'beta1:f', 'oneMinusBeta1:f', 'beta2:f', 'oneMinusBeta2:f', 'oneMinusAccBeta1:f', 'oneMinusAccBeta2:f', 'epsilon:f', 'decayFactor:f'] as const;
 
-/** MomentumParams (native/params.h): sgdMomentum: tf.train.momentum's update (nesterov off), then param *= decayFactor; units = floats. */
-export const MOMENTUM_PARAMS = ['param', 'grad', 'acc', 'n', 'momentum:f', 'negLr:f', 'decayFactor:f'] as const;
+/** MomentumParams (native/params.h): sgdMomentum: tf.train.momentum's update (acc = acc*momentum + grad; param += negLr*acc, or with nesterov 1 param += negLr*(grad + acc*momentum)), then param *= decayFactor; units = floats. */
+export const MOMENTUM_PARAMS = ['param', 'grad', 'acc', 'n', 'nesterov', 'momentum:f', 'negLr:f', 'decayFactor:f'] as const;
 
 /** EmaParams (native/params.h): ema: shadow = shadow*decay + param*oneMinusDecay; units = floats. */
 export const EMA_PARAMS = ['shadow', 'param', 'n', 'decay:f', 'oneMinusDecay:f'] as const;

@@ -613,18 +613,18 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
     opt.dispose();
   });
 
-  test('sgd momentum (3 steps)', () => {
+  test.each([false, true])('sgd momentum (3 steps), nesterov %s', (nesterov) => {
     const lr = 0.01, mom = 0.937;
     const w0 = rand(n, 91);
     const grads = [rand(n, 92), rand(n, 93), rand(n, 94)];
     const v = tf.variable(tf.tensor1d(w0));
-    const opt = tf.train.momentum(lr, mom);
+    const opt = tf.train.momentum(lr, mom, nesterov);
     for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) } as unknown as Parameters<typeof opt.applyGradients>[0]));
     const ref = v.dataSync().slice();
     const pb = f32buf(w0), acc = zeros(n);
     for (const g of grads) {
       const gb = f32buf(g);
-      const p = params(MOMENTUM_PARAMS, { param: pb.ptr, grad: gb.ptr, acc: acc.ptr, n, momentum: mom, negLr: -lr, decayFactor: 1 });
+      const p = params(MOMENTUM_PARAMS, { param: pb.ptr, grad: gb.ptr, acc: acc.ptr, n, nesterov: nesterov ? 1 : 0, momentum: mom, negLr: -lr, decayFactor: 1 });
       expectSplitSame('sgdMomentum', p, n, [{ ptr: pb.ptr, bytes: n * 4 }, { ptr: acc.ptr, bytes: n * 4 }], [3, 700]);
     }
     expect(maxAbs(pb.get(), ref)).toBe(0);

@@ -249,9 +249,12 @@ typedef struct {
   float negLr, beta1, oneMinusBeta1, beta2, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, decayFactor;
 } AdamParams;
 
-/* sgdMomentum: tf.train.momentum's update (nesterov off), then param *= decayFactor; units = floats. */
+/*
+ * sgdMomentum: tf.train.momentum's update (acc = acc*momentum + grad; param += negLr*acc, or with
+ * nesterov 1 param += negLr*(grad + acc*momentum)), then param *= decayFactor; units = floats.
+ */
 typedef struct {
-  int32_t param, grad, acc, n;
+  int32_t param, grad, acc, n, nesterov;
   float momentum, negLr, decayFactor;
 } MomentumParams;
 

@@ -35,6 +35,7 @@ import {
   DEPTHWISE_INPUT_GRAD_PARAMS,
   DEPTHWISE_PARAMS,
   EMA_PARAMS,
+  MOMENTUM_PARAMS,
   MAX_POOL_GRAD_PARAMS,
   ParamValues,
   POOL_PARAMS,
@@ -821,6 +822,12 @@ export class TrainingEngine {
   /** One Adam update (the `adam` kernel, bit-identical to tf.train.adam) of a variable. */
   adamUpdate(ev: EngineVariable, m: number, v: number, s: ReturnType<typeof adamScalars>): void {
     this.run('adam', ADAM_PARAMS, { param: ev.master, grad: ev.grad, m, v, n: ev.size, ...s }, ev.size, 256, ev.size * 8);
+  }
+
+  /** SGD with (Nesterov) momentum on one variable as tf.train.momentum (the `sgdMomentum` kernel), then param *= decayFactor. */
+  momentumUpdate(ev: EngineVariable, acc: number, o: { learningRate: number; momentum: number; nesterov: boolean; decayFactor: number }): void {
+    const values = { param: ev.master, grad: ev.grad, acc, n: ev.size, nesterov: o.nesterov ? 1 : 0, momentum: o.momentum, negLr: -o.learningRate, decayFactor: o.decayFactor };
+    this.run('sgdMomentum', MOMENTUM_PARAMS, values, ev.size, 256, ev.size * 4);
   }
 
   /**
