@@ -120,14 +120,17 @@ Output is C contiguous floats.`,
   {
     c: 'ConvFilterGradParams',
     ts: 'CONV_FILTER_GRAD_PARAMS',
-    doc: `conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for one image (dW in
-tfjs' HWIO layout, N = output channels); units = blocks of 8 output channels (ceil(N/8));
-ACCUMULATES (zero dW once per step).`,
+    doc: `conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for each of \`images\`
+images (dW in tfjs' HWIO layout, N = output channels); image i reads in + i*inImageStep and
+dy + i*dyImageStep and adds into dW + i*dWImageStep (byte steps; a dWImageStep of 0 is only
+safe on one thread: units of different images would add into the same dW). Units = images x
+blocks of 8 output channels (image-major, images * ceil(N/8)); ACCUMULATES (zero dW once per step).`,
     fields: [
       ['in', 'H', 'W', 'C', 'inStride'],
       ['dy', 'OH', 'OW', 'N', 'dyStride'],
       ['dW'],
       ['kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'],
+      ['images', 'inImageStep', 'dyImageStep', 'dWImageStep'],
     ],
   },
   {
@@ -223,8 +226,9 @@ optimizerScalars.ts; units = floats.`,
   {
     c: 'MomentumParams',
     ts: 'MOMENTUM_PARAMS',
-    doc: "sgdMomentum: tf.train.momentum's update (nesterov off), then param *= decayFactor; units = floats.",
-    fields: [['param', 'grad', 'acc', 'n'], ['momentum:f', 'negLr:f', 'decayFactor:f']],
+    doc: `sgdMomentum: tf.train.momentum's update (acc = acc*momentum + grad; param += negLr*acc, or with
+nesterov 1 param += negLr*(grad + acc*momentum)), then param *= decayFactor; units = floats.`,
+    fields: [['param', 'grad', 'acc', 'n', 'nesterov'], ['momentum:f', 'negLr:f', 'decayFactor:f']],
   },
   {
     c: 'EmaParams',

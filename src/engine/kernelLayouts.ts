@@ -43,8 +43,8 @@ export const PAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', '
 /** GlobalPoolParams (native/params.h): globalAvgPool: mean over all pixels per channel (accumulated in f64); units = channels. Output is C contiguous floats. */
 export const GLOBAL_POOL_PARAMS = ['in', 'pixels', 'C', 'inStride', 'out'] as const;
 
-/** ConvFilterGradParams (native/params.h): conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for one image (dW in tfjs' HWIO layout, N = output channels); units = blocks of 8 output channels (ceil(N/8)); ACCUMULATES (zero dW once per step). */
-export const CONV_FILTER_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'N', 'dyStride', 'dW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'] as const;
+/** ConvFilterGradParams (native/params.h): conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for each of `images` images (dW in tfjs' HWIO layout, N = output channels); image i reads in + i*inImageStep and dy + i*dyImageStep and adds into dW + i*dWImageStep (byte steps; a dWImageStep of 0 is only safe on one thread: units of different images would add into the same dW). Units = images x blocks of 8 output channels (image-major, images * ceil(N/8)); ACCUMULATES (zero dW once per step). */
+export const CONV_FILTER_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'N', 'dyStride', 'dW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'images', 'inImageStep', 'dyImageStep', 'dWImageStep'] as const;
 
 /** ChannelSumParams (native/params.h): channelSum (bias gradient): out[c] += sum over pixels of x[p][c] (f64 per call); units = channels; ACCUMULATES. */
 export const CHANNEL_SUM_PARAMS = ['x', 'pixels', 'C', 'xStride', 'out'] as const;
@@ -85,8 +85,8 @@ export const ZERO_INSERT_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH',
 /** AdamParams (native/params.h): adam: tf.train.adam's update of n floats, then param *= decayFactor; scalars as float32 from optimizerScalars.ts; units = floats. */
 export const ADAM_PARAMS = ['param', 'grad', 'm', 'v', 'n', 'negLr:f', 'beta1:f', 'oneMinusBeta1:f', 'beta2:f', 'oneMinusBeta2:f', 'oneMinusAccBeta1:f', 'oneMinusAccBeta2:f', 'epsilon:f', 'decayFactor:f'] as const;
 
-/** MomentumParams (native/params.h): sgdMomentum: tf.train.momentum's update (nesterov off), then param *= decayFactor; units = floats. */
-export const MOMENTUM_PARAMS = ['param', 'grad', 'acc', 'n', 'momentum:f', 'negLr:f', 'decayFactor:f'] as const;
+/** MomentumParams (native/params.h): sgdMomentum: tf.train.momentum's update (acc = acc*momentum + grad; param += negLr*acc, or with nesterov 1 param += negLr*(grad + acc*momentum)), then param *= decayFactor; units = floats. */
+export const MOMENTUM_PARAMS = ['param', 'grad', 'acc', 'n', 'nesterov', 'momentum:f', 'negLr:f', 'decayFactor:f'] as const;
 
 /** EmaParams (native/params.h): ema: shadow = shadow*decay + param*oneMinusDecay; units = floats. */
 export const EMA_PARAMS = ['shadow', 'param', 'n', 'decay:f', 'oneMinusDecay:f'] as const;

@@ -100,6 +100,9 @@ class Buf {
 function f32buf(data: ArrayLike<number>): Buf {
   return new Buf(data.length, 1).set(data);
 }
+/** conv2dFilterGrad fields of a one-image call. */
+const ONE_IMAGE = { images: 1, inImageStep: 0, dyImageStep: 0, dWImageStep: 0 };
+
 function zeros(n: number): Buf {
   return new Buf(n, 1, 1, 0, 0);
 }
@@ -232,7 +235,7 @@ describe('conv2d gradients vs tf.grad (cpu)', () => {
     for (let b = 0; b < B; b++) {
       const p = params(CONV_FILTER_GRAD_PARAMS, {
         in: xb[b].ptr, H: c.H, W: c.W, C: c.C, inStride: xb[b].stride, dy: dyb[b].ptr, OH, OW, N: c.N, dyStride: c.N, dW: dW.ptr,
-        kh: c.k, kw, sh: c.s, sw: c.s, dh: d, dw: d, padTop: pt, padLeft: pl,
+        kh: c.k, kw, sh: c.s, sw: c.s, dh: d, dw: d, padTop: pt, padLeft: pl, ...ONE_IMAGE,
       });
       if (b === 0) expectSplitSame('conv2dFilterGrad', p, nb, [{ ptr: dW.ptr, bytes: f.length * 4 }], [1, nb - 1]);
       else km.kernel('conv2dFilterGrad')(p, 0, nb);
@@ -270,11 +273,37 @@ describe('conv2d gradients vs tf.grad (cpu)', () => {
     report.push(`conv ${name}: dW ${ef.toExponential(1)}, db ${eb.toExponential(1)}, dx ${ex.toExponential(1)}`);
   });
 
+  test('filter grad over several images in one call (units = images x blocks): per-image partials and one shared dW equal the per-image calls', () => {
+    // the stem's shape class (im2col path, 3 blocks of 8) and a tap-loop one (C = 12 > 64 / 9)
+    for (const [H, W, C, N, k, s, pad] of [[11, 9, 3, 20, 3, 2, 1], [7, 6, 12, 9, 3, 1, 1]]) {
+      const B = 3, OH = outSize(H, k, s, 1, pad, pad), OW = outSize(W, k, s, 1, pad, pad);
+      const imgX = H * W * C, imgDy = OH * OW * N, size = k * k * C * N, nb = Math.ceil(N / 8);
+      const x = rand(B * imgX, 171 + C), dy = rand(B * imgDy, 172 + C);
+      const xb = new Buf(B * H * W, C).set(x), dyb = new Buf(B * OH * OW, N).set(dy);
+      const geom = { H, W, C, inStride: C, OH, OW, N, dyStride: N, kh: k, kw: k, sh: s, sw: s, dh: 1, dw: 1, padTop: pad, padLeft: pad };
+      const ref = zeros(size);
+      for (let b = 0; b < B; b++) {
+        km.kernel('conv2dFilterGrad')(params(CONV_FILTER_GRAD_PARAMS, { ...geom, in: xb.ptr + b * imgX * 4, dy: dyb.ptr + b * imgDy * 4, dW: ref.ptr, ...ONE_IMAGE }), 0, nb);
+      }
+      const steps = { images: B, inImageStep: imgX * 4, dyImageStep: imgDy * 4 };
+      const parts = zeros(B * size);
+      const pp = params(CONV_FILTER_GRAD_PARAMS, { ...geom, in: xb.ptr, dy: dyb.ptr, dW: parts.ptr, ...steps, dWImageStep: size * 4 });
+      // cuts inside an image's run of blocks and between images
+      expectSplitSame('conv2dFilterGrad', pp, B * nb, [{ ptr: parts.ptr, bytes: B * size * 4 }], [1, nb + 1, 2 * nb]);
+      const p = parts.get(), sum = new Float32Array(size);
+      for (let b = 0; b < B; b++) for (let i = 0; i < size; i++) sum[i] += p[b * size + i];
+      expectClose(sum, ref.get(), 1e-6);
+      const shared = zeros(size);
+      km.kernel('conv2dFilterGrad')(params(CONV_FILTER_GRAD_PARAMS, { ...geom, in: xb.ptr, dy: dyb.ptr, dW: shared.ptr, ...steps, dWImageStep: 0 }), 0, B * nb);
+      expectClose(shared.get(), ref.get(), 1e-6);
+    }
+  });
+
   test('filter grad of a layer whose dW exceeds 2 MB (long-chunk path): 3x3 s1 pad 1, 14x14x160 -> 400, 60 entries vs float64 sums', () => {
     const H = 14, W = 14, C = 160, N = 400, k = 3;
     const x = rand(H * W * C, 151), dy = rand(H * W * N, 152);
     const xb = new Buf(H * W, C).set(x), dyb = new Buf(H * W, N).set(dy), dW = zeros(k * k * C * N);
-    const p = params(CONV_FILTER_GRAD_PARAMS, { in: xb.ptr, H, W, C, inStride: C, dy: dyb.ptr, OH: H, OW: W, N, dyStride: N, dW: dW.ptr, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1 });
+    const p = params(CONV_FILTER_GRAD_PARAMS, { in: xb.ptr, H, W, C, inStride: C, dy: dyb.ptr, OH: H, OW: W, N, dyStride: N, dW: dW.ptr, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, ...ONE_IMAGE });
     expectSplitSame('conv2dFilterGrad', p, N / 8, [{ ptr: dW.ptr, bytes: k * k * C * N * 4 }], [7, 31]);
     const got = dW.get();
     const r = mulberry32(153);
@@ -308,7 +337,7 @@ describe('conv2d gradients vs tf.grad (cpu)', () => {
       return L;
     };
     const xb = new Buf(H * W, C).set(x), dyb = new Buf(OH * OW, N).set(dy), dW = zeros(f.length);
-    const p = params(CONV_FILTER_GRAD_PARAMS, { in: xb.ptr, H, W, C, inStride: C, dy: dyb.ptr, OH, OW, N, dyStride: N, dW: dW.ptr, kh: k, kw: k, sh: s, sw: s, dh: 1, dw: 1, padTop: pt, padLeft: pl });
+    const p = params(CONV_FILTER_GRAD_PARAMS, { in: xb.ptr, H, W, C, inStride: C, dy: dyb.ptr, OH, OW, N, dyStride: N, dW: dW.ptr, kh: k, kw: k, sh: s, sw: s, dh: 1, dw: 1, padTop: pt, padLeft: pl, ...ONE_IMAGE });
     km.kernel('conv2dFilterGrad')(p, 0, Math.ceil(N / 8));
     const got = dW.get();
     const h = 1e-3;
@@ -584,18 +613,18 @@ describe('optimizer kernels vs tf.train (cpu): bit-identical', () => {
     opt.dispose();
   });
 
-  test('sgd momentum (3 steps)', () => {
+  test.each([false, true])('sgd momentum (3 steps), nesterov %s', (nesterov) => {
     const lr = 0.01, mom = 0.937;
     const w0 = rand(n, 91);
     const grads = [rand(n, 92), rand(n, 93), rand(n, 94)];
     const v = tf.variable(tf.tensor1d(w0));
-    const opt = tf.train.momentum(lr, mom);
+    const opt = tf.train.momentum(lr, mom, nesterov);
     for (const g of grads) tf.tidy(() => opt.applyGradients({ [v.name]: tf.tensor1d(g) } as unknown as Parameters<typeof opt.applyGradients>[0]));
     const ref = v.dataSync().slice();
     const pb = f32buf(w0), acc = zeros(n);
     for (const g of grads) {
       const gb = f32buf(g);
-      const p = params(MOMENTUM_PARAMS, { param: pb.ptr, grad: gb.ptr, acc: acc.ptr, n, momentum: mom, negLr: -lr, decayFactor: 1 });
+      const p = params(MOMENTUM_PARAMS, { param: pb.ptr, grad: gb.ptr, acc: acc.ptr, n, nesterov: nesterov ? 1 : 0, momentum: mom, negLr: -lr, decayFactor: 1 });
       expectSplitSame('sgdMomentum', p, n, [{ ptr: pb.ptr, bytes: n * 4 }, { ptr: acc.ptr, bytes: n * 4 }], [3, 700]);
     }
     expect(maxAbs(pb.get(), ref)).toBe(0);
@@ -642,7 +671,7 @@ describe('on worker threads (shared memory): 2 threads give the bits of 1', () =
       for (const [H, C, N, k] of [[22, 116, 116, 1], [11, 24, 20, 3], [14, 160, 400, 3], [20, 3, 24, 3]]) {
         const pad = (k - 1) / 2;
         const x = put(rand(H * H * C, 111)), dy = put(rand(H * H * N, 112)), dW = put(new Float32Array(k * k * C * N));
-        const p = prm(CONV_FILTER_GRAD_PARAMS, { in: x, H, W: H, C, inStride: C, dy, OH: H, OW: H, N, dyStride: N, dW, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: pad, padLeft: pad });
+        const p = prm(CONV_FILTER_GRAD_PARAMS, { in: x, H, W: H, C, inStride: C, dy, OH: H, OW: H, N, dyStride: N, dW, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padTop: pad, padLeft: pad, ...ONE_IMAGE });
         expect(same('conv2dFilterGrad', p, Math.ceil(N / 8), dW, k * k * C * N * 4)).toBe(true);
       }
       const H = 13, C = 29;
@@ -667,7 +696,7 @@ test('the plain-SIMD build (no relaxed fused multiply-add) gives the same gradie
     const H = 9, W = 10, C = 7, N = 13;
     const x = a.allocF32(rand(H * W * C, 141)), dy = a.allocF32(rand(5 * 5 * N, 142)), dW = a.allocF32(new Float32Array(9 * C * N));
     const p = a.alloc(paramBytes(CONV_FILTER_GRAD_PARAMS));
-    writeParams(m.memory, p, CONV_FILTER_GRAD_PARAMS, { in: x, H, W, C, inStride: C, dy, OH: 5, OW: 5, N, dyStride: N, dW, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 0, padLeft: 0 });
+    writeParams(m.memory, p, CONV_FILTER_GRAD_PARAMS, { in: x, H, W, C, inStride: C, dy, OH: 5, OW: 5, N, dyStride: N, dW, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 0, padLeft: 0, ...ONE_IMAGE });
     m.kernel('conv2dFilterGrad')(p, 0, 2);
     return new Float32Array(m.memory.buffer, dW, 9 * C * N).slice();
   };

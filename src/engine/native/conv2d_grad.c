@@ -144,8 +144,29 @@ static void filter_grad_im2col(const ConvFilterGradParams* P, int r0, int r1, fl
   }
 }
 
+static void filter_grad_image(const ConvFilterGradParams* P, int r0, int r1);
+
+/* Units image-major: unit u = image u / nb, output-channel block u % nb. Each image's run of
+   blocks is one call on a copy of the params pointing at that image's x, dy and dW. */
 __attribute__((export_name("conv2dFilterGrad"))) void conv2dFilterGrad(const int32_t* params, int r0, int r1) {
   const ConvFilterGradParams* P = (const ConvFilterGradParams*)params;
+  const int nb = (P->N + 7) >> 3, images = P->images < 1 ? 1 : P->images;
+  if (nb <= 0) return;
+  if (r0 < 0) r0 = 0;
+  if (r1 > images * nb) r1 = images * nb;
+  for (int u = r0; u < r1;) {
+    const int i = u / nb, b0 = u - i * nb, b1 = r1 - i * nb < nb ? r1 - i * nb : nb;
+    ConvFilterGradParams Q = *P;
+    Q.in += i * P->inImageStep;
+    Q.dy += i * P->dyImageStep;
+    Q.dW += i * P->dWImageStep;
+    filter_grad_image(&Q, b0, b1);
+    u = i * nb + b1;
+  }
+}
+
+/* One image: blocks [r0, r1) of 8 output channels. */
+static void filter_grad_image(const ConvFilterGradParams* P, int r0, int r1) {
   const float* x = PTR(const float, P->in);
   const float* dy = PTR(const float, P->dy);
   float* dw = PTR(float, P->dW);

@@ -59,9 +59,12 @@ __attribute__((export_name("sgdMomentum"))) void sgdMomentum(const int32_t* para
   if (r1 > P->n) r1 = P->n;
   for (int i = r0; i < r1; i += 4) {
     const int t = r1 - i < 4 ? r1 - i : 0;
-    const v128_t ai = ADD(MUL(mom, ld(a + i, t)), ld(g + i, t));
+    const v128_t gi = ld(g + i, t);
+    const v128_t ai = ADD(MUL(mom, ld(a + i, t)), gi);
     st(a + i, ai, t);
-    st(p + i, MUL(ADD(MUL(negLr, ai), ld(p + i, t)), decay), t);
+    /* tfjs: nesterov ? c*(g + acc*m) + p : c*acc + p, c = -lr */
+    const v128_t step = P->nesterov ? ADD(gi, MUL(ai, mom)) : ai;
+    st(p + i, MUL(ADD(MUL(negLr, step), ld(p + i, t)), decay), t);
   }
 }
 

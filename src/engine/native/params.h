@@ -109,15 +109,18 @@ typedef struct {
 } GlobalPoolParams;
 
 /*
- * conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for one image (dW in
- * tfjs' HWIO layout, N = output channels); units = blocks of 8 output channels (ceil(N/8));
- * ACCUMULATES (zero dW once per step).
+ * conv2dFilterGrad: dW[ky][kx][ci][co] += sum_p x[tap(p)][ci] * dy[p][co] for each of `images`
+ * images (dW in tfjs' HWIO layout, N = output channels); image i reads in + i*inImageStep and
+ * dy + i*dyImageStep and adds into dW + i*dWImageStep (byte steps; a dWImageStep of 0 is only
+ * safe on one thread: units of different images would add into the same dW). Units = images x
+ * blocks of 8 output channels (image-major, images * ceil(N/8)); ACCUMULATES (zero dW once per step).
  */
 typedef struct {
   int32_t in, H, W, C, inStride;
   int32_t dy, OH, OW, N, dyStride;
   int32_t dW;
   int32_t kh, kw, sh, sw, dh, dw, padTop, padLeft;
+  int32_t images, inImageStep, dyImageStep, dWImageStep;
 } ConvFilterGradParams;
 
 /* channelSum (bias gradient): out[c] += sum over pixels of x[p][c] (f64 per call); units = channels; ACCUMULATES. */
@@ -246,9 +249,12 @@ typedef struct {
   float negLr, beta1, oneMinusBeta1, beta2, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, decayFactor;
 } AdamParams;
 
-/* sgdMomentum: tf.train.momentum's update (nesterov off), then param *= decayFactor; units = floats. */
+/*
+ * sgdMomentum: tf.train.momentum's update (acc = acc*momentum + grad; param += negLr*acc, or with
+ * nesterov 1 param += negLr*(grad + acc*momentum)), then param *= decayFactor; units = floats.
+ */
 typedef struct {
-  int32_t param, grad, acc, n;
+  int32_t param, grad, acc, n, nesterov;
   float momentum, negLr, decayFactor;
 } MomentumParams;
 

@@ -2,8 +2,8 @@
  * The optimizer of the training engine: Adam or SGD with (Nesterov) momentum over the engine's
  * master weights and gradients, as tfjs' `AdamOptimizer` / `MomentumOptimizer` compute them,
  * then the decoupled weight decay `w *= 1 - lr * wd` of train(). Adam runs the `adam` kernel
- * (bit-identical to tf.train.adam, slots in engine memory); SGD with Nesterov momentum runs in
- * JavaScript (the `sgdMomentum` kernel has no Nesterov term). Its slots can be exported to /
+ * (bit-identical to tf.train.adam, slots in engine memory); SGD with (Nesterov) momentum on the
+ * `sgdMomentum` kernel (bit-identical to tf.train.momentum). Its slots can be exported to /
  * imported from a tfjs optimizer (checkpoints, the `optimizer` train() returns), in tfjs' order.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -71,15 +71,7 @@ export class EngineOptimizer {
         this.engine.adamUpdate(s.ev, s.m, s.v, adamScalars({ learningRate: lr, beta1: b1, beta2, epsilon, step: t, decayFactor: decayOf(variable) }));
         continue;
       }
-      const w = this.engine.weights(variable);
-      const g = this.engine.gradient(variable);
-      const m = this.engine.view(s.m, s.ev.size);
-      for (let i = 0; i < g.length; i++) {
-        m[i] = b1 * m[i] + g[i];
-        w[i] = w[i] - lr * (nesterov ? g[i] + m[i] * b1 : m[i]);
-      }
-      const f = decayOf(variable);
-      if (f !== 1) for (let i = 0; i < w.length; i++) w[i] *= f;
+      this.engine.momentumUpdate(s.ev, s.m, { learningRate: lr, momentum: b1, nesterov: !!nesterov, decayFactor: decayOf(variable) });
     }
     this.iterations = t;
   }

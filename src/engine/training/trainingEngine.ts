@@ -35,6 +35,7 @@ import {
   DEPTHWISE_INPUT_GRAD_PARAMS,
   DEPTHWISE_PARAMS,
   EMA_PARAMS,
+  MOMENTUM_PARAMS,
   MAX_POOL_GRAD_PARAMS,
   ParamValues,
   POOL_PARAMS,
@@ -138,6 +139,8 @@ export class TrainingEngine {
   /** Per-image scratch: a zero-inserted gradient grid, then an input gradient to add. */
   private readonly scratch: number;
   private readonly scratchGrid: number;
+  /** Per-image partial filter gradients of the convs with few output-channel blocks (threads > 1), or -1. */
+  private readonly partialDW: number;
   /** Whether each value's gradient buffer was written this step. */
   private readonly gradLive: boolean[];
   /** dataIds last written to / read from each variable (a different one: the user changed it). */
@@ -230,6 +233,9 @@ export class TrainingEngine {
     let threads = Math.max(1, Math.floor(opts.threads ?? defaultKernelThreads()));
     if (threads > 1 && !wasmThreadsSupported()) threads = 1;
     bytes += threads * KERNEL_WORKER_STACK_BYTES;
+    let partialFloats = 0;
+    if (threads > 1) for (const n of this.nodes) if (n.op === 'conv' && imageSplitFilterGrad(n, shapes[n.outputs[0]][2], threads)) partialFloats = Math.max(partialFloats, N * n.kernel.size);
+    bytes += align64(partialFloats * 4);
     const limit = Math.min(opts.maxBytes ?? MAX_BYTES, MAX_BYTES);
     if (bytes > limit) {
       throw new TrainingPlanTooLargeError(
@@ -245,6 +251,7 @@ export class TrainingEngine {
     this.sums = this.arena.alloc(4 * maxC * 8);
     this.scratchGrid = this.arena.alloc(grid * 4);
     this.scratch = this.arena.alloc(dxImg * 4);
+    this.partialDW = partialFloats > 0 ? this.arena.alloc(partialFloats * 4) : -1;
     this.valueAt = shapes.map((_, v) => this.arena.alloc(floatsOf(v) * 4));
     const gradRegion = this.arena.alloc(gradPlan.total);
     this.gradAt = shapes.map(() => -1);
@@ -616,11 +623,25 @@ export class TrainingEngine {
         if (node.trainable) {
           const dW = this.varOf.get(node.kernel)!.grad;
           const pw = isPointwise(node);
-          for (let b = 0; b < (pw ? 1 : n); b++) {
-            // 1x1 without padding: the batch as one tall image, one call.
-            const io = { in: xAt + b * inImg, H: pw ? n * H : H, W, C, inStride: C, dy: dyAt + b * outImg, OH: pw ? n * OH : OH, OW, dyStride: OC };
-            if (node.depthwise) this.run('depthwise2dFilterGrad', DEPTHWISE_FILTER_GRAD_PARAMS, { ...io, dW, ...win }, C, 4, OH * OW * C * kh * kw);
-            else this.run('conv2dFilterGrad', CONV_FILTER_GRAD_PARAMS, { ...io, N: OC, dW, ...win }, Math.ceil(OC / 8), 1, OH * OW * OC * kh * kw * C);
+          const nb = Math.ceil(OC / 8);
+          const flops = OH * OW * OC * kh * kw * C;
+          if (!node.depthwise && !pw && (!this.pool || (this.partialDW >= 0 && imageSplitFilterGrad(node, OC, this.threads)))) {
+            // All images in one call. One thread: straight into dW. Several threads and few
+            // 8-channel blocks (the stem: 24 channels = 3 units): units = images x blocks, each
+            // image into its own partial dW, then one sum over the images into dW.
+            const size = node.kernel.size;
+            const split = this.pool !== null;
+            if (split) this.f32(this.partialDW, n * size).fill(0);
+            const io = { in: xAt, H, W, C, inStride: C, dy: dyAt, OH, OW, N: OC, dyStride: OC, dW: split ? this.partialDW : dW, ...win };
+            this.run('conv2dFilterGrad', CONV_FILTER_GRAD_PARAMS, { ...io, images: n, inImageStep: inImg, dyImageStep: outImg, dWImageStep: split ? size * 4 : 0 }, n * nb, 1, n * flops);
+            if (split) this.run('channelSum', CHANNEL_SUM_PARAMS, { x: this.partialDW, pixels: n, C: size, xStride: size, out: dW }, size, 4, n * size);
+          } else {
+            for (let b = 0; b < (pw ? 1 : n); b++) {
+              // 1x1 without padding: the batch as one tall image, one call.
+              const io = { in: xAt + b * inImg, H: pw ? n * H : H, W, C, inStride: C, dy: dyAt + b * outImg, OH: pw ? n * OH : OH, OW, dyStride: OC };
+              if (node.depthwise) this.run('depthwise2dFilterGrad', DEPTHWISE_FILTER_GRAD_PARAMS, { ...io, dW, ...win }, C, 4, OH * OW * C * kh * kw);
+              else this.run('conv2dFilterGrad', CONV_FILTER_GRAD_PARAMS, { ...io, N: OC, dW, ...win, images: 1, inImageStep: 0, dyImageStep: 0, dWImageStep: 0 }, nb, 1, flops);
+            }
           }
           if (node.bias) this.run('channelSum', CHANNEL_SUM_PARAMS, { x: dyAt, pixels: n * OH * OW, C: OC, xStride: OC, out: this.varOf.get(node.bias)!.grad }, OC, 4, n * OH * OW * OC);
         }
@@ -803,6 +824,12 @@ export class TrainingEngine {
     this.run('adam', ADAM_PARAMS, { param: ev.master, grad: ev.grad, m, v, n: ev.size, ...s }, ev.size, 256, ev.size * 8);
   }
 
+  /** SGD with (Nesterov) momentum on one variable as tf.train.momentum (the `sgdMomentum` kernel), then param *= decayFactor. */
+  momentumUpdate(ev: EngineVariable, acc: number, o: { learningRate: number; momentum: number; nesterov: boolean; decayFactor: number }): void {
+    const values = { param: ev.master, grad: ev.grad, acc, n: ev.size, nesterov: o.nesterov ? 1 : 0, momentum: o.momentum, negLr: -o.learningRate, decayFactor: o.decayFactor };
+    this.run('sgdMomentum', MOMENTUM_PARAMS, values, ev.size, 256, ev.size * 4);
+  }
+
   /**
    * Time every node's forward and backward, and every kernel (summed by name), while `f` runs
    * (for profiles).
@@ -828,6 +855,15 @@ export class TrainingEngine {
 }
 
 /** A 1x1 stride-1 undilated conv without padding: rows never mix, so a batch is one tall image. */
+/**
+ * A conv whose filter gradient runs as images x 8-channel blocks into per-image partial dWs on
+ * `threads` threads: a trainable, non-pointwise, non-depthwise conv with fewer blocks than
+ * 2 per thread (they would split unevenly) and a small filter (the partials are batch x dW).
+ */
+function imageSplitFilterGrad(n: TrainNode, OC: number, threads: number): boolean {
+  return n.op === 'conv' && n.trainable && !n.depthwise && !isPointwise(n) && Math.ceil(OC / 8) < 2 * threads && n.kernel.size <= 65536;
+}
+
 function isPointwise(n: TrainConv): boolean {
   const [kh, kw] = n.filterShape;
   return !n.depthwise && kh === 1 && kw === 1 && n.strides[0] === 1 && n.strides[1] === 1 && n.pads.every((p) => p[0] === 0 && p[1] === 0);
