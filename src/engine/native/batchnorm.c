@@ -22,13 +22,6 @@
 
 VEC_INLINE v128_t lo64(v128_t v) { return wasm_f64x2_promote_low_f32x4(v); }
 VEC_INLINE v128_t hi64(v128_t v) { return wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3)); }
-VEC_INLINE v128_t ld(const float* p, int tail) { return tail ? load_tail(p, tail) : wasm_v128_load(p); }
-VEC_INLINE void st(float* p, v128_t v, int tail) {
-  if (tail)
-    store_tail(p, v, tail);
-  else
-    wasm_v128_store(p, v);
-}
 /* acc[0..1] (f64 x 4 lanes) += v */
 VEC_INLINE void add64(v128_t* acc, v128_t v) {
   acc[0] = wasm_f64x2_add(acc[0], lo64(v));

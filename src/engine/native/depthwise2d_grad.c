@@ -17,13 +17,6 @@
 #include "common.h"
 #include "vecio.h"
 
-VEC_INLINE v128_t ld(const float* p, int tail) { return tail ? load_tail(p, tail) : wasm_v128_load(p); }
-VEC_INLINE void st(float* p, v128_t v, int tail) {
-  if (tail)
-    store_tail(p, v, tail);
-  else
-    wasm_v128_store(p, v);
-}
 
 /* ceil(a / b) for b > 0 and any sign of a */
 static inline int ceil_div(int a, int b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }

@@ -14,13 +14,6 @@
 #include "common.h"
 #include "vecio.h"
 
-VEC_INLINE v128_t ld(const float* p, int tail) { return tail ? load_tail(p, tail) : wasm_v128_load(p); }
-VEC_INLINE void st(float* p, v128_t v, int tail) {
-  if (tail)
-    store_tail(p, v, tail);
-  else
-    wasm_v128_store(p, v);
-}
 #define SPLAT wasm_f32x4_splat
 #define MUL wasm_f32x4_mul
 #define ADD wasm_f32x4_add

@@ -16,13 +16,6 @@
 #include "common.h"
 #include "vecio.h"
 
-VEC_INLINE v128_t ld(const float* p, int tail) { return tail ? load_tail(p, tail) : wasm_v128_load(p); }
-VEC_INLINE void st(float* p, v128_t v, int tail) {
-  if (tail)
-    store_tail(p, v, tail);
-  else
-    wasm_v128_store(p, v);
-}
 
 VEC_INLINE void zero_row(float* o, int W, int C, int os) {
   const v128_t z = wasm_f32x4_splat(0.f);

@@ -20,6 +20,16 @@ VEC_INLINE void store_tail(float* p, v128_t v, int n) {
   }
 }
 
+/* A whole vector, or (tail = 1..3) only its first `tail` lanes: one call for the last,
+   partial vector of a channel run. */
+VEC_INLINE v128_t ld(const float* p, int tail) { return tail ? load_tail(p, tail) : wasm_v128_load(p); }
+VEC_INLINE void st(float* p, v128_t v, int tail) {
+  if (tail)
+    store_tail(p, v, tail);
+  else
+    wasm_v128_store(p, v);
+}
+
 /* dst[0..n) = src[0..n) (no overlap). */
 VEC_INLINE void copy_floats(float* dst, const float* src, int n) {
   int c = 0;
