@@ -50,7 +50,7 @@ import { packConvInputGradInto, packConvInto } from './packInPlace';
 import { adamScalars } from '../optimizerScalars';
 import { planBufferOffsets } from '../memoryPlan';
 import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPool, whenPoolReady } from '../threadPool';
-import { TrainActivation, TrainBatchNorm, TrainConv, TrainingGraph, TrainNode, trainingConsumers } from './trainingGraph';
+import { slopeFromOutput, TrainActivation, TrainBatchNorm, TrainConv, TrainingGraph, TrainNode, trainingConsumers } from './trainingGraph';
 
 /** The training step does not fit in a kernel module's memory (wasm32: 2 GiB). */
 export class TrainingPlanTooLargeError extends Error {
@@ -101,7 +101,9 @@ interface BnState {
 
 const MAX_BYTES = 2 ** 31;
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
-const ACT_CODE: Record<TrainActivation, number> = { linear: ACT.linear, relu: ACT.relu, relu6: ACT.relu6, leaky: ACT.leaky };
+const ACT_CODE: Record<TrainActivation, number> = {
+  linear: ACT.linear, relu: ACT.relu, relu6: ACT.relu6, leaky: ACT.leaky, sigmoid: ACT.sigmoid, tanh: ACT.tanh, elu: ACT.elu, swish: ACT.swish, mish: ACT.mish,
+};
 
 /** Per-kernel / per-layer wall time of one step (profiling). */
 export interface StepProfileEntry {
@@ -735,8 +737,9 @@ export class TrainingEngine {
         if (!wantDx(x)) return;
         const t = this.gradTarget(x);
         const pixels = n * H * W;
-        // The derivative from the output: its sign is the input's for relu / relu6 / leaky.
-        this.run('actBackward', ACT_BACKWARD_PARAMS, { dy: dyAt, dyStride: C, pre: this.valueAt[y], preStride: C, out: t.at, outStride: C, pixels, C, act: ACT_CODE[node.fn], alpha: node.alpha, accumulate: t.accumulate }, pixels, 64, pixels * C * 2);
+        // relu / relu6 / leaky: the derivative from the output (its sign is the input's); others from the input.
+        const pre = slopeFromOutput(node.fn) ? this.valueAt[y] : xAt;
+        this.run('actBackward', ACT_BACKWARD_PARAMS, { dy: dyAt, dyStride: C, pre, preStride: C, out: t.at, outStride: C, pixels, C, act: ACT_CODE[node.fn], alpha: node.alpha, accumulate: t.accumulate }, pixels, 64, pixels * C * 2);
         return;
       }
       case 'maxPool': {
@@ -893,7 +896,8 @@ function fuseBatchNormActivations(g: TrainingGraph): TrainNode[] {
     if (n.op === 'batchNorm') {
       const readers = consumers.get(n.outputs[0]) ?? [];
       const a = readers[0];
-      if (readers.length === 1 && a.op === 'activation' && !g.outputs.includes(n.outputs[0])) {
+      // Only activations whose slope the output gives (mish, swish, ... need the BN output: kept unfused).
+      if (readers.length === 1 && a.op === 'activation' && slopeFromOutput(a.fn) && !g.outputs.includes(n.outputs[0])) {
         skip.add(a);
         out.push({ ...n, outputs: a.outputs, fusedActivation: { fn: a.fn, alpha: a.alpha } } as FusedBn);
         continue;
