@@ -67,6 +67,13 @@ export function checkHeadChannels(outputs: tf.Tensor[], who: string, expected: (
   });
 }
 
+/** Checks that anchors are given for each of the outputs' levels (`levelWord`: 'scales', 'levels'). */
+export function checkAnchorLevels(outputs: tf.Tensor[], anchors: unknown, who: string, levelWord: string): void {
+  if (!Array.isArray(anchors) || anchors.length !== outputs.length) {
+    throw new Error(`${who}: ${outputs.length} outputs but anchors are given for ${Array.isArray(anchors) ? anchors.length : anchors} ${levelWord}`);
+  }
+}
+
 /** Checks a class count (an integer >= 1). */
 export function checkNumClasses(numClasses: number, who: string): void {
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${who}: numClasses must be an integer >= 1, got ${numClasses}`);

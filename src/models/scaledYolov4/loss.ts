@@ -18,7 +18,7 @@ import { bboxIou } from '../../loss/bboxIou';
 import { bceWithLogits } from '../../loss/bceWithLogits';
 import { noGrad } from '../../loss/noGrad';
 import { buildYoloFastestV2Targets } from '../yoloFastestV2/yoloFastestV2Loss';
-import { checkGroundTruth, checkHeadChannels, checkHeadOutputs, checkNumClasses, GroundTruthBox, LossTerms } from '../../loss/types';
+import { checkAnchorLevels, checkGroundTruth, checkHeadChannels, checkHeadOutputs, checkNumClasses, GroundTruthBox, LossTerms } from '../../loss/types';
 
 /** Options of {@link scaledYoloLoss}. */
 export interface ScaledYoloLossOptions {
@@ -61,9 +61,7 @@ function bceOfProbabilities(targets: tf.Tensor, p: tf.Tensor): tf.Tensor {
 export function scaledYoloLoss(outputs: tf.Tensor[], gt: GroundTruthBox[][], opts: ScaledYoloLossOptions): LossTerms {
   const who = 'scaledYoloLoss';
   const n = checkHeadOutputs(outputs, who);
-  if (!Array.isArray(opts.anchors) || opts.anchors.length !== outputs.length) {
-    throw new Error(`${who}: ${outputs.length} outputs but anchors are given for ${opts.anchors?.length} levels`);
-  }
+  checkAnchorLevels(outputs, opts.anchors, who, 'levels');
   const C = opts.numClasses;
   checkNumClasses(C, who);
   checkHeadChannels(outputs, who, (l) => {

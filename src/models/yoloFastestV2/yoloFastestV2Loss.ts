@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bboxIou } from '../../loss/bboxIou';
 import { bceWithLogits } from '../../loss/bceWithLogits';
-import { checkGroundTruth, checkHeadChannels, checkHeadOutputs, checkNumClasses, GroundTruthBox, LossTerms } from '../../loss/types';
+import { checkAnchorLevels, checkGroundTruth, checkHeadChannels, checkHeadOutputs, checkNumClasses, GroundTruthBox, LossTerms } from '../../loss/types';
 
 /** Options of {@link yoloFastestV2Loss}. */
 export interface YoloFastestV2LossOptions {
@@ -107,9 +107,7 @@ export function buildYoloFastestV2Targets(
 export function yoloFastestV2Loss(outputs: tf.Tensor[], gt: GroundTruthBox[][], opts: YoloFastestV2LossOptions): LossTerms {
   const who = 'yoloFastestV2Loss';
   const n = checkHeadOutputs(outputs, who);
-  if (!Array.isArray(opts.anchors) || opts.anchors.length !== outputs.length) {
-    throw new Error(`${who}: ${outputs.length} outputs but anchors are given for ${opts.anchors?.length} scales`);
-  }
+  checkAnchorLevels(outputs, opts.anchors, who, 'scales');
   const C = opts.numClasses;
   checkNumClasses(C, who);
   checkHeadChannels(outputs, who, (l) => {
