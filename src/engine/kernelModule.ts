@@ -28,6 +28,7 @@ export type TrainingKernelName =
   | 'maxpool2dGrad'
   | 'upsampleNearestGrad'
   | 'zeroInsert'
+  | 'channelScatter'
   | 'adam'
   | 'sgdMomentum'
   | 'ema';
@@ -50,6 +51,7 @@ export const TRAINING_KERNELS: readonly TrainingKernelName[] = [
   'maxpool2dGrad',
   'upsampleNearestGrad',
   'zeroInsert',
+  'channelScatter',
   'adam',
   'sgdMomentum',
   'ema',
