@@ -30,7 +30,9 @@ export type TrainingKernelName =
   | 'zeroInsert'
   | 'adam'
   | 'sgdMomentum'
-  | 'ema';
+  | 'ema'
+  | 'scaleChannels'
+  | 'channelDot';
 
 /** Names of the exported kernels. */
 export type KernelName = InferenceKernelName | TrainingKernelName;
@@ -53,6 +55,8 @@ export const TRAINING_KERNELS: readonly TrainingKernelName[] = [
   'adam',
   'sgdMomentum',
   'ema',
+  'scaleChannels',
+  'channelDot',
 ];
 
 /** An instantiated kernel module with its memory. */

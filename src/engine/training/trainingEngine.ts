@@ -13,7 +13,9 @@
  *
  * Every op's backward is a wasm kernel (src/engine/native/*_grad.c, batchnorm.c; the conv
  * input gradient is the conv2d kernel on flipped weights, src/engine/gradPacking.ts; copies and
- * sums of gradients are `unary` / `binary`).
+ * sums of gradients are `unary` / `binary`). EfficientDet's broadcast ops (padding, spatial mean,
+ * channel product, weighted fusion, drop-connect) are in ./channelOps.ts; drop-connect draws its
+ * per-image masks from a generator seeded by {@link TrainingEngineOptions.seed}.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Arena, createKernelModule, KernelModule, KernelName, packDepthwiseWeights, wasmThreadsSupported } from '../kernelModule';
@@ -51,6 +53,8 @@ import { adamScalars } from '../optimizerScalars';
 import { planBufferOffsets } from '../memoryPlan';
 import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPool, whenPoolReady } from '../threadPool';
 import { TrainActivation, TrainBatchNorm, TrainConv, TrainingGraph, TrainNode, trainingConsumers } from './trainingGraph';
+import { backwardChannelOp, ChannelOpContext, channelOpScratchFloats, forwardChannelOp, isChannelOp } from './channelOps';
+import { mulberry32 } from '../../train/random';
 
 /** The training step does not fit in a kernel module's memory (wasm32: 2 GiB). */
 export class TrainingPlanTooLargeError extends Error {
@@ -70,6 +74,8 @@ export interface TrainingEngineOptions {
   relaxedSimd?: boolean;
   /** Memory limit in bytes (default 2 GiB, the wasm32 maximum). */
   maxBytes?: number;
+  /** Seed of the drop-connect masks (default 0; train() passes its seed). */
+  seed?: number;
 }
 
 /** One distinct tfjs variable in engine memory. */
@@ -101,7 +107,9 @@ interface BnState {
 
 const MAX_BYTES = 2 ** 31;
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
-const ACT_CODE: Record<TrainActivation, number> = { linear: ACT.linear, relu: ACT.relu, relu6: ACT.relu6, leaky: ACT.leaky };
+const ACT_CODE: Record<TrainActivation, number> = { linear: ACT.linear, relu: ACT.relu, relu6: ACT.relu6, leaky: ACT.leaky, swish: ACT.swish, sigmoid: ACT.sigmoid };
+/** Activations whose derivative follows from their output's sign (the backward reads the output; others read the input). */
+const SIGN_DERIVATIVE: ReadonlySet<TrainActivation> = new Set(['linear', 'relu', 'relu6', 'leaky']);
 
 /** Per-kernel / per-layer wall time of one step (profiling). */
 export interface StepProfileEntry {
@@ -148,6 +156,9 @@ export class TrainingEngine {
   private n = 0;
   private disposed = false;
   private profileSink: StepProfileEntry[] | null = null;
+  /** The broadcast channel ops' view of the engine (./channelOps.ts). */
+  private readonly channelCtx: ChannelOpContext;
+  private readonly dropFactors = new Map<TrainNode, Float32Array>();
   private kernelTimes: Map<string, number> | null = null;
 
   constructor(graph: TrainingGraph, opts: TrainingEngineOptions) {
@@ -180,13 +191,15 @@ export class TrainingEngine {
         addVar(n.beta, n.training);
         addVar(n.movingMean, false);
         addVar(n.movingVariance, false);
+      } else if (n.op === 'weightedSum') {
+        addVar(n.weight, n.trainable);
       }
     }
 
     // Which values need a gradient: those with a trainable node upstream.
     this.needsGrad = shapes.map(() => false);
     for (const n of this.nodes) {
-      const own = (n.op === 'conv' && n.trainable) || (n.op === 'batchNorm' && n.training);
+      const own = (n.op === 'conv' && n.trainable) || (n.op === 'batchNorm' && n.training) || (n.op === 'weightedSum' && n.trainable);
       const up = own || n.inputs.some((v) => this.needsGrad[v]);
       for (const v of n.outputs) this.needsGrad[v] = up;
     }
@@ -227,7 +240,7 @@ export class TrainingEngine {
       dxImg = Math.max(dxImg, H * W * C);
       if (n.strides[0] > 1 || n.strides[1] > 1) grid = Math.max(grid, ((OH - 1) * n.strides[0] + 1) * ((OW - 1) * n.strides[1] + 1) * OC);
     }
-    bytes += align64(grid * 4) + align64(dxImg * 4);
+    bytes += align64(grid * 4) + align64(dxImg * 4) + align64(channelOpScratchFloats(graph) * 4);
     // Adam slots
     for (const ev of this.variables) if (ev.trainable) bytes += 2 * align64(ev.size * 4);
     let threads = Math.max(1, Math.floor(opts.threads ?? defaultKernelThreads()));
@@ -252,6 +265,7 @@ export class TrainingEngine {
     this.scratchGrid = this.arena.alloc(grid * 4);
     this.scratch = this.arena.alloc(dxImg * 4);
     this.partialDW = partialFloats > 0 ? this.arena.alloc(partialFloats * 4) : -1;
+    const channelScratch = this.arena.alloc(channelOpScratchFloats(graph) * 4);
     this.valueAt = shapes.map((_, v) => this.arena.alloc(floatsOf(v) * 4));
     const gradRegion = this.arena.alloc(gradPlan.total);
     this.gradAt = shapes.map(() => -1);
@@ -292,6 +306,25 @@ export class TrainingEngine {
         });
       }
     }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const engine = this;
+    this.channelCtx = {
+      get n() {
+        return engine.n;
+      },
+      graph,
+      valueAt: (v) => this.valueAt[v],
+      wantDx: (v) => this.gradAt[v] >= 0,
+      gradTarget: (v) => this.gradTarget(v),
+      gradAt: (v) => this.gradAt[v],
+      run: (kernel, layout, values, total, grain, cost) => this.run(kernel, layout, values, total, grain, cost),
+      f32: (ptr, floats) => this.f32(ptr, floats),
+      master: (v) => this.varOf.get(v)!.master,
+      gradOf: (v) => this.varOf.get(v)!.grad,
+      scratch: channelScratch,
+      rng: mulberry32(opts.seed ?? 0),
+      dropFactors: this.dropFactors,
+    };
     this.pool = threads > 1 ? createKernelThreadPool(this.km, threads, this.arena) : null;
     this.threads = this.pool ? threads : 1;
     this.readWeights(true);
@@ -424,6 +457,7 @@ export class TrainingEngine {
   }
 
   private forwardNode(node: TrainNode): void {
+    if (isChannelOp(node)) return forwardChannelOp(this.channelCtx, node);
     const n = this.n;
     const S = this.graph.shapes;
     const x = node.inputs[0];
@@ -604,6 +638,7 @@ export class TrainingEngine {
   }
 
   private backwardNode(node: TrainNode): void {
+    if (isChannelOp(node)) return backwardChannelOp(this.channelCtx, node);
     const n = this.n;
     const S = this.graph.shapes;
     const x = node.inputs[0];
@@ -735,8 +770,10 @@ export class TrainingEngine {
         if (!wantDx(x)) return;
         const t = this.gradTarget(x);
         const pixels = n * H * W;
-        // The derivative from the output: its sign is the input's for relu / relu6 / leaky.
-        this.run('actBackward', ACT_BACKWARD_PARAMS, { dy: dyAt, dyStride: C, pre: this.valueAt[y], preStride: C, out: t.at, outStride: C, pixels, C, act: ACT_CODE[node.fn], alpha: node.alpha, accumulate: t.accumulate }, pixels, 64, pixels * C * 2);
+        // relu / relu6 / leaky: the derivative from the output (its sign is the input's); swish,
+        // sigmoid: from the input.
+        const pre = SIGN_DERIVATIVE.has(node.fn) ? this.valueAt[y] : xAt;
+        this.run('actBackward', ACT_BACKWARD_PARAMS, { dy: dyAt, dyStride: C, pre, preStride: C, out: t.at, outStride: C, pixels, C, act: ACT_CODE[node.fn], alpha: node.alpha, accumulate: t.accumulate }, pixels, 64, pixels * C * 2);
         return;
       }
       case 'maxPool': {
@@ -800,6 +837,15 @@ export class TrainingEngine {
         }
         return;
     }
+  }
+
+  /**
+   * The drop-connect factors of the last forward for the node of `layer` (per image: 0 dropped,
+   * else 1 / keep), or undefined (no such node, or no forward yet). For tests.
+   */
+  dropConnectFactors(layer: string): Float32Array | undefined {
+    for (const [node, f] of this.dropFactors) if (node.layer === layer) return f.slice(0, this.n);
+    return undefined;
   }
 
   /** Allocate `floats` zeroed float32 in engine memory (optimizer slots); returns the byte offset. */
@@ -893,7 +939,8 @@ function fuseBatchNormActivations(g: TrainingGraph): TrainNode[] {
     if (n.op === 'batchNorm') {
       const readers = consumers.get(n.outputs[0]) ?? [];
       const a = readers[0];
-      if (readers.length === 1 && a.op === 'activation' && !g.outputs.includes(n.outputs[0])) {
+      // Only activations whose slope follows from the output (the fused node keeps no BN output).
+      if (readers.length === 1 && a.op === 'activation' && SIGN_DERIVATIVE.has(a.fn) && !g.outputs.includes(n.outputs[0])) {
         skip.add(a);
         out.push({ ...n, outputs: a.outputs, fusedActivation: { fn: a.fn, alpha: a.alpha } } as FusedBn);
         continue;
