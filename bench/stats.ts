@@ -51,7 +51,8 @@ export function referenceFor(results: BenchResult[], r: BenchResult, backend = '
   );
 }
 
-function fmt(v: number | undefined, digits = 1): string {
+/** `v` with `digits` decimals, '-' when not measured. */
+export function fmt(v: number | undefined, digits = 1): string {
   return v === undefined ? '-' : v.toFixed(digits);
 }
 

@@ -3,6 +3,8 @@
  * CPU's (pure functions, no tfjs).
  */
 
+import { fmt } from './stats';
+
 /** What the parent asks a training child to measure. */
 export interface TrainJob {
   /** An entry of bench/models.ts. */
@@ -43,10 +45,6 @@ export interface TrainResult {
   skipped?: string;
 }
 
-function fmt(v: number | undefined, digits = 0): string {
-  return v === undefined ? '-' : v.toFixed(digits);
-}
-
 /** Markdown: model | batch | threads | ours | PyTorch | ours / PyTorch. */
 export function trainMarkdownTable(results: TrainResult[]): string {
   const lines = [
@@ -62,10 +60,10 @@ export function trainMarkdownTable(results: TrainResult[]): string {
   for (const { o, key } of rows) {
     const [model, batch, threads] = key.split('|');
     const p = results.find((r) => r.runner === 'pytorch' && config(r) === key);
-    const oursCell = !o ? '-' : o.skipped ? `skipped: ${o.skipped}` : `${fmt(o.msPerStep)} (${o.path ?? '?'})`;
-    const ptCell = !p ? 'not compared' : p.skipped ? `skipped: ${p.skipped}` : fmt(p.msPerStep);
+    const oursCell = !o ? '-' : o.skipped ? `skipped: ${o.skipped}` : `${fmt(o.msPerStep, 0)} (${o.path ?? '?'})`;
+    const ptCell = !p ? 'not compared' : p.skipped ? `skipped: ${p.skipped}` : fmt(p.msPerStep, 0);
     const ratio = o?.msPerStep !== undefined && p?.msPerStep !== undefined ? `${(o.msPerStep / p.msPerStep).toFixed(2)}x` : '-';
-    lines.push(`| ${model} | ${batch} | ${threads} | ${oursCell} | ${fmt(o?.firstStepMs)} | ${fmt(o?.cpuMsPerStep)} | ${ptCell} | ${fmt(p?.cpuMsPerStep)} | ${ratio} |`);
+    lines.push(`| ${model} | ${batch} | ${threads} | ${oursCell} | ${fmt(o?.firstStepMs, 0)} | ${fmt(o?.cpuMsPerStep, 0)} | ${ptCell} | ${fmt(p?.cpuMsPerStep, 0)} | ${ratio} |`);
   }
   return lines.join('\n');
 }

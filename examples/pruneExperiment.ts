@@ -135,8 +135,8 @@ function trainableParams(det: Detector): number {
 }
 
 /**
- * `train()` capped at what fits in `minutes` (when given): one probe step first (its update is
- * kept; its time includes the first call's warm-up, so the estimate errs short), then a run of
+ * `train()` capped at what fits in `minutes` (when given): three probe steps first (their updates
+ * are kept; the slower of the last two sets the step time), then a run of
  * at most `opts.epochs` epochs whose lr schedule is laid over the whole epochs the capped steps
  * start (train() plans by epochs), so a run capped inside an epoch stops before the end of its
  * cosine. Returns the run and a note saying how many steps it got.
@@ -146,10 +146,12 @@ async function trainWithin(det: Detector, set: DetectionDataset, opts: TrainOpti
   let steps = opts.epochs * spe;
   let probeSteps = 0;
   if (minutes > 0) {
-    const probe = await train(det, set, { ...opts, outDir: undefined, valDataset: undefined, maxSteps: 1, ema: false });
+    // The first step of a run includes its warm-up (engine compile): time the later ones.
+    const probe = await train(det, set, { ...opts, outDir: undefined, valDataset: undefined, maxSteps: 3, ema: false });
     probe.optimizer.dispose();
-    const ms = probe.steps[0].ms;
-    probeSteps = 1;
+    const later = probe.steps.slice(1).map((s) => s.ms);
+    const ms = later.length ? Math.max(...later) : probe.steps[0].ms;
+    probeSteps = probe.steps.length;
     steps = Math.max(1, Math.min(steps, Math.floor((minutes * 60000) / ms) - 1));
     console.log(`[budget] ${minutes} min at ${(ms / 1000).toFixed(1)} s per step: ${steps} steps (of ${opts.epochs * spe} planned)`);
   }

@@ -142,34 +142,35 @@ blocks of 8 output channels (image-major, images * ceil(N/8)); ACCUMULATES (zero
   {
     c: 'BnStatsParams',
     ts: 'BN_STATS_PARAMS',
-    doc: `bnStats: sum[c] += sum_p x, sumSq[c] += sum_p x^2, both float64 arrays (sumSq 0 = skip); units =
-channels; ACCUMULATES (zero once per step).`,
-    fields: [['x', 'pixels', 'C', 'xStride'], ['sum', 'sumSq']],
+    doc: `bnStats: per-channel sum of x and of x^2 as float64, over \`slices\` (>= 1) even pixel slices: units =
+slices; slice s ACCUMULATES into sum[s*C + c], sumSq[s*C + c] (sumSq 0 = skip; zero them once per
+step); bnFinalize adds the slices up.`,
+    fields: [['x', 'pixels', 'C', 'xStride'], ['sum', 'sumSq'], ['slices']],
   },
   {
     c: 'BnFinalizeParams',
     ts: 'BN_FINALIZE_PARAMS',
-    doc: `bnFinalize: from the f64 sums over \`count\` pixels (all images): mean, invStd = 1/sqrt(var + eps)
+    doc: `bnFinalize: from the f64 sums (\`slices\` partial arrays of C, added up) over \`count\` pixels (all images): mean, invStd = 1/sqrt(var + eps)
 (biased var), scale = gamma*invStd, shift = beta - mean*scale (scale/shift 0 = skip; gamma/beta
 0 = 1/0), moving stats m -= (m - batch) * decay with decay = 1 - momentum (0 = skip); units =
 channels; overwrites.`,
-    fields: [['sum', 'sumSq', 'count', 'C'], ['gamma', 'beta'], ['epsilon:f', 'decay:f'], ['mean', 'invStd', 'scale', 'shift', 'movingMean', 'movingVar']],
+    fields: [['sum', 'sumSq', 'count', 'C'], ['gamma', 'beta'], ['epsilon:f', 'decay:f'], ['mean', 'invStd', 'scale', 'shift', 'movingMean', 'movingVar'], ['slices']],
   },
   {
     c: 'BnBackwardReduceParams',
     ts: 'BN_BACKWARD_REDUCE_PARAMS',
-    doc: `bnBackwardReduce: g = dy * act'(pre) stored to g (may alias dy), sumG[c] += sum g,
-sumGX[c] += sum g * (x - mean) * invStd (f64 arrays); act linear ignores pre; units = channels;
-the sums ACCUMULATE, g is overwritten.`,
-    fields: [['dy', 'dyStride', 'pre', 'preStride', 'act'], ['alpha:f'], ['g', 'gStride', 'x', 'xStride', 'pixels', 'C'], ['mean', 'invStd', 'sumG', 'sumGX']],
+    doc: `bnBackwardReduce: g = dy * act'(pre) stored to g (may alias dy), per channel sum g and
+sum g * (x - mean) * invStd (f64) over \`slices\` (>= 1) even pixel slices: units = slices; slice s
+ACCUMULATES into sumG[s*C + c], sumGX[s*C + c]; g is overwritten; act linear ignores pre.`,
+    fields: [['dy', 'dyStride', 'pre', 'preStride', 'act'], ['alpha:f'], ['g', 'gStride', 'x', 'xStride', 'pixels', 'C'], ['mean', 'invStd', 'sumG', 'sumGX'], ['slices']],
   },
   {
     c: 'BnBackwardCoefParams',
     ts: 'BN_BACKWARD_COEF_PARAMS',
-    doc: `bnBackwardCoef: per channel, from the f64 sums over \`count\` pixels: coefG = gamma*invStd,
+    doc: `bnBackwardCoef: per channel, from the f64 sums (\`slices\` partial arrays of C, added up) over \`count\` pixels: coefG = gamma*invStd,
 coefX = -coefG*invStd*sumGX/count, coefB = -coefG*sumG/count (overwritten); dGamma += sumGX,
 dBeta += sumG (0 = skip; gamma 0 = 1); units = channels.`,
-    fields: [['sumG', 'sumGX', 'count', 'C'], ['gamma', 'invStd'], ['coefG', 'coefX', 'coefB'], ['dGamma', 'dBeta']],
+    fields: [['sumG', 'sumGX', 'count', 'C'], ['gamma', 'invStd'], ['coefG', 'coefX', 'coefB'], ['dGamma', 'dBeta'], ['slices']],
   },
   {
     c: 'BnBackwardApplyParams',

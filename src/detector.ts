@@ -60,10 +60,6 @@ export class Detector {
   disposeInference?: () => void;
   /** The compiled engine (picked and cached by `src/infer`). */
   private readonly engines: EngineCache;
-  /** The cached compiled engine (`c` is the compiled inference); internal, for tests and tools. */
-  private get compiled(): { readonly c: unknown } | null {
-    return this.engines.current;
-  }
   private disposed = false;
 
   constructor(model: tf.LayersModel, spec: ModelSpec) {

@@ -49,17 +49,17 @@ export const CONV_FILTER_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', '
 /** ChannelSumParams (native/params.h): channelSum (bias gradient): out[c] += sum over pixels of x[p][c] (f64 per call); units = channels; ACCUMULATES. */
 export const CHANNEL_SUM_PARAMS = ['x', 'pixels', 'C', 'xStride', 'out'] as const;
 
-/** BnStatsParams (native/params.h): bnStats: sum[c] += sum_p x, sumSq[c] += sum_p x^2, both float64 arrays (sumSq 0 = skip); units = channels; ACCUMULATES (zero once per step). */
-export const BN_STATS_PARAMS = ['x', 'pixels', 'C', 'xStride', 'sum', 'sumSq'] as const;
+/** BnStatsParams (native/params.h): bnStats: per-channel sum of x and of x^2 as float64, over `slices` (>= 1) even pixel slices: units = slices; slice s ACCUMULATES into sum[s*C + c], sumSq[s*C + c] (sumSq 0 = skip; zero them once per step); bnFinalize adds the slices up. */
+export const BN_STATS_PARAMS = ['x', 'pixels', 'C', 'xStride', 'sum', 'sumSq', 'slices'] as const;
 
-/** BnFinalizeParams (native/params.h): bnFinalize: from the f64 sums over `count` pixels (all images): mean, invStd = 1/sqrt(var + eps) (biased var), scale = gamma*invStd, shift = beta - mean*scale (scale/shift 0 = skip; gamma/beta 0 = 1/0), moving stats m -= (m - batch) * decay with decay = 1 - momentum (0 = skip); units = channels; overwrites. */
-export const BN_FINALIZE_PARAMS = ['sum', 'sumSq', 'count', 'C', 'gamma', 'beta', 'epsilon:f', 'decay:f', 'mean', 'invStd', 'scale', 'shift', 'movingMean', 'movingVar'] as const;
+/** BnFinalizeParams (native/params.h): bnFinalize: from the f64 sums (`slices` partial arrays of C, added up) over `count` pixels (all images): mean, invStd = 1/sqrt(var + eps) (biased var), scale = gamma*invStd, shift = beta - mean*scale (scale/shift 0 = skip; gamma/beta 0 = 1/0), moving stats m -= (m - batch) * decay with decay = 1 - momentum (0 = skip); units = channels; overwrites. */
+export const BN_FINALIZE_PARAMS = ['sum', 'sumSq', 'count', 'C', 'gamma', 'beta', 'epsilon:f', 'decay:f', 'mean', 'invStd', 'scale', 'shift', 'movingMean', 'movingVar', 'slices'] as const;
 
-/** BnBackwardReduceParams (native/params.h): bnBackwardReduce: g = dy * act'(pre) stored to g (may alias dy), sumG[c] += sum g, sumGX[c] += sum g * (x - mean) * invStd (f64 arrays); act linear ignores pre; units = channels; the sums ACCUMULATE, g is overwritten. */
-export const BN_BACKWARD_REDUCE_PARAMS = ['dy', 'dyStride', 'pre', 'preStride', 'act', 'alpha:f', 'g', 'gStride', 'x', 'xStride', 'pixels', 'C', 'mean', 'invStd', 'sumG', 'sumGX'] as const;
+/** BnBackwardReduceParams (native/params.h): bnBackwardReduce: g = dy * act'(pre) stored to g (may alias dy), per channel sum g and sum g * (x - mean) * invStd (f64) over `slices` (>= 1) even pixel slices: units = slices; slice s ACCUMULATES into sumG[s*C + c], sumGX[s*C + c]; g is overwritten; act linear ignores pre. */
+export const BN_BACKWARD_REDUCE_PARAMS = ['dy', 'dyStride', 'pre', 'preStride', 'act', 'alpha:f', 'g', 'gStride', 'x', 'xStride', 'pixels', 'C', 'mean', 'invStd', 'sumG', 'sumGX', 'slices'] as const;
 
-/** BnBackwardCoefParams (native/params.h): bnBackwardCoef: per channel, from the f64 sums over `count` pixels: coefG = gamma*invStd, coefX = -coefG*invStd*sumGX/count, coefB = -coefG*sumG/count (overwritten); dGamma += sumGX, dBeta += sumG (0 = skip; gamma 0 = 1); units = channels. */
-export const BN_BACKWARD_COEF_PARAMS = ['sumG', 'sumGX', 'count', 'C', 'gamma', 'invStd', 'coefG', 'coefX', 'coefB', 'dGamma', 'dBeta'] as const;
+/** BnBackwardCoefParams (native/params.h): bnBackwardCoef: per channel, from the f64 sums (`slices` partial arrays of C, added up) over `count` pixels: coefG = gamma*invStd, coefX = -coefG*invStd*sumGX/count, coefB = -coefG*sumG/count (overwritten); dGamma += sumGX, dBeta += sumG (0 = skip; gamma 0 = 1); units = channels. */
+export const BN_BACKWARD_COEF_PARAMS = ['sumG', 'sumGX', 'count', 'C', 'gamma', 'invStd', 'coefG', 'coefX', 'coefB', 'dGamma', 'dBeta', 'slices'] as const;
 
 /** BnBackwardApplyParams (native/params.h): bnBackwardApply: out (+)= coefG*g + coefX*(x - mean) + coefB; units = pixels; accumulate 1 adds to out. */
 export const BN_BACKWARD_APPLY_PARAMS = ['g', 'gStride', 'x', 'xStride', 'out', 'outStride', 'pixels', 'C', 'coefG', 'coefX', 'coefB', 'mean', 'accumulate'] as const;

@@ -41,3 +41,40 @@ export function checkGroundTruth(gt: GroundTruthBox[][], batch: number, numClass
     });
   });
 }
+
+/**
+ * Checks raw head outputs as every anchor-based loss needs them: a non-empty list of rank-4
+ * NHWC tensors of one batch size. Returns the batch size.
+ */
+export function checkHeadOutputs(outputs: tf.Tensor[], who: string): number {
+  if (!Array.isArray(outputs) || outputs.length === 0) throw new Error(`${who}: outputs must be a non-empty list of tensors`);
+  const n = outputs[0].shape[0];
+  outputs.forEach((o, l) => {
+    if (o.rank !== 4) throw new Error(`${who}: output ${l} must be NHWC rank 4, got shape [${o.shape}]`);
+    if (o.shape[0] !== n) throw new Error(`${who}: output ${l} has batch ${o.shape[0]}, output 0 has ${n}`);
+  });
+  return n;
+}
+
+/**
+ * Checks that output `l` has `expected(l).count` channels; `formula` says how the count is made
+ * (the family's channel layout) in the error.
+ */
+export function checkHeadChannels(outputs: tf.Tensor[], who: string, expected: (level: number) => { count: number; formula: string }): void {
+  outputs.forEach((o, l) => {
+    const { count, formula } = expected(l);
+    if (o.shape[3] !== count) throw new Error(`${who}: output ${l} has ${o.shape[3]} channels, expected ${formula} = ${count}`);
+  });
+}
+
+/** Checks that anchors are given for each of the outputs' levels (`levelWord`: 'scales', 'levels'). */
+export function checkAnchorLevels(outputs: tf.Tensor[], anchors: unknown, who: string, levelWord: string): void {
+  if (!Array.isArray(anchors) || anchors.length !== outputs.length) {
+    throw new Error(`${who}: ${outputs.length} outputs but anchors are given for ${Array.isArray(anchors) ? anchors.length : anchors} ${levelWord}`);
+  }
+}
+
+/** Checks a class count (an integer >= 1). */
+export function checkNumClasses(numClasses: number, who: string): void {
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${who}: numClasses must be an integer >= 1, got ${numClasses}`);
+}

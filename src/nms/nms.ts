@@ -26,10 +26,11 @@ export function suppress(
     list.push(i);
   }
   const keep: number[] = [];
-  const overlap = overlapFunction(nms);
+  const pixelOffset = nms.pixelOffset ?? 0;
+  const overlap = overlapFunction(nms, pixelOffset);
   for (const list of byGroup.values()) {
     if (nms.kind === 'soft') {
-      softSuppress(list, boxes, scores, nms.sigma ?? 0.5, scoreThreshold, keep, nms.pixelOffset ?? 0);
+      softSuppress(list, boxes, scores, nms.sigma ?? 0.5, scoreThreshold, keep, pixelOffset);
       continue;
     }
     // Stable sort by descending score: ties keep decode order, as Darknet's and torch's sorts do
@@ -75,13 +76,12 @@ function softSuppress(
 
 type Overlap = (boxes: ArrayLike<number>, a: number, b: number) => number;
 
-function overlapFunction(nms: NmsSpec): Overlap {
+function overlapFunction(nms: NmsSpec, offset: number): Overlap {
   if (nms.kind === 'diou') {
-    if (nms.pixelOffset) throw new Error('NMS: pixelOffset applies to IoU NMS, not DIoU');
+    if (offset) throw new Error('NMS: pixelOffset applies to IoU NMS, not DIoU');
     const beta = nms.beta ?? 0.6;
     return (boxes, a, b) => boxDiou(boxes, a, b, beta);
   }
-  const offset = nms.pixelOffset ?? 0;
   return offset ? (boxes, a, b) => boxIou(boxes, a, b, offset) : boxIou;
 }
 

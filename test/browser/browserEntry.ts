@@ -77,9 +77,9 @@ function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}${e.stack ? `\n${e.stack.split('\n').slice(1, 6).join('\n')}` : ''}` : String(e);
 }
 
-/** The compiled wasm-kernel function inside a Detector (white-box: Detector does not expose it). */
+/** The detector's compiled wasm-kernel function (null on another engine). */
 function compiledOf(det: Detector): WasmCompiledInference | null {
-  const c = (det as unknown as { compiled: { c: Partial<WasmCompiledInference> } | null }).compiled?.c;
+  const c = det.compiledInference() as Partial<WasmCompiledInference> | null;
   return c && typeof c.ready === 'function' ? (c as WasmCompiledInference) : null;
 }
 

@@ -464,17 +464,19 @@ describe('BatchNorm training kernels vs tf.moments / tf.grad (cpu)', () => {
       return { mean: mean.dataSync(), variance: variance.dataSync(), y: y.dataSync(), dx: gx.dataSync(), dg: gg.dataSync(), db: gb.dataSync(), mm: mm.dataSync(), mv: mv.dataSync() };
     });
     const xs = Array.from({ length: B }, (_, b) => new Buf(P, C, 13, 1).set(x.subarray(b * P * C, (b + 1) * P * C)));
-    const sum = f64zeros(C), sq = f64zeros(C);
+    // the reductions over S pixel slices (units), each into its own partial sums
+    const S = 3;
+    const sum = f64zeros(S * C), sq = f64zeros(S * C);
     for (let b = 0; b < B; b++) {
-      const p = params(BN_STATS_PARAMS, { x: xs[b].ptr, pixels: P, C, xStride: 13, sum, sumSq: sq });
-      if (b === 0) expectSplitSame('bnStats', p, C, [{ ptr: sum, bytes: C * 8 }, { ptr: sq, bytes: C * 8 }], [2, 9]);
-      else km.kernel('bnStats')(p, 0, C);
+      const p = params(BN_STATS_PARAMS, { x: xs[b].ptr, pixels: P, C, xStride: 13, sum, sumSq: sq, slices: S });
+      if (b === 0) expectSplitSame('bnStats', p, S, [{ ptr: sum, bytes: S * C * 8 }, { ptr: sq, bytes: S * C * 8 }], [1, 2]);
+      else km.kernel('bnStats')(p, 0, S);
     }
     const gb = f32buf(gamma), bb = f32buf(beta), mean = zeros(C), invStd = zeros(C), scale = zeros(C), shift = zeros(C);
     const mm = f32buf(mm0), mv = f32buf(mv0);
     const pf = params(BN_FINALIZE_PARAMS, {
       sum, sumSq: sq, count: B * P, C, gamma: gb.ptr, beta: bb.ptr, epsilon: eps, decay: 1 - momentum,
-      mean: mean.ptr, invStd: invStd.ptr, scale: scale.ptr, shift: shift.ptr, movingMean: mm.ptr, movingVar: mv.ptr,
+      mean: mean.ptr, invStd: invStd.ptr, scale: scale.ptr, shift: shift.ptr, movingMean: mm.ptr, movingVar: mv.ptr, slices: S,
     });
     km.kernel('bnFinalize')(pf, 0, C);
     expectClose(mean.get(), ref.mean, 1e-5);
@@ -488,7 +490,7 @@ describe('BatchNorm training kernels vs tf.moments / tf.grad (cpu)', () => {
     const ey = expectClose(y, ref.y, 1e-5);
 
     // backward: reduce (with the activation fused) over both images, coefficients, apply
-    const sumG = f64zeros(C), sumGX = f64zeros(C);
+    const sumG = f64zeros(S * C), sumGX = f64zeros(S * C);
     const gs: Buf[] = [];
     for (let b = 0; b < B; b++) {
       const preb = new Buf(P, C).set(y.subarray(b * P * C, (b + 1) * P * C));
@@ -497,13 +499,13 @@ describe('BatchNorm training kernels vs tf.moments / tf.grad (cpu)', () => {
       gs.push(g);
       const p = params(BN_BACKWARD_REDUCE_PARAMS, {
         dy: dyb.ptr, dyStride: C, pre: preb.ptr, preStride: C, act: ACT[act], alpha, g: g.ptr, gStride: C, x: xs[b].ptr, xStride: 13, pixels: P, C,
-        mean: mean.ptr, invStd: invStd.ptr, sumG, sumGX,
+        mean: mean.ptr, invStd: invStd.ptr, sumG, sumGX, slices: S,
       });
-      if (b === 0) expectSplitSame('bnBackwardReduce', p, C, [{ ptr: sumG, bytes: C * 8 }, { ptr: sumGX, bytes: C * 8 }, { ptr: g.ptr, bytes: P * C * 4 }], [4, 10]);
-      else km.kernel('bnBackwardReduce')(p, 0, C);
+      if (b === 0) expectSplitSame('bnBackwardReduce', p, S, [{ ptr: sumG, bytes: S * C * 8 }, { ptr: sumGX, bytes: S * C * 8 }, { ptr: g.ptr, bytes: P * C * 4 }], [1, 2]);
+      else km.kernel('bnBackwardReduce')(p, 0, S);
     }
     const cg = zeros(C), cx = zeros(C), cb = zeros(C), dGamma = zeros(C), dBeta = zeros(C);
-    const pc = params(BN_BACKWARD_COEF_PARAMS, { sumG, sumGX, count: B * P, C, gamma: gb.ptr, invStd: invStd.ptr, coefG: cg.ptr, coefX: cx.ptr, coefB: cb.ptr, dGamma: dGamma.ptr, dBeta: dBeta.ptr });
+    const pc = params(BN_BACKWARD_COEF_PARAMS, { sumG, sumGX, count: B * P, C, gamma: gb.ptr, invStd: invStd.ptr, coefG: cg.ptr, coefX: cx.ptr, coefB: cb.ptr, dGamma: dGamma.ptr, dBeta: dBeta.ptr, slices: S });
     km.kernel('bnBackwardCoef')(pc, 0, C);
     const eg = expectClose(dGamma.get(), ref.dg, 2e-5);
     const eb = expectClose(dBeta.get(), ref.db, 2e-5);
@@ -524,7 +526,7 @@ test('bnStats: variance exact to 1e-5 when mean >> std (mean 1000, std 0.3, 3 im
   const P = 301, C = 21, imgs = 3;
   const data = Array.from({ length: imgs }, (_, b) => rand(P * C, 130 + b, 0.5).map((v, i) => Math.fround(1000 + (i % C) + v)));
   const sum = f64zeros(C), sq = f64zeros(C);
-  for (const d of data) km.kernel('bnStats')(params(BN_STATS_PARAMS, { x: new Buf(P, C).set(d).ptr, pixels: P, C, xStride: C, sum, sumSq: sq }), 0, C);
+  for (const d of data) km.kernel('bnStats')(params(BN_STATS_PARAMS, { x: new Buf(P, C).set(d).ptr, pixels: P, C, xStride: C, sum, sumSq: sq, slices: 1 }), 0, 1);
   const s = f64get(sum, C), q = f64get(sq, C), n = P * imgs;
   for (let c = 0; c < C; c++) {
     let m = 0;
@@ -678,11 +680,12 @@ describe('on worker threads (shared memory): 2 threads give the bits of 1', () =
       const dy = put(rand(H * H * C, 113)), w = put(rand(9 * C, 114)), dx = put(new Float32Array(H * H * C));
       const pd = prm(DEPTHWISE_INPUT_GRAD_PARAMS, { dy, OH: H, OW: H, C, dyStride: C, out: dx, H, W: H, outStride: C, weights: w, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, accumulate: 0 });
       expect(same('depthwise2dInputGrad', pd, H, dx, H * H * C * 4)).toBe(true);
-      const sums = ta.alloc(2 * C * 8);
-      new Float64Array(tkm.memory.buffer, sums, 2 * C).fill(0);
+      const S = 8;
+      const sums = ta.alloc(2 * S * C * 8);
+      new Float64Array(tkm.memory.buffer, sums, 2 * S * C).fill(0);
       const stat = put(rand(C, 115));
-      const pr = prm(BN_BACKWARD_REDUCE_PARAMS, { dy, dyStride: C, pre: w, preStride: 0, act: ACT.linear, alpha: 0, g: dx, gStride: C, x: dy, xStride: C, pixels: H * H, C, mean: stat, invStd: stat, sumG: sums, sumGX: sums + C * 8 });
-      expect(same('bnBackwardReduce', pr, C, sums, 2 * C * 8, 4)).toBe(true);
+      const pr = prm(BN_BACKWARD_REDUCE_PARAMS, { dy, dyStride: C, pre: w, preStride: 0, act: ACT.linear, alpha: 0, g: dx, gStride: C, x: dy, xStride: C, pixels: H * H, C, mean: stat, invStd: stat, sumG: sums, sumGX: sums + S * C * 8, slices: S });
+      expect(same('bnBackwardReduce', pr, S, sums, 2 * S * C * 8, 1)).toBe(true);
     } finally {
       pool.dispose();
     }

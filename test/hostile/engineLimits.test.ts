@@ -10,15 +10,14 @@ import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { darknetLayerShapes } from '../../src/weights/darknetLayerShapes';
 import { Detector } from '../../src/detector';
-import { compileWasmInference, PlanTooLargeError } from '../../src/engine/wasmInference';
+import { compileWasmInference, PlanTooLargeError, WasmCompiledInference } from '../../src/engine/wasmInference';
 import { buildDarknetModel } from '../../src/models/darknet/darknetCfg';
 import { expectFlatTensors } from '../helpers/expectFlatTensors';
 import { darknetWeightsFor, tinyCfg, tooLargeCfg } from './syntheticDarknet';
 
-/** The compiled engine instance of a detector (private; the tests break it on purpose). */
+/** The plan of a detector's compiled wasm engine (the tests break it on purpose). */
 function compiledPlan(det: Detector) {
-  det.inferenceInfo();
-  return (det as unknown as { compiled: { c: { plan: { steps: { kernel: string; total: number; cost: number; layer: string }[] } } } }).compiled.c.plan;
+  return (det.compiledInference() as WasmCompiledInference).plan;
 }
 
 describe('memory bounds before allocating', () => {

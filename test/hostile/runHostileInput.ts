@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ready } from '../../src/backend';
 import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { Detector } from '../../src/detector';
+import { WasmCompiledInference } from '../../src/engine/wasmInference';
 import { Detection } from '../../src/detection';
 import { main } from '../../src/cli/main';
 import { fixturePath } from '../helpers/fixtures';
@@ -99,8 +100,7 @@ const CASES: Record<string, (good: Detector, ref: Detection[]) => Promise<unknow
       const before = det.predict(x);
       const want = Array.from(before[0].dataSync());
       tf.dispose(before);
-      det.inferenceInfo();
-      const plan = (det as unknown as { compiled: { c: { plan: { steps: { kernel: string; total: number; cost: number }[] } } } }).compiled.c.plan;
+      const plan = (det.compiledInference() as WasmCompiledInference).plan;
       plan.steps.find((s) => s.kernel === 'conv2d' && s.cost >= 150000)!.total = 1e9;
       let error = '';
       try {

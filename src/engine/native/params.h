@@ -130,16 +130,18 @@ typedef struct {
 } ChannelSumParams;
 
 /*
- * bnStats: sum[c] += sum_p x, sumSq[c] += sum_p x^2, both float64 arrays (sumSq 0 = skip); units =
- * channels; ACCUMULATES (zero once per step).
+ * bnStats: per-channel sum of x and of x^2 as float64, over `slices` (>= 1) even pixel slices: units =
+ * slices; slice s ACCUMULATES into sum[s*C + c], sumSq[s*C + c] (sumSq 0 = skip; zero them once per
+ * step); bnFinalize adds the slices up.
  */
 typedef struct {
   int32_t x, pixels, C, xStride;
   int32_t sum, sumSq;
+  int32_t slices;
 } BnStatsParams;
 
 /*
- * bnFinalize: from the f64 sums over `count` pixels (all images): mean, invStd = 1/sqrt(var + eps)
+ * bnFinalize: from the f64 sums (`slices` partial arrays of C, added up) over `count` pixels (all images): mean, invStd = 1/sqrt(var + eps)
  * (biased var), scale = gamma*invStd, shift = beta - mean*scale (scale/shift 0 = skip; gamma/beta
  * 0 = 1/0), moving stats m -= (m - batch) * decay with decay = 1 - momentum (0 = skip); units =
  * channels; overwrites.
@@ -149,22 +151,24 @@ typedef struct {
   int32_t gamma, beta;
   float epsilon, decay;
   int32_t mean, invStd, scale, shift, movingMean, movingVar;
+  int32_t slices;
 } BnFinalizeParams;
 
 /*
- * bnBackwardReduce: g = dy * act'(pre) stored to g (may alias dy), sumG[c] += sum g,
- * sumGX[c] += sum g * (x - mean) * invStd (f64 arrays); act linear ignores pre; units = channels;
- * the sums ACCUMULATE, g is overwritten.
+ * bnBackwardReduce: g = dy * act'(pre) stored to g (may alias dy), per channel sum g and
+ * sum g * (x - mean) * invStd (f64) over `slices` (>= 1) even pixel slices: units = slices; slice s
+ * ACCUMULATES into sumG[s*C + c], sumGX[s*C + c]; g is overwritten; act linear ignores pre.
  */
 typedef struct {
   int32_t dy, dyStride, pre, preStride, act;
   float alpha;
   int32_t g, gStride, x, xStride, pixels, C;
   int32_t mean, invStd, sumG, sumGX;
+  int32_t slices;
 } BnBackwardReduceParams;
 
 /*
- * bnBackwardCoef: per channel, from the f64 sums over `count` pixels: coefG = gamma*invStd,
+ * bnBackwardCoef: per channel, from the f64 sums (`slices` partial arrays of C, added up) over `count` pixels: coefG = gamma*invStd,
  * coefX = -coefG*invStd*sumGX/count, coefB = -coefG*sumG/count (overwritten); dGamma += sumGX,
  * dBeta += sumG (0 = skip; gamma 0 = 1); units = channels.
  */
@@ -173,6 +177,7 @@ typedef struct {
   int32_t gamma, invStd;
   int32_t coefG, coefX, coefB;
   int32_t dGamma, dBeta;
+  int32_t slices;
 } BnBackwardCoefParams;
 
 /* bnBackwardApply: out (+)= coefG*g + coefX*(x - mean) + coefB; units = pixels; accumulate 1 adds to out. */

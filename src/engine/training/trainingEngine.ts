@@ -52,7 +52,7 @@ import { packConvInputGradInto, packConvInto } from './packInPlace';
 import { adamScalars } from '../optimizerScalars';
 import { planBufferOffsets } from '../memoryPlan';
 import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPool, whenPoolReady } from '../threadPool';
-import { TrainActivation, TrainBatchNorm, TrainConv, TrainingGraph, TrainNode, trainingConsumers } from './trainingGraph';
+import { slopeFromOutput, TrainActivation, TrainBatchNorm, TrainConv, TrainingGraph, TrainNode, trainingConsumers } from './trainingGraph';
 import { backwardChannelOp, ChannelOpContext, channelOpScratchFloats, forwardChannelOp, isChannelOp } from './channelOps';
 import { mulberry32 } from '../../train/random';
 
@@ -106,10 +106,15 @@ interface BnState {
 }
 
 const MAX_BYTES = 2 ** 31;
+/**
+ * Pixel slices of the BN reductions (bnStats, bnBackwardReduce): the units threads share, each
+ * with its own f64 partial sums. Fixed, so a step gives the same bits on any thread count.
+ */
+const BN_SLICES = 8;
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
-const ACT_CODE: Record<TrainActivation, number> = { linear: ACT.linear, relu: ACT.relu, relu6: ACT.relu6, leaky: ACT.leaky, swish: ACT.swish, sigmoid: ACT.sigmoid };
-/** Activations whose derivative follows from their output's sign (the backward reads the output; others read the input). */
-const SIGN_DERIVATIVE: ReadonlySet<TrainActivation> = new Set(['linear', 'relu', 'relu6', 'leaky']);
+const ACT_CODE: Record<TrainActivation, number> = {
+  linear: ACT.linear, relu: ACT.relu, relu6: ACT.relu6, leaky: ACT.leaky, sigmoid: ACT.sigmoid, tanh: ACT.tanh, elu: ACT.elu, swish: ACT.swish, mish: ACT.mish,
+};
 
 /** Per-kernel / per-layer wall time of one step (profiling). */
 export interface StepProfileEntry {
@@ -141,7 +146,7 @@ export class TrainingEngine {
   private readonly bn = new Map<TrainNode, BnState>();
   private readonly params: number;
   private readonly zero: number;
-  /** float64 scratch of 4 x the widest channel count (BN sums). */
+  /** float64 scratch of 2 x BN_SLICES x the widest channel count (the BN reductions' partial sums). */
   private readonly sums: number;
   private readonly maxC: number;
   /** Per-image scratch: a zero-inserted gradient grid, then an input gradient to add. */
@@ -230,7 +235,7 @@ export class TrainingEngine {
     const convBytes = this.nodes.filter((n) => n.op === 'conv').reduce((s, n) => s + 3 * align64(((n as TrainConv).kernel.size + 8 * 64) * 4), 0);
     bytes += convBytes;
     // BN buffers, the f64 sums, per-image scratch
-    bytes += this.nodes.filter((n) => n.op === 'batchNorm').length * 7 * align64((maxC + 16) * 4) + 4 * align64(maxC * 8);
+    bytes += this.nodes.filter((n) => n.op === 'batchNorm').length * 7 * align64((maxC + 16) * 4) + align64(2 * BN_SLICES * maxC * 8);
     let grid = 0;
     let dxImg = 0;
     for (const n of this.nodes) {
@@ -261,7 +266,7 @@ export class TrainingEngine {
     this.arena = new Arena(this.km);
     this.params = this.arena.alloc(64 * 4);
     this.zero = this.arena.alloc((maxC + 16) * 4);
-    this.sums = this.arena.alloc(4 * maxC * 8);
+    this.sums = this.arena.alloc(2 * BN_SLICES * maxC * 8);
     this.scratchGrid = this.arena.alloc(grid * 4);
     this.scratch = this.arena.alloc(dxImg * 4);
     this.partialDW = partialFloats > 0 ? this.arena.alloc(partialFloats * 4) : -1;
@@ -503,14 +508,16 @@ export class TrainingEngine {
         const pixels = n * H * W;
         const ev = (v: tf.Variable | null) => (v ? this.varOf.get(v)!.master : 0);
         if (node.training) {
-          new Float64Array(this.km.memory.buffer, this.sums, 2 * C).fill(0);
-          this.run('bnStats', BN_STATS_PARAMS, { x: xAt, pixels, C, xStride: C, sum: this.sums, sumSq: this.sums + C * 8 }, C, 4, pixels * C);
+          const S = BN_SLICES;
+          new Float64Array(this.km.memory.buffer, this.sums, 2 * S * C).fill(0);
+          const sumSq = this.sums + S * C * 8;
+          this.run('bnStats', BN_STATS_PARAMS, { x: xAt, pixels, C, xStride: C, sum: this.sums, sumSq, slices: S }, S, 1, pixels * C);
           this.run(
             'bnFinalize',
             BN_FINALIZE_PARAMS,
             {
-              sum: this.sums, sumSq: this.sums + C * 8, count: pixels, C, gamma: ev(node.gamma), beta: ev(node.beta), epsilon: node.epsilon, decay: 1 - node.momentum,
-              mean: st.mean, invStd: st.invStd, scale: st.scale, shift: st.shift, movingMean: ev(node.movingMean), movingVar: ev(node.movingVariance),
+              sum: this.sums, sumSq, count: pixels, C, gamma: ev(node.gamma), beta: ev(node.beta), epsilon: node.epsilon, decay: 1 - node.momentum,
+              mean: st.mean, invStd: st.invStd, scale: st.scale, shift: st.shift, movingMean: ev(node.movingMean), movingVar: ev(node.movingVariance), slices: S,
             },
             C, C, 0,
           );
@@ -737,20 +744,21 @@ export class TrainingEngine {
         const act = ACT_CODE[st.act];
         // g = dy * act'(pre), in place over dy (the output's gradient is not needed afterwards).
         if (node.training) {
-          new Float64Array(this.km.memory.buffer, this.sums, 2 * C).fill(0);
+          const S = BN_SLICES;
+          new Float64Array(this.km.memory.buffer, this.sums, 2 * S * C).fill(0);
           const sumG = this.sums;
-          const sumGX = this.sums + C * 8;
+          const sumGX = this.sums + S * C * 8;
           this.run(
             'bnBackwardReduce',
             BN_BACKWARD_REDUCE_PARAMS,
-            { dy: dyAt, dyStride: C, pre: act === ACT.linear ? dyAt : this.valueAt[y], preStride: C, act, alpha: st.alpha, g: dyAt, gStride: C, x: xAt, xStride: C, pixels, C, mean: st.mean, invStd: st.invStd, sumG, sumGX },
-            C, 4, pixels * C * 2,
+            { dy: dyAt, dyStride: C, pre: act === ACT.linear ? dyAt : this.valueAt[y], preStride: C, act, alpha: st.alpha, g: dyAt, gStride: C, x: xAt, xStride: C, pixels, C, mean: st.mean, invStd: st.invStd, sumG, sumGX, slices: S },
+            S, 1, pixels * C * 2,
           );
           const ev = (v: tf.Variable | null) => (v ? this.varOf.get(v)!.grad : 0);
           this.run(
             'bnBackwardCoef',
             BN_BACKWARD_COEF_PARAMS,
-            { sumG, sumGX, count: pixels, C, gamma: node.gamma ? this.varOf.get(node.gamma)!.master : 0, invStd: st.invStd, coefG: st.coefG, coefX: st.coefX, coefB: st.coefB, dGamma: ev(node.gamma), dBeta: ev(node.beta) },
+            { sumG, sumGX, count: pixels, C, gamma: node.gamma ? this.varOf.get(node.gamma)!.master : 0, invStd: st.invStd, coefG: st.coefG, coefX: st.coefX, coefB: st.coefB, dGamma: ev(node.gamma), dBeta: ev(node.beta), slices: S },
             C, C, 0,
           );
         } else if (act !== ACT.linear) {
@@ -770,9 +778,8 @@ export class TrainingEngine {
         if (!wantDx(x)) return;
         const t = this.gradTarget(x);
         const pixels = n * H * W;
-        // relu / relu6 / leaky: the derivative from the output (its sign is the input's); swish,
-        // sigmoid: from the input.
-        const pre = SIGN_DERIVATIVE.has(node.fn) ? this.valueAt[y] : xAt;
+        // relu / relu6 / leaky: the derivative from the output (its sign is the input's); others from the input.
+        const pre = slopeFromOutput(node.fn) ? this.valueAt[y] : xAt;
         this.run('actBackward', ACT_BACKWARD_PARAMS, { dy: dyAt, dyStride: C, pre, preStride: C, out: t.at, outStride: C, pixels, C, act: ACT_CODE[node.fn], alpha: node.alpha, accumulate: t.accumulate }, pixels, 64, pixels * C * 2);
         return;
       }
@@ -939,8 +946,8 @@ function fuseBatchNormActivations(g: TrainingGraph): TrainNode[] {
     if (n.op === 'batchNorm') {
       const readers = consumers.get(n.outputs[0]) ?? [];
       const a = readers[0];
-      // Only activations whose slope follows from the output (the fused node keeps no BN output).
-      if (readers.length === 1 && a.op === 'activation' && SIGN_DERIVATIVE.has(a.fn) && !g.outputs.includes(n.outputs[0])) {
+      // Only activations whose slope the output gives (mish, swish, ... need the BN output: kept unfused).
+      if (readers.length === 1 && a.op === 'activation' && slopeFromOutput(a.fn) && !g.outputs.includes(n.outputs[0])) {
         skip.add(a);
         out.push({ ...n, outputs: a.outputs, fusedActivation: { fn: a.fn, alpha: a.alpha } } as FusedBn);
         continue;

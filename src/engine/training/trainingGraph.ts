@@ -6,10 +6,10 @@
  * gives two nodes that share variables, and their weight gradients add up.
  *
  * Only what the engine can train is accepted (conv / depthwise / separable conv, BatchNorm, relu /
- * relu6 / leaky / linear / swish / sigmoid, max pooling, nearest upsampling, channel concat /
- * slice / interleaved split, add, zero padding (folded into the conv that reads it, else its own
- * op), and EfficientDet's ops: the spatial mean and channel product of squeeze-excitation, the
- * fast normalised fusion with its trainable weights, drop-connect); anything else is an
+ * relu6 / leaky / linear / sigmoid / tanh / elu / swish / mish, max pooling, nearest upsampling,
+ * channel concat / slice / interleaved split, add, zero padding (folded into the conv that reads
+ * it, else its own op), and EfficientDet's ops: the spatial mean and channel product of
+ * squeeze-excitation, the fast normalised fusion with its trainable weights, drop-connect); anything else is an
  * {@link UnsupportedTrainingGraphError} naming the layer, and train() keeps the tfjs path.
  *
  * The engine holds `[H, W, C]` feature maps only. Weightless ops after them that are not (the
@@ -32,10 +32,25 @@ export class UnsupportedTrainingGraphError extends Error {
 
 export type Pads = [[number, number], [number, number]];
 
-/** Activations the training engine differentiates. */
-export type TrainActivation = 'linear' | 'relu' | 'relu6' | 'leaky' | 'swish' | 'sigmoid';
+/**
+ * Activations the training engine differentiates: every activation code of the kernels
+ * (activation_grad.h has the derivative of each).
+ */
+export type TrainActivation = 'linear' | 'relu' | 'relu6' | 'leaky' | 'sigmoid' | 'tanh' | 'elu' | 'swish' | 'mish';
 
-const TRAIN_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'relu6', 'leaky', 'swish', 'sigmoid'];
+/** The names of {@link TrainActivation}: an IR activation outside this list has no training kernel. */
+const TRAIN_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'relu6', 'leaky', 'sigmoid', 'tanh', 'elu', 'swish', 'mish'] satisfies readonly TrainActivation[];
+
+const isTrainActivation = (fn: string): fn is TrainActivation => TRAIN_ACTIVATIONS.includes(fn);
+
+/**
+ * Whether the activation's slope can be read from its OUTPUT (relu, relu6, leaky, linear: the
+ * output has the input's sign), so the input need not be kept for the backward. The others
+ * (sigmoid, tanh, elu, swish, mish) take it from the pre-activation value.
+ */
+export function slopeFromOutput(fn: TrainActivation): boolean {
+  return fn === 'linear' || fn === 'relu' || fn === 'relu6' || fn === 'leaky';
+}
 
 /** A (depthwise) convolution; its padding is explicit (a ZeroPadding2D before it is folded in). */
 export interface TrainConv {
@@ -270,8 +285,8 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
         });
         if (n.activation !== 'linear') {
           const fn = n.activation;
-          if (!TRAIN_ACTIVATIONS.includes(fn)) throw fail(n, `activation '${fn}' has no training kernel`);
-          nodes.push({ op: 'activation', fn: fn as TrainActivation, alpha: n.alpha ?? 0.3, inputs: convOut, outputs: n.outputs, layer: n.layer });
+          if (!isTrainActivation(fn)) throw fail(n, `activation '${fn}' has no training kernel`);
+          nodes.push({ op: 'activation', fn, alpha: n.alpha ?? 0.3, inputs: convOut, outputs: n.outputs, layer: n.layer });
         }
         break;
       }
@@ -307,8 +322,8 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
       }
       case 'activation': {
         const fn = n.fn;
-        if (!TRAIN_ACTIVATIONS.includes(fn)) throw fail(n, `activation '${fn}' has no training kernel`);
-        emit({ op: 'activation', fn: fn as TrainActivation, alpha: n.alpha ?? 0.3 });
+        if (!isTrainActivation(fn)) throw fail(n, `activation '${fn}' has no training kernel`);
+        emit({ op: 'activation', fn, alpha: n.alpha ?? 0.3 });
         break;
       }
       case 'maxPool': {

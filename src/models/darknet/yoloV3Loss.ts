@@ -7,7 +7,7 @@ import { bboxIou, boxIouMatrix } from '../../loss/bboxIou';
 import { bceWithLogits } from '../../loss/bceWithLogits';
 import { noGrad } from '../../loss/noGrad';
 import { resolveYoloV3TargetOptions, yoloV3TargetArrays, YoloV3TargetOptions } from './preprocessTrueBoxes';
-import { GroundTruthBox, LossTerms } from '../../loss/types';
+import { checkHeadChannels, checkHeadOutputs, GroundTruthBox, LossTerms } from '../../loss/types';
 
 /** Options of {@link yoloV3Loss}. */
 export interface YoloV3LossOptions extends Omit<YoloV3TargetOptions, 'gridSizes' | 'inputSize'> {
@@ -34,22 +34,14 @@ export interface YoloV3LossOptions extends Omit<YoloV3TargetOptions, 'gridSizes'
  * Targets follow {@link preprocessTrueBoxes}. Returns the terms and their sum.
  */
 export function yoloV3Loss(outputs: tf.Tensor[], gt: GroundTruthBox[][], options: YoloV3LossOptions): LossTerms {
-  if (!Array.isArray(outputs) || outputs.length === 0) throw new Error('yoloV3Loss: outputs must be a non-empty list of tensors');
-  outputs.forEach((o, l) => {
-    if (o.rank !== 4) throw new Error(`yoloV3Loss: output ${l} must be NHWC rank 4, got shape [${o.shape}]`);
-  });
-  const [n, h0, w0] = outputs[0].shape as number[];
+  const n = checkHeadOutputs(outputs, 'yoloV3Loss');
+  const [, h0, w0] = outputs[0].shape as number[];
   const inputSize = options.inputSize ?? ([h0 * 32, w0 * 32] as [number, number]);
   const resolved = resolveYoloV3TargetOptions({ ...options, inputSize, gridSizes: outputs.map((o) => [o.shape[1], o.shape[2]] as [number, number]) });
   const { anchors, anchorMask, numClasses } = resolved;
   if (anchorMask.length !== outputs.length) throw new Error(`yoloV3Loss: ${outputs.length} outputs but anchorMask has ${anchorMask.length} scales`);
   const D = 5 + numClasses;
-  outputs.forEach((o, l) => {
-    if (o.shape[0] !== n) throw new Error(`yoloV3Loss: output ${l} has batch ${o.shape[0]}, output 0 has ${n}`);
-    if (o.shape[3] !== anchorMask[l].length * D) {
-      throw new Error(`yoloV3Loss: output ${l} has ${o.shape[3]} channels, expected ${anchorMask[l].length} anchors x (5 + ${numClasses}) = ${anchorMask[l].length * D}`);
-    }
-  });
+  checkHeadChannels(outputs, 'yoloV3Loss', (l) => ({ count: anchorMask[l].length * D, formula: `${anchorMask[l].length} anchors x (5 + ${numClasses})` }));
   if (!Array.isArray(gt) || gt.length !== n) throw new Error(`yoloV3Loss: expected ground truth for ${n} image(s), got ${Array.isArray(gt) ? gt.length : typeof gt}`);
   const targets = yoloV3TargetArrays(gt, resolved);
   const ignoreThresh = options.ignoreThresh ?? 0.5;

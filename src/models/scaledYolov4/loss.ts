@@ -18,7 +18,7 @@ import { bboxIou } from '../../loss/bboxIou';
 import { bceWithLogits } from '../../loss/bceWithLogits';
 import { noGrad } from '../../loss/noGrad';
 import { buildYoloFastestV2Targets } from '../yoloFastestV2/yoloFastestV2Loss';
-import { checkGroundTruth, GroundTruthBox, LossTerms } from '../../loss/types';
+import { checkAnchorLevels, checkGroundTruth, checkHeadChannels, checkHeadOutputs, checkNumClasses, GroundTruthBox, LossTerms } from '../../loss/types';
 
 /** Options of {@link scaledYoloLoss}. */
 export interface ScaledYoloLossOptions {
@@ -60,18 +60,13 @@ function bceOfProbabilities(targets: tf.Tensor, p: tf.Tensor): tf.Tensor {
  */
 export function scaledYoloLoss(outputs: tf.Tensor[], gt: GroundTruthBox[][], opts: ScaledYoloLossOptions): LossTerms {
   const who = 'scaledYoloLoss';
-  if (!Array.isArray(outputs) || outputs.length === 0) throw new Error(`${who}: outputs must be a non-empty list of tensors`);
-  if (!Array.isArray(opts.anchors) || opts.anchors.length !== outputs.length) {
-    throw new Error(`${who}: ${outputs.length} outputs but anchors are given for ${opts.anchors?.length} levels`);
-  }
+  const n = checkHeadOutputs(outputs, who);
+  checkAnchorLevels(outputs, opts.anchors, who, 'levels');
   const C = opts.numClasses;
-  if (!Number.isInteger(C) || C < 1) throw new Error(`${who}: numClasses must be an integer >= 1, got ${C}`);
-  const n = outputs[0].shape[0];
-  outputs.forEach((o, l) => {
+  checkNumClasses(C, who);
+  checkHeadChannels(outputs, who, (l) => {
     const A = opts.anchors[l].length;
-    if (o.rank !== 4 || o.shape[0] !== n || o.shape[3] !== A * (5 + C)) {
-      throw new Error(`${who}: output ${l} has shape [${o.shape}], expected [${n}, H, W, ${A}*(5+${C})]`);
-    }
+    return { count: A * (5 + C), formula: `${A} anchors x (5 + ${C})` };
   });
   checkGroundTruth(gt, n, C, who);
   const nl = outputs.length;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bboxIou } from '../../loss/bboxIou';
 import { bceWithLogits } from '../../loss/bceWithLogits';
-import { checkGroundTruth, GroundTruthBox, LossTerms } from '../../loss/types';
+import { checkAnchorLevels, checkGroundTruth, checkHeadChannels, checkHeadOutputs, checkNumClasses, GroundTruthBox, LossTerms } from '../../loss/types';
 
 /** Options of {@link yoloFastestV2Loss}. */
 export interface YoloFastestV2LossOptions {
@@ -106,18 +106,13 @@ export function buildYoloFastestV2Targets(
  */
 export function yoloFastestV2Loss(outputs: tf.Tensor[], gt: GroundTruthBox[][], opts: YoloFastestV2LossOptions): LossTerms {
   const who = 'yoloFastestV2Loss';
-  if (!Array.isArray(outputs) || outputs.length === 0) throw new Error(`${who}: outputs must be a non-empty list of tensors`);
-  if (!Array.isArray(opts.anchors) || opts.anchors.length !== outputs.length) {
-    throw new Error(`${who}: ${outputs.length} outputs but anchors are given for ${opts.anchors?.length} scales`);
-  }
+  const n = checkHeadOutputs(outputs, who);
+  checkAnchorLevels(outputs, opts.anchors, who, 'scales');
   const C = opts.numClasses;
-  if (!Number.isInteger(C) || C < 1) throw new Error(`${who}: numClasses must be an integer >= 1, got ${C}`);
-  const n = outputs[0].shape[0];
-  outputs.forEach((o, l) => {
+  checkNumClasses(C, who);
+  checkHeadChannels(outputs, who, (l) => {
     const A = opts.anchors[l].length;
-    if (o.rank !== 4) throw new Error(`${who}: output ${l} must be NHWC rank 4, got shape [${o.shape}]`);
-    if (o.shape[0] !== n) throw new Error(`${who}: output ${l} has batch ${o.shape[0]}, output 0 has ${n}`);
-    if (o.shape[3] !== 5 * A + C) throw new Error(`${who}: output ${l} has ${o.shape[3]} channels, expected 4*${A} + ${A} + ${C} = ${5 * A + C}`);
+    return { count: 5 * A + C, formula: `4*${A} + ${A} + ${C}` };
   });
   checkGroundTruth(gt, n, C, who);
   const balance = opts.balance ?? [1.0, 0.4];

@@ -9,6 +9,7 @@ import { registerTrainingKernelsForBackend } from '../../../src/train/wasmGradie
 import { channelShuffleSplit } from '../../../src/layers/channelShuffle';
 import { ChannelSlice } from '../../../src/layers/channelSlice';
 import { DarknetMaxPool2D } from '../../../src/layers/darknetMaxPool';
+import { Mish, Swish } from '../../../src/layers/mish';
 import { checkModel, rel, seeded, Sym, TOL } from './opParity';
 
 const L = tf.layers;
@@ -52,6 +53,16 @@ describe('training engine ops vs tfjs autodiff (1e-4 relative)', () => {
       const a = conv(128, 1).apply(x) as Sym;
       return L.leakyReLU({ alpha: 0.1 }).apply(bn().apply(conv(128, 5, { padding: 'same' }).apply(a))) as Sym;
     }, [4, 4, 3]],
+    ['conv + BN + mish (not fused: the slope needs the BN output), conv with a fused mish', (x) => {
+      const a = new Mish().apply(bn().apply(conv(6, 3, { padding: 'same' }).apply(x))) as Sym;
+      return L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: true, activation: 'mish' as never }).apply(a) as Sym;
+    }, [6, 6, 3]],
+    ['sigmoid, tanh, elu (fused into convs), swish after BN', (x) => {
+      const a = L.conv2d({ filters: 5, kernelSize: 3, padding: 'same', useBias: true, activation: 'sigmoid' }).apply(x) as Sym;
+      const b = L.conv2d({ filters: 5, kernelSize: 1, useBias: true, activation: 'tanh' }).apply(a) as Sym;
+      const c = L.conv2d({ filters: 5, kernelSize: 3, padding: 'same', useBias: false, activation: 'elu' }).apply(b) as Sym;
+      return new Swish().apply(bn().apply(conv(4, 1).apply(c))) as Sym;
+    }, [6, 6, 3]],
     ['a conv layer applied twice (shared weights) + concat heads', (x) => {
       const shared = L.conv2d({ filters: 3, kernelSize: 1, useBias: true });
       const a = L.reLU().apply(bn().apply(conv(4, 3, { padding: 'same' }).apply(x))) as Sym;
@@ -83,58 +94,13 @@ describe('training engine ops vs tfjs autodiff (1e-4 relative)', () => {
   });
 
   it('finite differences agree with the engine gradients (conv, BN gamma/beta, through maxpool and leaky)', () => {
-    const input = tf.input({ shape: [6, 6, 2] });
-    const c0 = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false });
-    const b0 = L.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
-    const h = L.conv2d({ filters: 3, kernelSize: 1 });
-    const y = h.apply(L.maxPooling2d({ poolSize: 2 }).apply(L.leakyReLU({ alpha: 0.1 }).apply(b0.apply(c0.apply(input))))) as Sym;
-    const model = tf.model({ inputs: input, outputs: y });
-    seeded(model, 9);
-    const x = tf.randomUniform([2, 6, 6, 2], -1, 1, 'float32', 4) as tf.Tensor4D;
-    const R = tf.randomUniform([2, 3, 3, 3], -1, 1, 'float32', 5);
-    const r = R.dataSync();
-    const engine = new TrainingEngine(buildTrainingGraph(model), { batchSize: 2, threads: 1 });
-    const lossNow = (): number => {
-      const [o] = engine.forward(x);
-      const d = o.dataSync();
-      o.dispose();
-      let s = 0;
-      for (let i = 0; i < d.length; i++) s += d[i] * r[i];
-      return s;
-    };
-    try {
-      lossNow();
-      const [o] = engine.forward(x);
-      engine.backward([R]);
-      o.dispose();
-      let worst = 0;
-      for (const w of [c0.weights[0], b0.weights[0], b0.weights[1]]) {
-        const v = w.read() as tf.Variable;
-        const g = engine.gradient(v).slice();
-        for (const i of [0, 3, Math.floor(v.size / 2), v.size - 1]) {
-          const master = engine.weights(v);
-          const w0 = master[i];
-          const eps = 1e-3;
-          master[i] = w0 + eps;
-          engine.repack();
-          const up = lossNow();
-          engine.weights(v)[i] = w0 - eps;
-          engine.repack();
-          const down = lossNow();
-          engine.weights(v)[i] = w0;
-          engine.repack();
-          const fd = (up - down) / (2 * eps);
-          worst = Math.max(worst, Math.abs(fd - g[i]) / Math.max(1, Math.abs(g[i])));
-        }
-      }
-      // float32 central differences (eps 1e-3, small enough not to cross a max-pool or leaky
-      // kink here): measured 4e-4
-      console.log(`finite differences: worst ${worst.toExponential(2)}`);
-      expect(worst).toBeLessThan(2e-3);
-    } finally {
-      engine.dispose();
-      tf.dispose([x, R]);
-    }
+    // float32 central differences (eps 1e-3, small enough not to cross a max-pool or leaky
+    // kink here): measured 4e-4
+    expect(finiteDifferences(() => L.leakyReLU({ alpha: 0.1 }), 'leaky')).toBeLessThan(2e-3);
+  });
+
+  it('finite differences agree with the engine gradients through BN + mish (no kinks)', () => {
+    expect(finiteDifferences(() => new Mish(), 'mish')).toBeLessThan(2e-3);
   });
 
   it('a step that does not fit is a TrainingPlanTooLargeError before anything is allocated', () => {
@@ -148,6 +114,64 @@ describe('training engine ops vs tfjs autodiff (1e-4 relative)', () => {
     checkFrozen();
   });
 });
+
+/**
+ * Worst relative difference between the engine's gradients of conv, BN gamma and beta (4 entries
+ * each) and float32 central differences of the engine's own forward, on conv -> BN -> `act` ->
+ * maxpool -> conv.
+ */
+function finiteDifferences(act: () => tf.layers.Layer, name: string): number {
+  const input = tf.input({ shape: [6, 6, 2] });
+  const c0 = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false });
+  const b0 = L.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+  const h = L.conv2d({ filters: 3, kernelSize: 1 });
+  const y = h.apply(L.maxPooling2d({ poolSize: 2 }).apply(act().apply(b0.apply(c0.apply(input))))) as Sym;
+  const model = tf.model({ inputs: input, outputs: y });
+  seeded(model, 9);
+  const x = tf.randomUniform([2, 6, 6, 2], -1, 1, 'float32', 4) as tf.Tensor4D;
+  const R = tf.randomUniform([2, 3, 3, 3], -1, 1, 'float32', 5);
+  const r = R.dataSync();
+  const engine = new TrainingEngine(buildTrainingGraph(model), { batchSize: 2, threads: 1 });
+  const lossNow = (): number => {
+    const [o] = engine.forward(x);
+    const d = o.dataSync();
+    o.dispose();
+    let s = 0;
+    for (let i = 0; i < d.length; i++) s += d[i] * r[i];
+    return s;
+  };
+  try {
+    lossNow();
+    const [o] = engine.forward(x);
+    engine.backward([R]);
+    o.dispose();
+    let worst = 0;
+    for (const w of [c0.weights[0], b0.weights[0], b0.weights[1]]) {
+      const v = w.read() as tf.Variable;
+      const g = engine.gradient(v).slice();
+      for (const i of [0, 3, Math.floor(v.size / 2), v.size - 1]) {
+        const master = engine.weights(v);
+        const w0 = master[i];
+        const eps = 1e-3;
+        master[i] = w0 + eps;
+        engine.repack();
+        const up = lossNow();
+        engine.weights(v)[i] = w0 - eps;
+        engine.repack();
+        const down = lossNow();
+        engine.weights(v)[i] = w0;
+        engine.repack();
+        const fd = (up - down) / (2 * eps);
+        worst = Math.max(worst, Math.abs(fd - g[i]) / Math.max(1, Math.abs(g[i])));
+      }
+    }
+    console.log(`finite differences (${name}): worst ${worst.toExponential(2)}`);
+    return worst;
+  } finally {
+    engine.dispose();
+    tf.dispose([x, R]);
+  }
+}
 
 function checkFrozen(): void {
   const input = tf.input({ shape: [6, 6, 3] });

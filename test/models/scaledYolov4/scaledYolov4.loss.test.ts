@@ -62,7 +62,7 @@ describe('scaledYoloLoss', () => {
 
   it('rejects outputs whose channels do not fit the anchors and classes', () => {
     const out = tf.zeros([1, 4, 4, 7]);
-    expect(() => scaledYoloLoss([out], [[]], { inputSize: [32, 32], anchors: [[[8, 8], [4, 4]]], numClasses: 2 })).toThrow(/expected \[1, H, W, 2\*\(5\+2\)\]/);
+    expect(() => scaledYoloLoss([out], [[]], { inputSize: [32, 32], anchors: [[[8, 8], [4, 4]]], numClasses: 2 })).toThrow(/output 0 has 7 channels, expected 2 anchors x \(5 \+ 2\) = 14/);
     out.dispose();
   });
 });
