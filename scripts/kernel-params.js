@@ -188,28 +188,31 @@ dBeta += sumG (0 = skip; gamma 0 = 1); units = channels.`,
     c: 'DepthwiseFilterGradParams',
     ts: 'DEPTHWISE_FILTER_GRAD_PARAMS',
     doc: `depthwise2dFilterGrad: dW[ky][kx][c] += sum_p x[tap(p)][c] * dy[p][c] (tfjs layout [kh][kw][C][1]);
-units = channels; ACCUMULATES.`,
-    fields: [['in', 'H', 'W', 'C', 'inStride'], ['dy', 'OH', 'OW', 'dyStride'], ['dW'], ['kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft']],
+units = channels; ACCUMULATES; \`images\` (0 = 1) images, image i at in + i*inImageStep, dy + i*dyImageStep (bytes).`,
+    fields: [['in', 'H', 'W', 'C', 'inStride'], ['dy', 'OH', 'OW', 'dyStride'], ['dW'], ['kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'], ['images', 'inImageStep', 'dyImageStep']],
   },
   {
     c: 'DepthwiseInputGradParams',
     ts: 'DEPTHWISE_INPUT_GRAD_PARAMS',
     doc: `depthwise2dInputGrad: dx (H x W, out) from dy (OH x OW) and the weights in tfjs layout
-[kh][kw][C][1] (kh, kw <= 32); units = input rows; accumulate 1 adds to dx.`,
-    fields: [['dy', 'OH', 'OW', 'C', 'dyStride'], ['out', 'H', 'W', 'outStride'], ['weights'], ['kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'], ['accumulate']],
+[kh][kw][C][1] (kh, kw <= 32); units = images x input rows (\`images\` 0 = 1; image i at dy +
+i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds to dx.`,
+    fields: [['dy', 'OH', 'OW', 'C', 'dyStride'], ['out', 'H', 'W', 'outStride'], ['weights'], ['kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'], ['accumulate'], ['images', 'dyImageStep', 'outImageStep']],
   },
   {
     c: 'MaxPoolGradParams',
     ts: 'MAX_POOL_GRAD_PARAMS',
     doc: `maxpool2dGrad: dx (H x W, out) of maxpool2d from its input x (in) and dy; dy goes to the first
-maximal tap (tfjs); units = input rows; accumulate 1 adds to dx.`,
-    fields: [['in', 'H', 'W', 'C', 'inStride'], ['dy', 'OH', 'OW', 'dyStride'], ['out', 'outStride'], ['kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft'], ['accumulate']],
+maximal tap (tfjs); units = images x input rows (\`images\` 0 = 1; image i at in + i*inImageStep,
+dy + i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds to dx.`,
+    fields: [['in', 'H', 'W', 'C', 'inStride'], ['dy', 'OH', 'OW', 'dyStride'], ['out', 'outStride'], ['kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft'], ['accumulate'], ['images', 'inImageStep', 'dyImageStep', 'outImageStep']],
   },
   {
     c: 'UpsampleGradParams',
     ts: 'UPSAMPLE_GRAD_PARAMS',
-    doc: 'upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = input rows; accumulate 1 adds.',
-    fields: [['dy', 'H', 'W', 'C', 'dyStride'], ['out', 'outStride'], ['fy', 'fx'], ['accumulate']],
+    doc: `upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = images x input rows
+(\`images\` 0 = 1; image i at dy + i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds.`,
+    fields: [['dy', 'H', 'W', 'C', 'dyStride'], ['out', 'outStride'], ['fy', 'fx'], ['accumulate'], ['images', 'dyImageStep', 'outImageStep']],
   },
   {
     c: 'ZeroInsertParams',

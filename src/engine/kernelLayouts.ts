@@ -67,17 +67,17 @@ export const BN_BACKWARD_APPLY_PARAMS = ['g', 'gStride', 'x', 'xStride', 'out', 
 /** ActBackwardParams (native/params.h): actBackward: out (+)= dy * act'(pre); units = pixels; accumulate 1 adds to out (out may alias dy when 0). */
 export const ACT_BACKWARD_PARAMS = ['dy', 'dyStride', 'pre', 'preStride', 'out', 'outStride', 'pixels', 'C', 'act', 'alpha:f', 'accumulate'] as const;
 
-/** DepthwiseFilterGradParams (native/params.h): depthwise2dFilterGrad: dW[ky][kx][c] += sum_p x[tap(p)][c] * dy[p][c] (tfjs layout [kh][kw][C][1]); units = channels; ACCUMULATES. */
-export const DEPTHWISE_FILTER_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'dyStride', 'dW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft'] as const;
+/** DepthwiseFilterGradParams (native/params.h): depthwise2dFilterGrad: dW[ky][kx][c] += sum_p x[tap(p)][c] * dy[p][c] (tfjs layout [kh][kw][C][1]); units = channels; ACCUMULATES; `images` (0 = 1) images, image i at in + i*inImageStep, dy + i*dyImageStep (bytes). */
+export const DEPTHWISE_FILTER_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'dyStride', 'dW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'images', 'inImageStep', 'dyImageStep'] as const;
 
-/** DepthwiseInputGradParams (native/params.h): depthwise2dInputGrad: dx (H x W, out) from dy (OH x OW) and the weights in tfjs layout [kh][kw][C][1] (kh, kw <= 32); units = input rows; accumulate 1 adds to dx. */
-export const DEPTHWISE_INPUT_GRAD_PARAMS = ['dy', 'OH', 'OW', 'C', 'dyStride', 'out', 'H', 'W', 'outStride', 'weights', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'accumulate'] as const;
+/** DepthwiseInputGradParams (native/params.h): depthwise2dInputGrad: dx (H x W, out) from dy (OH x OW) and the weights in tfjs layout [kh][kw][C][1] (kh, kw <= 32); units = images x input rows (`images` 0 = 1; image i at dy + i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds to dx. */
+export const DEPTHWISE_INPUT_GRAD_PARAMS = ['dy', 'OH', 'OW', 'C', 'dyStride', 'out', 'H', 'W', 'outStride', 'weights', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'accumulate', 'images', 'dyImageStep', 'outImageStep'] as const;
 
-/** MaxPoolGradParams (native/params.h): maxpool2dGrad: dx (H x W, out) of maxpool2d from its input x (in) and dy; dy goes to the first maximal tap (tfjs); units = input rows; accumulate 1 adds to dx. */
-export const MAX_POOL_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'dyStride', 'out', 'outStride', 'kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft', 'accumulate'] as const;
+/** MaxPoolGradParams (native/params.h): maxpool2dGrad: dx (H x W, out) of maxpool2d from its input x (in) and dy; dy goes to the first maximal tap (tfjs); units = images x input rows (`images` 0 = 1; image i at in + i*inImageStep, dy + i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds to dx. */
+export const MAX_POOL_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH', 'OW', 'dyStride', 'out', 'outStride', 'kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft', 'accumulate', 'images', 'inImageStep', 'dyImageStep', 'outImageStep'] as const;
 
-/** UpsampleGradParams (native/params.h): upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = input rows; accumulate 1 adds. */
-export const UPSAMPLE_GRAD_PARAMS = ['dy', 'H', 'W', 'C', 'dyStride', 'out', 'outStride', 'fy', 'fx', 'accumulate'] as const;
+/** UpsampleGradParams (native/params.h): upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = images x input rows (`images` 0 = 1; image i at dy + i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds. */
+export const UPSAMPLE_GRAD_PARAMS = ['dy', 'H', 'W', 'C', 'dyStride', 'out', 'outStride', 'fy', 'fx', 'accumulate', 'images', 'dyImageStep', 'outImageStep'] as const;
 
 /** ZeroInsertParams (native/params.h): zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all. */
 export const ZERO_INSERT_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', 'outStride', 'sy', 'sx'] as const;

@@ -102,6 +102,8 @@ function f32buf(data: ArrayLike<number>): Buf {
 }
 /** conv2dFilterGrad fields of a one-image call. */
 const ONE_IMAGE = { images: 1, inImageStep: 0, dyImageStep: 0, dWImageStep: 0 };
+/** The image fields of the row-unit gradient kernels for a single image. */
+const ONE_IMAGE_OUT = { images: 1, dyImageStep: 0, outImageStep: 0 };
 
 function zeros(n: number): Buf {
   return new Buf(n, 1, 1, 0, 0);
@@ -390,11 +392,11 @@ describe('depthwise2d gradients vs tf.grad (cpu)', () => {
       const xb = new Buf(c.H * c.W, c.C, c.inStride ?? c.C, 1 % ((c.inStride ?? c.C) - c.C + 1)).set(x.subarray(b * imgX, (b + 1) * imgX));
       const dyb = new Buf(OH * OW, c.C).set(dy.subarray(b * imgDy, (b + 1) * imgDy));
       const geo = { kh: c.k, kw: c.k, sh: c.s, sw: c.s, dh: d, dw: d, padTop: pt, padLeft: pl };
-      const pf = params(DEPTHWISE_FILTER_GRAD_PARAMS, { in: xb.ptr, H: c.H, W: c.W, C: c.C, inStride: xb.stride, dy: dyb.ptr, OH, OW, dyStride: c.C, dW: dW.ptr, ...geo });
+      const pf = params(DEPTHWISE_FILTER_GRAD_PARAMS, { in: xb.ptr, H: c.H, W: c.W, C: c.C, inStride: xb.stride, dy: dyb.ptr, OH, OW, dyStride: c.C, dW: dW.ptr, ...geo, images: 1, inImageStep: 0, dyImageStep: 0 });
       if (b === 0) expectSplitSame('depthwise2dFilterGrad', pf, c.C, [{ ptr: dW.ptr, bytes: f.length * 4 }], [1, 6, 18]);
       else km.kernel('depthwise2dFilterGrad')(pf, 0, c.C);
       const out = new Buf(c.H * c.W, c.C, c.C + 3, 2);
-      const pi = params(DEPTHWISE_INPUT_GRAD_PARAMS, { dy: dyb.ptr, OH, OW, C: c.C, dyStride: c.C, out: out.ptr, H: c.H, W: c.W, outStride: out.stride, weights: wb.ptr, ...geo, accumulate: 0 });
+      const pi = params(DEPTHWISE_INPUT_GRAD_PARAMS, { dy: dyb.ptr, OH, OW, C: c.C, dyStride: c.C, out: out.ptr, H: c.H, W: c.W, outStride: out.stride, weights: wb.ptr, ...geo, accumulate: 0, ...ONE_IMAGE_OUT });
       expectSplitSame('depthwise2dInputGrad', pi, c.H, [{ ptr: out.ptr - 8, bytes: c.H * c.W * out.stride * 4 }], [1, 5]);
       expect(out.strayWrites()).toBe(0);
       dx.set(out.get(), b * imgX);
@@ -565,7 +567,7 @@ describe('maxpool2d / upsampleNearest gradients vs tf.grad (cpu)', () => {
       const xb = new Buf(H * W, C, C + 1).set(x.subarray(b * H * W * C, (b + 1) * H * W * C));
       const dyb = new Buf(OH * OW, C).set(ref.dy.subarray(b * OH * OW * C, (b + 1) * OH * OW * C));
       const out = new Buf(H * W, C);
-      const p = params(MAX_POOL_GRAD_PARAMS, { in: xb.ptr, H, W, C, inStride: C + 1, dy: dyb.ptr, OH, OW, dyStride: C, out: out.ptr, outStride: C, kh: k, kw: k, sh: s, sw: s, padTop: pt, padLeft: pl, accumulate: 0 });
+      const p = params(MAX_POOL_GRAD_PARAMS, { in: xb.ptr, H, W, C, inStride: C + 1, dy: dyb.ptr, OH, OW, dyStride: C, out: out.ptr, outStride: C, kh: k, kw: k, sh: s, sw: s, padTop: pt, padLeft: pl, accumulate: 0, ...ONE_IMAGE_OUT, inImageStep: 0 });
       expectSplitSame('maxpool2dGrad', p, H, [{ ptr: out.ptr, bytes: H * W * C * 4 }], [1, 4]);
       dx.set(out.get(), b * H * W * C);
     }
@@ -580,12 +582,55 @@ describe('maxpool2d / upsampleNearest gradients vs tf.grad (cpu)', () => {
       const dy = rand(H * f * W * f * C, 72);
       const ref = tf.tidy(() => tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(xi as tf.Tensor4D, [H * f, W * f]), tf.tensor(dy, [1, H * f, W * f, C]))))(tf.tensor4d(x, [1, H, W, C])).dataSync() as Float32Array);
       const dyb = new Buf(H * f * W * f, C, C + 2, 2).set(dy), out = new Buf(H * W, C);
-      const p = params(UPSAMPLE_GRAD_PARAMS, { dy: dyb.ptr, H, W, C, dyStride: C + 2, out: out.ptr, outStride: C, fy: f, fx: f, accumulate: 0 });
+      const p = params(UPSAMPLE_GRAD_PARAMS, { dy: dyb.ptr, H, W, C, dyStride: C + 2, out: out.ptr, outStride: C, fy: f, fx: f, accumulate: 0, ...ONE_IMAGE_OUT });
       expectSplitSame('upsampleNearestGrad', p, H, [{ ptr: out.ptr, bytes: H * W * C * 4 }], [2]);
       expectClose(out.get(), ref, 1e-6);
-      const pa = params(UPSAMPLE_GRAD_PARAMS, { dy: dyb.ptr, H, W, C, dyStride: C + 2, out: out.ptr, outStride: C, fy: f, fx: f, accumulate: 1 });
+      const pa = params(UPSAMPLE_GRAD_PARAMS, { dy: dyb.ptr, H, W, C, dyStride: C + 2, out: out.ptr, outStride: C, fy: f, fx: f, accumulate: 1, ...ONE_IMAGE_OUT });
       km.kernel('upsampleNearestGrad')(pa, 0, H);
       expectClose(out.get(), ref.map((v) => 2 * v), 1e-6);
+    }
+  });
+});
+
+describe('several images per call (units = images x rows): the bits of one call per image', () => {
+  test('maxpool2dGrad, upsampleNearestGrad, depthwise2dInputGrad (rows), depthwise2dFilterGrad (channels)', () => {
+    const n = 3, H = 9, W = 8, C = 7, OH = 5, OW = 4; // 3x3 stride 2, pad 1
+    const img = H * W * C, oimg = OH * OW * C;
+    const x = new Buf(n * H * W, C).set(rand(n * img, 151)), dy = new Buf(n * OH * OW, C).set(rand(n * oimg, 152));
+    const w = f32buf(rand(9 * C, 153));
+    const win = { kh: 3, kw: 3, sh: 2, sw: 2, padTop: 1, padLeft: 1 };
+    type Case = { name: KernelName; one: (b: number, out: number) => number; all: (out: number) => number; units: number; allUnits: number; floats: number };
+    const cases: Case[] = [
+      {
+        name: 'maxpool2dGrad', units: H, allUnits: n * H, floats: n * img,
+        one: (b, out) => params(MAX_POOL_GRAD_PARAMS, { in: x.ptr + b * img * 4, H, W, C, inStride: C, dy: dy.ptr + b * oimg * 4, OH, OW, dyStride: C, out: out + b * img * 4, outStride: C, ...win, accumulate: 0, images: 1, inImageStep: 0, dyImageStep: 0, outImageStep: 0 }),
+        all: (out) => params(MAX_POOL_GRAD_PARAMS, { in: x.ptr, H, W, C, inStride: C, dy: dy.ptr, OH, OW, dyStride: C, out, outStride: C, ...win, accumulate: 0, images: n, inImageStep: img * 4, dyImageStep: oimg * 4, outImageStep: img * 4 }),
+      },
+      {
+        // dy = x viewed as 9x8 (the upsampled), dx 3x4 per image: block sums 3x2
+        name: 'upsampleNearestGrad', units: 3, allUnits: n * 3, floats: n * 12 * C,
+        one: (b, out) => params(UPSAMPLE_GRAD_PARAMS, { dy: x.ptr + b * img * 4, H: 3, W: 4, C, dyStride: C, out: out + b * 12 * C * 4, outStride: C, fy: 3, fx: 2, accumulate: 0, ...ONE_IMAGE_OUT }),
+        all: (out) => params(UPSAMPLE_GRAD_PARAMS, { dy: x.ptr, H: 3, W: 4, C, dyStride: C, out, outStride: C, fy: 3, fx: 2, accumulate: 0, images: n, dyImageStep: img * 4, outImageStep: 12 * C * 4 }),
+      },
+      {
+        name: 'depthwise2dInputGrad', units: H, allUnits: n * H, floats: n * img,
+        one: (b, out) => params(DEPTHWISE_INPUT_GRAD_PARAMS, { dy: dy.ptr + b * oimg * 4, OH, OW, C, dyStride: C, out: out + b * img * 4, H, W, outStride: C, weights: w.ptr, ...win, dh: 1, dw: 1, accumulate: 0, ...ONE_IMAGE_OUT }),
+        all: (out) => params(DEPTHWISE_INPUT_GRAD_PARAMS, { dy: dy.ptr, OH, OW, C, dyStride: C, out, H, W, outStride: C, weights: w.ptr, ...win, dh: 1, dw: 1, accumulate: 0, images: n, dyImageStep: oimg * 4, outImageStep: img * 4 }),
+      },
+      {
+        // ACC into one dW: per image in turn vs all images in one call
+        name: 'depthwise2dFilterGrad', units: C, allUnits: C, floats: 9 * C,
+        one: (b, out) => params(DEPTHWISE_FILTER_GRAD_PARAMS, { in: x.ptr + b * img * 4, H, W, C, inStride: C, dy: dy.ptr + b * oimg * 4, OH, OW, dyStride: C, dW: out, ...win, dh: 1, dw: 1, images: 1, inImageStep: 0, dyImageStep: 0 }),
+        all: (out) => params(DEPTHWISE_FILTER_GRAD_PARAMS, { in: x.ptr, H, W, C, inStride: C, dy: dy.ptr, OH, OW, dyStride: C, dW: out, ...win, dh: 1, dw: 1, images: n, inImageStep: img * 4, dyImageStep: oimg * 4 }),
+      },
+    ];
+    for (const c of cases) {
+      const a = zeros(c.floats), b = zeros(c.floats);
+      for (let i = 0; i < n; i++) km.kernel(c.name)(c.one(i, a.ptr), 0, c.units);
+      const p = c.all(b.ptr);
+      expectSplitSame(c.name, p, c.allUnits, [{ ptr: b.ptr, bytes: c.floats * 4 }], [1, 5, c.units + 2]);
+      expect(Buffer.compare(Buffer.from(a.get().buffer), Buffer.from(b.get().buffer))).toBe(0);
+      expect(maxAbs(b.get(), new Float32Array(c.floats))).toBeGreaterThan(0);
     }
   });
 });
@@ -678,7 +723,7 @@ describe('on worker threads (shared memory): 2 threads give the bits of 1', () =
       }
       const H = 13, C = 29;
       const dy = put(rand(H * H * C, 113)), w = put(rand(9 * C, 114)), dx = put(new Float32Array(H * H * C));
-      const pd = prm(DEPTHWISE_INPUT_GRAD_PARAMS, { dy, OH: H, OW: H, C, dyStride: C, out: dx, H, W: H, outStride: C, weights: w, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, accumulate: 0 });
+      const pd = prm(DEPTHWISE_INPUT_GRAD_PARAMS, { dy, OH: H, OW: H, C, dyStride: C, out: dx, H, W: H, outStride: C, weights: w, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, accumulate: 0, ...ONE_IMAGE_OUT });
       expect(same('depthwise2dInputGrad', pd, H, dx, H * H * C * 4)).toBe(true);
       const S = 8;
       const sums = ta.alloc(2 * S * C * 8);

@@ -4,13 +4,13 @@
  * stride, dilation and padding; taps in the padding contribute nothing.
  *
  * depthwise2dFilterGrad: dW[ky][kx][c] += sum over output pixels of x[tap][c] * dy[p][c]; units =
- * channels (different units write different channels of dW); a call adds one image. Output rows
+ * channels (different units write different channels of dW); a call adds `images` images. Output rows
  * are the outer loop so a row of dy and the kh input rows it reads stay in cache while every
  * channel group and tap passes over them; per tap the valid output columns are one interval.
  *
  * depthwise2dInputGrad: dx[iy][ix][c] (+)= sum over the taps (ky, kx) that reach (iy, ix) from an
  * output pixel: dy[oy][ox][c] * w[ky][kx][c] with oy = (iy + padTop - ky*dh) / sh when divisible
- * (a gather, so no zero-inserted copy for stride 2); units = input rows; `accumulate` adds to dx.
+ * (a gather, so no zero-inserted copy for stride 2); units = images x input rows; `accumulate` adds to dx.
  * Per input pixel the valid taps are listed once (quotients and remainders of the column
  * advanced incrementally, no division per pixel), then every channel vector sums over them.
  */
@@ -41,8 +41,7 @@ VEC_INLINE void fg_tap(float* dwt, const float* xrow, int ixStep, const float* d
   for (int j = 0; j < NV; j++) st(dwt + c + 4 * j, a[j], j == NV - 1 ? tail : 0);
 }
 
-__attribute__((export_name("depthwise2dFilterGrad"))) void depthwise2dFilterGrad(const int32_t* params, int r0, int r1) {
-  const DepthwiseFilterGradParams* P = (const DepthwiseFilterGradParams*)params;
+static void dw_filter_grad_image(const DepthwiseFilterGradParams* P, int r0, int r1) {
   const float* x = PTR(const float, P->in);
   const float* dy = PTR(const float, P->dy);
   float* dw = PTR(float, P->dW);
@@ -77,10 +76,21 @@ __attribute__((export_name("depthwise2dFilterGrad"))) void depthwise2dFilterGrad
   }
 }
 
+/* `images` images added into dW one after the other (the same order on any split). */
+__attribute__((export_name("depthwise2dFilterGrad"))) void depthwise2dFilterGrad(const int32_t* params, int r0, int r1) {
+  const DepthwiseFilterGradParams* P = (const DepthwiseFilterGradParams*)params;
+  const int n = P->images > 0 ? P->images : 1;
+  for (int b = 0; b < n; b++) {
+    DepthwiseFilterGradParams Q = *P;
+    Q.in += b * P->inImageStep;
+    Q.dy += b * P->dyImageStep;
+    dw_filter_grad_image(&Q, r0, r1);
+  }
+}
+
 #define DW_MAX_K 32 /* kernel rows/columns the gather lists hold (kernels beyond: nothing is written; the planner refuses them) */
 
-__attribute__((export_name("depthwise2dInputGrad"))) void depthwise2dInputGrad(const int32_t* params, int r0, int r1) {
-  const DepthwiseInputGradParams* P = (const DepthwiseInputGradParams*)params;
+static void dw_input_grad_rows(const DepthwiseInputGradParams* P, int r0, int r1) {
   const float* dy = PTR(const float, P->dy);
   const float* w = PTR(const float, P->weights);
   float* dx = PTR(float, P->out);
@@ -146,4 +156,10 @@ __attribute__((export_name("depthwise2dInputGrad"))) void depthwise2dInputGrad(c
       }
     }
   }
+}
+
+#define MOVE_DW(Q, b) (Q.dy += (b) * Q.dyImageStep, Q.out += (b) * Q.outImageStep)
+__attribute__((export_name("depthwise2dInputGrad"))) void depthwise2dInputGrad(const int32_t* params, int r0, int r1) {
+  const DepthwiseInputGradParams* P = (const DepthwiseInputGradParams*)params;
+  FOR_IMAGE_ROWS(DepthwiseInputGradParams, P, P->H, r0, r1, dw_input_grad_rows, MOVE_DW)
 }

@@ -197,18 +197,20 @@ typedef struct {
 
 /*
  * depthwise2dFilterGrad: dW[ky][kx][c] += sum_p x[tap(p)][c] * dy[p][c] (tfjs layout [kh][kw][C][1]);
- * units = channels; ACCUMULATES.
+ * units = channels; ACCUMULATES; `images` (0 = 1) images, image i at in + i*inImageStep, dy + i*dyImageStep (bytes).
  */
 typedef struct {
   int32_t in, H, W, C, inStride;
   int32_t dy, OH, OW, dyStride;
   int32_t dW;
   int32_t kh, kw, sh, sw, dh, dw, padTop, padLeft;
+  int32_t images, inImageStep, dyImageStep;
 } DepthwiseFilterGradParams;
 
 /*
  * depthwise2dInputGrad: dx (H x W, out) from dy (OH x OW) and the weights in tfjs layout
- * [kh][kw][C][1] (kh, kw <= 32); units = input rows; accumulate 1 adds to dx.
+ * [kh][kw][C][1] (kh, kw <= 32); units = images x input rows (`images` 0 = 1; image i at dy +
+ * i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds to dx.
  */
 typedef struct {
   int32_t dy, OH, OW, C, dyStride;
@@ -216,11 +218,13 @@ typedef struct {
   int32_t weights;
   int32_t kh, kw, sh, sw, dh, dw, padTop, padLeft;
   int32_t accumulate;
+  int32_t images, dyImageStep, outImageStep;
 } DepthwiseInputGradParams;
 
 /*
  * maxpool2dGrad: dx (H x W, out) of maxpool2d from its input x (in) and dy; dy goes to the first
- * maximal tap (tfjs); units = input rows; accumulate 1 adds to dx.
+ * maximal tap (tfjs); units = images x input rows (`images` 0 = 1; image i at in + i*inImageStep,
+ * dy + i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds to dx.
  */
 typedef struct {
   int32_t in, H, W, C, inStride;
@@ -228,14 +232,19 @@ typedef struct {
   int32_t out, outStride;
   int32_t kh, kw, sh, sw, padTop, padLeft;
   int32_t accumulate;
+  int32_t images, inImageStep, dyImageStep, outImageStep;
 } MaxPoolGradParams;
 
-/* upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = input rows; accumulate 1 adds. */
+/*
+ * upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = images x input rows
+ * (`images` 0 = 1; image i at dy + i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds.
+ */
 typedef struct {
   int32_t dy, H, W, C, dyStride;
   int32_t out, outStride;
   int32_t fy, fx;
   int32_t accumulate;
+  int32_t images, dyImageStep, outImageStep;
 } UpsampleGradParams;
 
 /* zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all. */

@@ -2,6 +2,7 @@
  * Gradients of the pooling / resampling kernels (params.h: MaxPoolGradParams,
  * UpsampleGradParams, ZeroInsertParams). All units = INPUT rows (a gather: each unit writes only
  * its own rows of dx, so overlapping windows never make threads race); `accumulate` adds to dx.
+ * maxpool2dGrad and upsampleNearestGrad run `images` images per call (units = images x rows).
  *
  * maxpool2dGrad: dy of each output window goes to its FIRST maximal tap in scan order (rows, then
  * columns; positions in the padding skipped; strict >, so NaN never wins), tfjs' MaxPoolGrad
@@ -55,8 +56,7 @@ VEC_INLINE void pool_grad_vec(const float* xw, int rowStep, int xs, const float*
    windows touch the unit's input rows [r0, r1) and adds dy only into those rows, so units never
    write the same memory, and an input pixel receives its contributions in (oy, ox) order
    whatever the split (bit-identical results). */
-__attribute__((export_name("maxpool2dGrad"))) void maxpool2dGrad(const int32_t* params, int r0, int r1) {
-  const MaxPoolGradParams* P = (const MaxPoolGradParams*)params;
+static void maxpool_grad_rows(const MaxPoolGradParams* P, int r0, int r1) {
   const float* x = PTR(const float, P->in);
   const float* dy = PTR(const float, P->dy);
   float* dx = PTR(float, P->out);
@@ -92,8 +92,13 @@ __attribute__((export_name("maxpool2dGrad"))) void maxpool2dGrad(const int32_t* 
   }
 }
 
-__attribute__((export_name("upsampleNearestGrad"))) void upsampleNearestGrad(const int32_t* params, int r0, int r1) {
-  const UpsampleGradParams* P = (const UpsampleGradParams*)params;
+#define MOVE_POOL(Q, b) (Q.in += (b) * Q.inImageStep, Q.dy += (b) * Q.dyImageStep, Q.out += (b) * Q.outImageStep)
+__attribute__((export_name("maxpool2dGrad"))) void maxpool2dGrad(const int32_t* params, int r0, int r1) {
+  const MaxPoolGradParams* P = (const MaxPoolGradParams*)params;
+  FOR_IMAGE_ROWS(MaxPoolGradParams, P, P->H, r0, r1, maxpool_grad_rows, MOVE_POOL)
+}
+
+static void upsample_grad_rows(const UpsampleGradParams* P, int r0, int r1) {
   const float* dy = PTR(const float, P->dy);
   float* dx = PTR(float, P->out);
   const int H = P->H, W = P->W, C = P->C, dys = P->dyStride, os = P->outStride, fy = P->fy, fx = P->fx;
@@ -115,6 +120,12 @@ __attribute__((export_name("upsampleNearestGrad"))) void upsampleNearestGrad(con
       }
     }
   }
+}
+
+#define MOVE_UP(Q, b) (Q.dy += (b) * Q.dyImageStep, Q.out += (b) * Q.outImageStep)
+__attribute__((export_name("upsampleNearestGrad"))) void upsampleNearestGrad(const int32_t* params, int r0, int r1) {
+  const UpsampleGradParams* P = (const UpsampleGradParams*)params;
+  FOR_IMAGE_ROWS(UpsampleGradParams, P, P->H, r0, r1, upsample_grad_rows, MOVE_UP)
 }
 
 __attribute__((export_name("zeroInsert"))) void zeroInsert(const int32_t* params, int r0, int r1) {

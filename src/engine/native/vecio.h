@@ -48,3 +48,21 @@ VEC_INLINE void fill_floats(float* dst, v128_t v, int n) {
   for (; c + 4 <= n; c += 4) wasm_v128_store(dst + c, v);
   if (c < n) store_tail(dst + c, v, n - c);
 }
+
+/* Units = images x ROWS, image-major: calls ROWFN(&Q, a, e) for each image b the range [r0, r1)
+   meets, with Q a copy of *P whose pointers (byte offsets) are moved to image b (field += b *
+   step for each listed pair) and [a, e) the range's rows inside the image. */
+#define FOR_IMAGE_ROWS(TYPE, P, ROWS, r0, r1, ROWFN, MOVE)                  \
+  {                                                                         \
+    const int rows_ = (ROWS), n_ = (P)->images > 0 ? (P)->images : 1;      \
+    if (rows_ > 0) {                                                        \
+      int lo_ = (r0) < 0 ? 0 : (r0), hi_ = (r1) > n_ * rows_ ? n_ * rows_ : (r1); \
+      for (int b_ = lo_ / rows_; b_ < n_ && b_ * rows_ < hi_; b_++) {       \
+        TYPE Q = *(P);                                                      \
+        MOVE(Q, b_);                                                        \
+        const int a_ = lo_ > b_ * rows_ ? lo_ - b_ * rows_ : 0;             \
+        const int e_ = hi_ < (b_ + 1) * rows_ ? hi_ - b_ * rows_ : rows_;   \
+        ROWFN(&Q, a_, e_);                                                  \
+      }                                                                     \
+    }                                                                       \
+  }

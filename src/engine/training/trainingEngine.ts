@@ -677,12 +677,15 @@ export class TrainingEngine {
             const io = { in: xAt, H, W, C, inStride: C, dy: dyAt, OH, OW, N: OC, dyStride: OC, dW: split ? this.partialDW : dW, ...win };
             this.run('conv2dFilterGrad', CONV_FILTER_GRAD_PARAMS, { ...io, images: n, inImageStep: inImg, dyImageStep: outImg, dWImageStep: split ? size * 4 : 0 }, n * nb, 1, n * flops);
             if (split) this.run('channelSum', CHANNEL_SUM_PARAMS, { x: this.partialDW, pixels: n, C: size, xStride: size, out: dW }, size, 4, n * size);
+          } else if (node.depthwise) {
+            // All images in one call (units = channels, each image added in turn).
+            const io = { in: xAt, H, W, C, inStride: C, dy: dyAt, OH, OW, dyStride: OC };
+            this.run('depthwise2dFilterGrad', DEPTHWISE_FILTER_GRAD_PARAMS, { ...io, dW, ...win, images: n, inImageStep: inImg, dyImageStep: outImg }, C, 4, n * OH * OW * C * kh * kw);
           } else {
             for (let b = 0; b < (pw ? 1 : n); b++) {
               // 1x1 without padding: the batch as one tall image, one call.
               const io = { in: xAt + b * inImg, H: pw ? n * H : H, W, C, inStride: C, dy: dyAt + b * outImg, OH: pw ? n * OH : OH, OW, dyStride: OC };
-              if (node.depthwise) this.run('depthwise2dFilterGrad', DEPTHWISE_FILTER_GRAD_PARAMS, { ...io, dW, ...win }, C, 4, OH * OW * C * kh * kw);
-              else this.run('conv2dFilterGrad', CONV_FILTER_GRAD_PARAMS, { ...io, N: OC, dW, ...win, images: 1, inImageStep: 0, dyImageStep: 0, dWImageStep: 0 }, nb, 1, flops);
+              this.run('conv2dFilterGrad', CONV_FILTER_GRAD_PARAMS, { ...io, N: OC, dW, ...win, images: 1, inImageStep: 0, dyImageStep: 0, dWImageStep: 0 }, nb, 1, flops);
             }
           }
           if (node.bias) this.run('channelSum', CHANNEL_SUM_PARAMS, { x: dyAt, pixels: n * OH * OW, C: OC, xStride: OC, out: this.varOf.get(node.bias)!.grad }, OC, 4, n * OH * OW * OC);
@@ -691,14 +694,12 @@ export class TrainingEngine {
         const t = this.gradTarget(x);
         if (node.depthwise) {
           const weights = this.varOf.get(node.kernel)!.master;
-          for (let b = 0; b < n; b++) {
-            this.run(
-              'depthwise2dInputGrad',
-              DEPTHWISE_INPUT_GRAD_PARAMS,
-              { dy: dyAt + b * outImg, OH, OW, C, dyStride: OC, out: t.at + b * inImg, H, W, outStride: C, weights, ...win, accumulate: t.accumulate },
-              H, 1, OH * OW * C * kh * kw,
-            );
-          }
+          this.run(
+            'depthwise2dInputGrad',
+            DEPTHWISE_INPUT_GRAD_PARAMS,
+            { dy: dyAt, OH, OW, C, dyStride: OC, out: t.at, H, W, outStride: C, weights, ...win, accumulate: t.accumulate, images: n, dyImageStep: outImg, outImageStep: inImg },
+            n * H, 1, n * OH * OW * C * kh * kw,
+          );
           return;
         }
         const plan = p.plan!;
@@ -786,22 +787,25 @@ export class TrainingEngine {
       case 'maxPool': {
         if (!wantDx(x)) return;
         const t = this.gradTarget(x);
-        for (let b = 0; b < n; b++) {
-          this.run(
-            'maxpool2dGrad',
-            MAX_POOL_GRAD_PARAMS,
-            { in: xAt + b * inImg, H, W, C, inStride: C, dy: dyAt + b * outImg, OH, OW, dyStride: OC, out: t.at + b * inImg, outStride: C, kh: node.size[0], kw: node.size[1], sh: node.strides[0], sw: node.strides[1], padTop: node.pads[0][0], padLeft: node.pads[1][0], accumulate: t.accumulate },
-            H, 1, OH * OW * C * node.size[0] * node.size[1],
-          );
-        }
+        this.run(
+          'maxpool2dGrad',
+          MAX_POOL_GRAD_PARAMS,
+          {
+            in: xAt, H, W, C, inStride: C, dy: dyAt, OH, OW, dyStride: OC, out: t.at, outStride: C, kh: node.size[0], kw: node.size[1], sh: node.strides[0], sw: node.strides[1],
+            padTop: node.pads[0][0], padLeft: node.pads[1][0], accumulate: t.accumulate, images: n, inImageStep: inImg, dyImageStep: outImg, outImageStep: inImg,
+          },
+          n * H, 1, n * OH * OW * C * node.size[0] * node.size[1],
+        );
         return;
       }
       case 'upsample': {
         if (!wantDx(x)) return;
         const t = this.gradTarget(x);
-        for (let b = 0; b < n; b++) {
-          this.run('upsampleNearestGrad', UPSAMPLE_GRAD_PARAMS, { dy: dyAt + b * outImg, H, W, C, dyStride: OC, out: t.at + b * inImg, outStride: C, fy: node.scale[0], fx: node.scale[1], accumulate: t.accumulate }, H, 1, OH * OW * OC);
-        }
+        this.run(
+          'upsampleNearestGrad', UPSAMPLE_GRAD_PARAMS,
+          { dy: dyAt, H, W, C, dyStride: OC, out: t.at, outStride: C, fy: node.scale[0], fx: node.scale[1], accumulate: t.accumulate, images: n, dyImageStep: outImg, outImageStep: inImg },
+          n * H, 1, n * OH * OW * OC,
+        );
         return;
       }
       case 'concat': {
