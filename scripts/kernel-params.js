@@ -215,6 +215,13 @@ dy + i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds to dx.`,
     fields: [['dy', 'H', 'W', 'C', 'dyStride'], ['out', 'outStride'], ['fy', 'fx'], ['accumulate'], ['images', 'dyImageStep', 'outImageStep']],
   },
   {
+    c: 'ChannelScatterParams',
+    ts: 'CHANNEL_SCATTER_PARAMS',
+    doc: `channelScatter (gradient of the interleaved channel split): out[p*outStride + c*channelStep] (+)=
+x[p*xStride + c] for c < C; units = pixels; accumulate 1 adds.`,
+    fields: [['x', 'xStride', 'out', 'outStride', 'channelStep'], ['pixels', 'C'], ['accumulate']],
+  },
+  {
     c: 'ZeroInsertParams',
     ts: 'ZERO_INSERT_PARAMS',
     doc: 'zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all.',

@@ -79,6 +79,9 @@ export const MAX_POOL_GRAD_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'dy', 'OH'
 /** UpsampleGradParams (native/params.h): upsampleNearestGrad: dx (H x W) = block sums of dy ((H*fy) x (W*fx)); units = images x input rows (`images` 0 = 1; image i at dy + i*dyImageStep, out + i*outImageStep, bytes); accumulate 1 adds. */
 export const UPSAMPLE_GRAD_PARAMS = ['dy', 'H', 'W', 'C', 'dyStride', 'out', 'outStride', 'fy', 'fx', 'accumulate', 'images', 'dyImageStep', 'outImageStep'] as const;
 
+/** ChannelScatterParams (native/params.h): channelScatter (gradient of the interleaved channel split): out[p*outStride + c*channelStep] (+)= x[p*xStride + c] for c < C; units = pixels; accumulate 1 adds. */
+export const CHANNEL_SCATTER_PARAMS = ['x', 'xStride', 'out', 'outStride', 'channelStep', 'pixels', 'C', 'accumulate'] as const;
+
 /** ZeroInsertParams (native/params.h): zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all. */
 export const ZERO_INSERT_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', 'outStride', 'sy', 'sx'] as const;
 

@@ -28,6 +28,7 @@ export type TrainingKernelName =
   | 'maxpool2dGrad'
   | 'upsampleNearestGrad'
   | 'zeroInsert'
+  | 'channelScatter'
   | 'adam'
   | 'sgdMomentum'
   | 'ema'
@@ -52,6 +53,7 @@ export const TRAINING_KERNELS: readonly TrainingKernelName[] = [
   'maxpool2dGrad',
   'upsampleNearestGrad',
   'zeroInsert',
+  'channelScatter',
   'adam',
   'sgdMomentum',
   'ema',

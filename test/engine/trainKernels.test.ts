@@ -17,6 +17,7 @@ import {
   BN_BACKWARD_REDUCE_PARAMS,
   BN_FINALIZE_PARAMS,
   BN_STATS_PARAMS,
+  CHANNEL_SCATTER_PARAMS,
   CHANNEL_SUM_PARAMS,
   CONV_FILTER_GRAD_PARAMS,
   CONV_PARAMS,
@@ -590,6 +591,21 @@ describe('maxpool2d / upsampleNearest gradients vs tf.grad (cpu)', () => {
       expectClose(out.get(), ref.map((v) => 2 * v), 1e-6);
     }
   });
+});
+
+test('channelScatter (gradient of the interleaved split): out[p][c * step] (+)= x[p][c], other channels untouched', () => {
+  const P = 23, C = 11, step = 3, os = C * step + 2;
+  const x = rand(P * C, 161);
+  const xb = new Buf(P, C, C + 1, 1).set(x);
+  const out = new Buf(P, os, os, 0, 0.5);
+  const p = params(CHANNEL_SCATTER_PARAMS, { x: xb.ptr, xStride: C + 1, out: out.ptr + 4, outStride: os, channelStep: step, pixels: P, C, accumulate: 0 });
+  expectSplitSame('channelScatter', p, P, [{ ptr: out.ptr, bytes: P * os * 4 }], [1, 7]);
+  const ref = new Float32Array(P * os).fill(0.5);
+  for (let q = 0; q < P; q++) for (let c = 0; c < C; c++) ref[q * os + 1 + c * step] = x[q * C + c];
+  expect(Array.from(out.get())).toEqual(Array.from(ref));
+  km.kernel('channelScatter')(params(CHANNEL_SCATTER_PARAMS, { x: xb.ptr, xStride: C + 1, out: out.ptr + 4, outStride: os, channelStep: step, pixels: P, C, accumulate: 1 }), 0, P);
+  for (let q = 0; q < P; q++) for (let c = 0; c < C; c++) ref[q * os + 1 + c * step] = Math.fround(2 * x[q * C + c]);
+  expect(Array.from(out.get())).toEqual(Array.from(ref));
 });
 
 describe('several images per call (units = images x rows): the bits of one call per image', () => {

@@ -247,6 +247,16 @@ typedef struct {
   int32_t images, dyImageStep, outImageStep;
 } UpsampleGradParams;
 
+/*
+ * channelScatter (gradient of the interleaved channel split): out[p*outStride + c*channelStep] (+)=
+ * x[p*xStride + c] for c < C; units = pixels; accumulate 1 adds.
+ */
+typedef struct {
+  int32_t x, xStride, out, outStride, channelStep;
+  int32_t pixels, C;
+  int32_t accumulate;
+} ChannelScatterParams;
+
 /* zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all. */
 typedef struct {
   int32_t in, H, W, C, inStride;

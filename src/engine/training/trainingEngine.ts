@@ -30,6 +30,7 @@ import {
   BN_BACKWARD_REDUCE_PARAMS,
   BN_FINALIZE_PARAMS,
   BN_STATS_PARAMS,
+  CHANNEL_SCATTER_PARAMS,
   CHANNEL_SUM_PARAMS,
   CONV_FILTER_GRAD_PARAMS,
   CONV_PARAMS,
@@ -828,15 +829,21 @@ export class TrainingEngine {
         return;
       case 'channelSplit': {
         if (!wantDx(x)) return;
-        // Output j holds channels j, j + groups, ...: its gradient goes back with a channel step.
-        // As a copy of (pixel, channel) rows of ONE float: source stride 1, target stride
-        // `groups`; when every part has a gradient and x has none yet they cover it exactly.
-        const count = n * H * W * (C / node.groups);
+        // Output j holds channels j, j + groups, ...: its gradient goes back with an output
+        // channel step (channelScatter); when every part has a gradient and x has none yet
+        // they cover it exactly.
+        const pixels = n * H * W;
         const all = node.outputs.every((o) => this.gradLive[o]);
         if (!this.gradLive[x] && !all) this.grad(x);
         const t = this.gradTarget(x);
         node.outputs.forEach((o, j) => {
-          if (this.gradLive[o]) this.copyOrAdd(this.gradAt[o], 1, t.at + j * 4, node.groups, 1, count, t.accumulate);
+          if (!this.gradLive[o]) return;
+          const cj = S[o][2];
+          this.run(
+            'channelScatter', CHANNEL_SCATTER_PARAMS,
+            { x: this.gradAt[o], xStride: cj, out: t.at + j * 4, outStride: C, channelStep: node.groups, pixels, C: cj, accumulate: t.accumulate },
+            pixels, 64, pixels * cj,
+          );
         });
         return;
       }
