@@ -227,6 +227,21 @@ x[p*xStride + c] for c < C; units = pixels; accumulate 1 adds.`,
     doc: 'zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all.',
     fields: [['in', 'H', 'W', 'C', 'inStride'], ['out', 'OH', 'OW', 'outStride'], ['sy', 'sx']],
   },
+  // ---- broadcast channel ops (EfficientDet: squeeze-excitation, fast normalised fusion, drop-connect) ----
+  {
+    c: 'ScaleChannelsParams',
+    ts: 'SCALE_CHANNELS_PARAMS',
+    doc: `scaleChannels: out[p][c] (+)= x[p*xStride + c] * s[c] * k (s pointer 0 = no per-channel factor;
+xStride 0 broadcasts one C-vector, the spatial-mean gradient); units = pixels; accumulate flag.`,
+    fields: [['x', 'xStride', 's', 'out', 'outStride', 'pixels', 'C'], ['k:f'], ['accumulate']],
+  },
+  {
+    c: 'ChannelDotParams',
+    ts: 'CHANNEL_DOT_PARAMS',
+    doc: `channelDot: out[c] (+)= sum over pixels of x[p][c] * y[p][c] (f64 per call; the gradient of a
+per-channel or per-tensor factor); units = channels; accumulate flag.`,
+    fields: [['x', 'xStride', 'y', 'yStride', 'pixels', 'C', 'out'], ['accumulate']],
+  },
   {
     c: 'AdamParams',
     ts: 'ADAM_PARAMS',

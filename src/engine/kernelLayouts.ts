@@ -85,6 +85,12 @@ export const CHANNEL_SCATTER_PARAMS = ['x', 'xStride', 'out', 'outStride', 'chan
 /** ZeroInsertParams (native/params.h): zeroInsert: out[y][x] = in[y/sy][x/sx] where both divide (and inside H x W), else 0; units = output rows; overwrites all. */
 export const ZERO_INSERT_PARAMS = ['in', 'H', 'W', 'C', 'inStride', 'out', 'OH', 'OW', 'outStride', 'sy', 'sx'] as const;
 
+/** ScaleChannelsParams (native/params.h): scaleChannels: out[p][c] (+)= x[p*xStride + c] * s[c] * k (s pointer 0 = no per-channel factor; xStride 0 broadcasts one C-vector, the spatial-mean gradient); units = pixels; accumulate flag. */
+export const SCALE_CHANNELS_PARAMS = ['x', 'xStride', 's', 'out', 'outStride', 'pixels', 'C', 'k:f', 'accumulate'] as const;
+
+/** ChannelDotParams (native/params.h): channelDot: out[c] (+)= sum over pixels of x[p][c] * y[p][c] (f64 per call; the gradient of a per-channel or per-tensor factor); units = channels; accumulate flag. */
+export const CHANNEL_DOT_PARAMS = ['x', 'xStride', 'y', 'yStride', 'pixels', 'C', 'out', 'accumulate'] as const;
+
 /** AdamParams (native/params.h): adam: tf.train.adam's update of n floats, then param *= decayFactor; scalars as float32 from optimizerScalars.ts; units = floats. */
 export const ADAM_PARAMS = ['param', 'grad', 'm', 'v', 'n', 'negLr:f', 'beta1:f', 'oneMinusBeta1:f', 'beta2:f', 'oneMinusBeta2:f', 'oneMinusAccBeta1:f', 'oneMinusAccBeta2:f', 'epsilon:f', 'decayFactor:f'] as const;
 

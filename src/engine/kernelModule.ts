@@ -31,7 +31,9 @@ export type TrainingKernelName =
   | 'channelScatter'
   | 'adam'
   | 'sgdMomentum'
-  | 'ema';
+  | 'ema'
+  | 'scaleChannels'
+  | 'channelDot';
 
 /** Names of the exported kernels. */
 export type KernelName = InferenceKernelName | TrainingKernelName;
@@ -55,6 +57,8 @@ export const TRAINING_KERNELS: readonly TrainingKernelName[] = [
   'adam',
   'sgdMomentum',
   'ema',
+  'scaleChannels',
+  'channelDot',
 ];
 
 /** An instantiated kernel module with its memory. */

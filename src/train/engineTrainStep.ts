@@ -15,6 +15,7 @@ import { Detector } from '../detector';
 import { TrainBox } from './augment';
 import { LossTerms, TrainLoss } from './lossForSpec';
 import { buildTrainingGraph } from '../engine/training/trainingGraph';
+import { runTrainingTail } from '../engine/training/trainingTail';
 import { StepProfileEntry, TrainingEngine } from '../engine/training/trainingEngine';
 import { EngineOptimizer, EngineOptimizerConfig } from '../engine/training/engineOptimizer';
 import { bnGammaVariables } from './gammaHistogram';
@@ -24,6 +25,7 @@ import type { TrainRun } from './trainRun';
 import { KERNEL_NAME } from './trainStep';
 import { EngineEma } from './engineEma';
 import { WeightEma } from './ema';
+import { hashSeed } from './random';
 
 /** Options of {@link createEngineTrainer}. */
 export interface EngineTrainerOptions extends EngineOptimizerConfig {
@@ -33,6 +35,8 @@ export interface EngineTrainerOptions extends EngineOptimizerConfig {
   /** Which variables get the decoupled weight decay. */
   decays: (v: tf.Variable) => boolean;
   threads?: number;
+  /** Seed of the engine's random ops (drop-connect masks). */
+  seed?: number;
 }
 
 /** The loss terms of one step, as numbers. */
@@ -64,7 +68,7 @@ export interface EngineTrainer {
  */
 export function createEngineTrainer(detector: Detector, o: EngineTrainerOptions): EngineTrainer {
   const graph = buildTrainingGraph(detector.model);
-  const engine = new TrainingEngine(graph, { batchSize: o.batchSize, threads: o.threads });
+  const engine = new TrainingEngine(graph, { batchSize: o.batchSize, threads: o.threads, seed: o.seed });
   const optimizer = new EngineOptimizer(engine, o.vars, o);
   const gammas = new Set(bnGammaVariables(o.vars));
   const spec = detector.spec;
@@ -75,7 +79,8 @@ export function createEngineTrainer(detector: Detector, o: EngineTrainerOptions)
       const kept: tf.Tensor[] = [];
       const { terms, dHeads } = tf.tidy(() => {
         const { value, grads } = tf.valueAndGrads((...hs: tf.Tensor[]) => {
-          const parts: LossTerms = loss(hs, boxes, spec);
+          // The graph's tail (EfficientDet's reshape / concat of anchors) in tfjs, inside the autodiff.
+          const parts: LossTerms = loss(runTrainingTail(graph, hs), boxes, spec);
           kept.push(tf.keep(parts.box), tf.keep(parts.obj), tf.keep(parts.cls));
           return parts.total as tf.Scalar;
         })(heads);
@@ -145,6 +150,7 @@ export async function attachEngine(run: TrainRun): Promise<void> {
       momentum: run.opts.momentum ?? (run.optimizerKind === 'adam' ? 0.9 : 0.937),
       decays: (v) => KERNEL_NAME.test(v.name),
       threads: run.opts.engineThreads,
+      seed: hashSeed(run.seed, 0xd0c0),
     });
     await trainer.optimizer.importFrom(run.optimizer);
     if (run.ema instanceof WeightEma) {

@@ -82,12 +82,13 @@ describe('train() on the engine', () => {
 
   test('a layer the engine cannot train is an UnsupportedTrainingGraphError naming it', () => {
     const input = tf.input({ shape: [8, 8, 3] });
-    // zero padding read by a max pool (the engine folds padding into convs only)
-    const padded = tf.layers.zeroPadding2d({ padding: 1, name: 'pad_for_pool' }).apply(input) as tf.SymbolicTensor;
-    const out = tf.layers.maxPooling2d({ poolSize: 2 }).apply(padded) as tf.SymbolicTensor;
+    // a product of two feature maps (the engine trains only a [1, 1, C] channel scale)
+    const a = tf.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(input) as tf.SymbolicTensor;
+    const b = tf.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(input) as tf.SymbolicTensor;
+    const out = tf.layers.multiply({ name: 'map_product' }).apply([a, b]) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: out });
     expect(() => buildTrainingGraph(model)).toThrow(UnsupportedTrainingGraphError);
-    expect(() => buildTrainingGraph(model)).toThrow(/pad_for_pool/);
+    expect(() => buildTrainingGraph(model)).toThrow(/map_product/);
     const drop = tf.layers.dropout({ rate: 0.5, name: 'drop' }).apply(tf.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(input)) as tf.SymbolicTensor;
     expect(() => buildTrainingGraph(tf.model({ inputs: input, outputs: drop }))).toThrow(/drop/);
   });

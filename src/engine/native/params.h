@@ -265,6 +265,25 @@ typedef struct {
 } ZeroInsertParams;
 
 /*
+ * scaleChannels: out[p][c] (+)= x[p*xStride + c] * s[c] * k (s pointer 0 = no per-channel factor;
+ * xStride 0 broadcasts one C-vector, the spatial-mean gradient); units = pixels; accumulate flag.
+ */
+typedef struct {
+  int32_t x, xStride, s, out, outStride, pixels, C;
+  float k;
+  int32_t accumulate;
+} ScaleChannelsParams;
+
+/*
+ * channelDot: out[c] (+)= sum over pixels of x[p][c] * y[p][c] (f64 per call; the gradient of a
+ * per-channel or per-tensor factor); units = channels; accumulate flag.
+ */
+typedef struct {
+  int32_t x, xStride, y, yStride, pixels, C, out;
+  int32_t accumulate;
+} ChannelDotParams;
+
+/*
  * adam: tf.train.adam's update of n floats, then param *= decayFactor; scalars as float32 from
  * optimizerScalars.ts; units = floats.
  */

@@ -13,7 +13,9 @@
  *
  * Every op's backward is a wasm kernel (src/engine/native/*_grad.c, batchnorm.c; the conv
  * input gradient is the conv2d kernel on flipped weights, src/engine/gradPacking.ts; copies and
- * sums of gradients are `unary` / `binary`).
+ * sums of gradients are `unary` / `binary`). EfficientDet's broadcast ops (padding, spatial mean,
+ * channel product, weighted fusion, drop-connect) are in ./channelOps.ts; drop-connect draws its
+ * per-image masks from a generator seeded by {@link TrainingEngineOptions.seed}.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Arena, createKernelModule, KernelModule, KernelName, packDepthwiseWeights, wasmThreadsSupported } from '../kernelModule';
@@ -52,6 +54,8 @@ import { adamScalars } from '../optimizerScalars';
 import { planBufferOffsets } from '../memoryPlan';
 import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPool, whenPoolReady } from '../threadPool';
 import { slopeFromOutput, TrainActivation, TrainBatchNorm, TrainConv, TrainingGraph, TrainNode, trainingConsumers } from './trainingGraph';
+import { backwardChannelOp, ChannelOpContext, channelOpScratchFloats, forwardChannelOp, isChannelOp } from './channelOps';
+import { mulberry32 } from '../../train/random';
 
 /** The training step does not fit in a kernel module's memory (wasm32: 2 GiB). */
 export class TrainingPlanTooLargeError extends Error {
@@ -71,6 +75,8 @@ export interface TrainingEngineOptions {
   relaxedSimd?: boolean;
   /** Memory limit in bytes (default 2 GiB, the wasm32 maximum). */
   maxBytes?: number;
+  /** Seed of the drop-connect masks (default 0; train() passes its seed). */
+  seed?: number;
 }
 
 /** One distinct tfjs variable in engine memory. */
@@ -156,6 +162,9 @@ export class TrainingEngine {
   private n = 0;
   private disposed = false;
   private profileSink: StepProfileEntry[] | null = null;
+  /** The broadcast channel ops' view of the engine (./channelOps.ts). */
+  private readonly channelCtx: ChannelOpContext;
+  private readonly dropFactors = new Map<TrainNode, Float32Array>();
   private kernelTimes: Map<string, number> | null = null;
 
   constructor(graph: TrainingGraph, opts: TrainingEngineOptions) {
@@ -188,13 +197,15 @@ export class TrainingEngine {
         addVar(n.beta, n.training);
         addVar(n.movingMean, false);
         addVar(n.movingVariance, false);
+      } else if (n.op === 'weightedSum') {
+        addVar(n.weight, n.trainable);
       }
     }
 
     // Which values need a gradient: those with a trainable node upstream.
     this.needsGrad = shapes.map(() => false);
     for (const n of this.nodes) {
-      const own = (n.op === 'conv' && n.trainable) || (n.op === 'batchNorm' && n.training);
+      const own = (n.op === 'conv' && n.trainable) || (n.op === 'batchNorm' && n.training) || (n.op === 'weightedSum' && n.trainable);
       const up = own || n.inputs.some((v) => this.needsGrad[v]);
       for (const v of n.outputs) this.needsGrad[v] = up;
     }
@@ -235,7 +246,7 @@ export class TrainingEngine {
       dxImg = Math.max(dxImg, H * W * C);
       if (n.strides[0] > 1 || n.strides[1] > 1) grid = Math.max(grid, ((OH - 1) * n.strides[0] + 1) * ((OW - 1) * n.strides[1] + 1) * OC);
     }
-    bytes += align64(grid * 4) + align64(dxImg * 4);
+    bytes += align64(grid * 4) + align64(dxImg * 4) + align64(channelOpScratchFloats(graph) * 4);
     // Adam slots
     for (const ev of this.variables) if (ev.trainable) bytes += 2 * align64(ev.size * 4);
     let threads = Math.max(1, Math.floor(opts.threads ?? defaultKernelThreads()));
@@ -260,6 +271,7 @@ export class TrainingEngine {
     this.scratchGrid = this.arena.alloc(grid * 4);
     this.scratch = this.arena.alloc(dxImg * 4);
     this.partialDW = partialFloats > 0 ? this.arena.alloc(partialFloats * 4) : -1;
+    const channelScratch = this.arena.alloc(channelOpScratchFloats(graph) * 4);
     this.valueAt = shapes.map((_, v) => this.arena.alloc(floatsOf(v) * 4));
     const gradRegion = this.arena.alloc(gradPlan.total);
     this.gradAt = shapes.map(() => -1);
@@ -300,6 +312,25 @@ export class TrainingEngine {
         });
       }
     }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const engine = this;
+    this.channelCtx = {
+      get n() {
+        return engine.n;
+      },
+      graph,
+      valueAt: (v) => this.valueAt[v],
+      wantDx: (v) => this.gradAt[v] >= 0,
+      gradTarget: (v) => this.gradTarget(v),
+      gradAt: (v) => this.gradAt[v],
+      run: (kernel, layout, values, total, grain, cost) => this.run(kernel, layout, values, total, grain, cost),
+      f32: (ptr, floats) => this.f32(ptr, floats),
+      master: (v) => this.varOf.get(v)!.master,
+      gradOf: (v) => this.varOf.get(v)!.grad,
+      scratch: channelScratch,
+      rng: mulberry32(opts.seed ?? 0),
+      dropFactors: this.dropFactors,
+    };
     this.pool = threads > 1 ? createKernelThreadPool(this.km, threads, this.arena) : null;
     this.threads = this.pool ? threads : 1;
     this.readWeights(true);
@@ -432,6 +463,7 @@ export class TrainingEngine {
   }
 
   private forwardNode(node: TrainNode): void {
+    if (isChannelOp(node)) return forwardChannelOp(this.channelCtx, node);
     const n = this.n;
     const S = this.graph.shapes;
     const x = node.inputs[0];
@@ -614,6 +646,7 @@ export class TrainingEngine {
   }
 
   private backwardNode(node: TrainNode): void {
+    if (isChannelOp(node)) return backwardChannelOp(this.channelCtx, node);
     const n = this.n;
     const S = this.graph.shapes;
     const x = node.inputs[0];
@@ -822,6 +855,15 @@ export class TrainingEngine {
         }
         return;
     }
+  }
+
+  /**
+   * The drop-connect factors of the last forward for the node of `layer` (per image: 0 dropped,
+   * else 1 / keep), or undefined (no such node, or no forward yet). For tests.
+   */
+  dropConnectFactors(layer: string): Float32Array | undefined {
+    for (const [node, f] of this.dropFactors) if (node.layer === layer) return f.slice(0, this.n);
+    return undefined;
   }
 
   /** Allocate `floats` zeroed float32 in engine memory (optimizer slots); returns the byte offset. */

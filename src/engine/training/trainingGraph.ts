@@ -5,14 +5,22 @@
  * copied). One node per layer APPLICATION: a layer applied twice (e.g. output convs shared by two scales)
  * gives two nodes that share variables, and their weight gradients add up.
  *
- * Only what the engine can train is accepted (conv / depthwise conv, BatchNorm, relu / relu6 /
- * leaky / linear / sigmoid / tanh / elu / swish / mish, max pooling, nearest upsampling, channel concat / slice / interleaved split,
- * add, zero padding folded into the conv that reads it); anything else is an
+ * Only what the engine can train is accepted (conv / depthwise / separable conv, BatchNorm, relu /
+ * relu6 / leaky / linear / sigmoid / tanh / elu / swish / mish, max pooling, nearest upsampling,
+ * channel concat / slice / interleaved split, add, zero padding (folded into the conv that reads
+ * it, else its own op), and EfficientDet's ops: the spatial mean and channel product of
+ * squeeze-excitation, the fast normalised fusion with its trainable weights, drop-connect); anything else is an
  * {@link UnsupportedTrainingGraphError} naming the layer, and train() keeps the tfjs path.
+ *
+ * The engine holds `[H, W, C]` feature maps only. Weightless ops after them that are not (the
+ * heads' reshape to `[K, k]` anchors, their concatenation, a final sigmoid) form the graph's
+ * {@link TrainingTail}: the engine's outputs are the last feature maps, and the tail runs in tfjs
+ * (./trainingTail.ts) inside the loss's autodiff, so its gradient comes with the loss's.
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildInferenceGraph } from '../../infer/buildInferenceGraph';
 import { explicitPadding, IRGraph, IRNode } from '../../infer/ir';
+import { matchSpatialMean } from './matchSpatialMean';
 
 /** A model (or layer) the engine cannot train; the caller falls back to tfjs autodiff. */
 export class UnsupportedTrainingGraphError extends Error {
@@ -113,16 +121,79 @@ export interface TrainAdd {
   op: 'add';
 }
 
-export type TrainOp = TrainConv | TrainBatchNorm | TrainActivationNode | TrainMaxPool | TrainUpsample | TrainConcat | TrainChannelSlice | TrainChannelSplit | TrainAdd;
+/** Constant zero padding of H and W read by something else than convolutions (a max pool). */
+export interface TrainPad {
+  op: 'pad';
+  pads: Pads;
+}
+
+/** Mean over H and W: `[H, W, C] -> [1, 1, C]` (the squeeze of squeeze-excitation). */
+export interface TrainSpatialMean {
+  op: 'spatialMean';
+}
+
+/** inputs `[scale [1, 1, C], x [H, W, C]]`: x times the per-image channel scale (the excitation). */
+export interface TrainChannelMul {
+  op: 'channelMul';
+}
+
+/**
+ * EfficientDet's fast normalised fusion: `sum_i w_i x_i` with `w = relu(v) / (sum relu(v) + epsilon)`
+ * and `v` the layer's trainable vector.
+ */
+export interface TrainWeightedSum {
+  op: 'weightedSum';
+  weight: tf.Variable;
+  epsilon: number;
+  trainable: boolean;
+}
+
+/** Drop-connect in training: each image kept with probability `1 - rate` and scaled by `1 / (1 - rate)`, else zeroed. */
+export interface TrainDropConnect {
+  op: 'dropConnect';
+  rate: number;
+}
+
+export type TrainOp =
+  | TrainConv
+  | TrainBatchNorm
+  | TrainActivationNode
+  | TrainMaxPool
+  | TrainUpsample
+  | TrainConcat
+  | TrainChannelSlice
+  | TrainChannelSplit
+  | TrainAdd
+  | TrainPad
+  | TrainSpatialMean
+  | TrainChannelMul
+  | TrainWeightedSum
+  | TrainDropConnect;
 
 export type TrainNode = TrainOp & { inputs: number[]; outputs: number[]; layer: string };
 
-/** A trainable network: values are numbered, shapes `[H, W, C]` without the batch axis. */
+/**
+ * Weightless ops after the engine's outputs, run in tfjs: IR nodes (reshape, concat, activation,
+ * add) over value ids, the engine outputs and the tail's own values (shapes in `shapes`, batch
+ * axis excluded). `outputs` are the model's outputs.
+ */
+export interface TrainingTail {
+  nodes: IRNode[];
+  shapes: Map<number, number[]>;
+  outputs: number[];
+}
+
+/**
+ * A trainable network: values are numbered, shapes `[H, W, C]` without the batch axis (a value
+ * the engine does not hold, in the tail or folded away, has shape `[0, 0, 0]`). `outputs` are the
+ * values the engine hands to tfjs; `tail` maps them to the model's outputs.
+ */
 export interface TrainingGraph {
   input: number;
   outputs: number[];
   shapes: [number, number, number][];
   nodes: TrainNode[];
+  tail: TrainingTail;
 }
 
 const variableOf = (w: tf.LayerVariable): tf.Variable => w.read() as tf.Variable;
@@ -135,12 +206,14 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
   } catch (e) {
     throw new UnsupportedTrainingGraphError(e instanceof Error ? e.message : String(e));
   }
-  const shapes = ir.shapes.map((s, v) => {
-    if (s.length !== 3) throw new UnsupportedTrainingGraphError(`value ${v} has shape [${s.join(', ')}]; the training engine runs [H, W, C] feature maps only`);
-    return s as [number, number, number];
-  });
+  const shapes = ir.shapes.map((s) => (s.length === 3 ? (s.slice() as [number, number, number]) : ([0, 0, 0] as [number, number, number])));
   const consumers = new Map<number, IRNode[]>();
   for (const n of ir.nodes) for (const v of n.inputs) consumers.set(v, [...(consumers.get(v) ?? []), n]);
+  // Values the tail (tfjs) computes, and IR nodes folded into an engine op (a spatial mean's chain).
+  const tailValues = new Set<number>();
+  const tailNodes: IRNode[] = [];
+  const folded = new Set<IRNode>();
+  const TAIL_OPS = ['reshape', 'concat', 'activation', 'add'];
   const alias = new Map<number, number>();
   const resolve = (v: number): number => alias.get(v) ?? v;
   // Zero padding read only by convolutions: padded value -> its input and pads (the convs pad).
@@ -151,16 +224,41 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
   };
 
   for (const n of ir.nodes) {
+    if (folded.has(n)) continue;
     const layer = model.getLayer(n.layer);
     const cls = layer.getClassName();
     const cfg = layer.getConfig();
     const inputs = n.inputs.map(resolve);
+    const mean = n.op === 'reshape' || n.op === 'globalAvgPool' ? matchSpatialMean(ir, n, consumers) : null;
+    if (mean && !inputs.some((v) => tailValues.has(v))) {
+      // A spatial mean built of reshapes and global pools (src/layers/spatialMean.ts): one op.
+      mean.chain.forEach((m) => {
+        folded.add(m);
+        for (const v of m.outputs) if (v !== mean.output) shapes[v] = [0, 0, 0];
+      });
+      nodes.push({ op: 'spatialMean', inputs, outputs: [mean.output], layer: n.layer });
+      continue;
+    }
+    if (inputs.some((v) => tailValues.has(v)) || n.op === 'reshape' || n.outputs.some((v) => ir.shapes[v].length !== 3)) {
+      // Not a feature map (or computed from one that is not): the tail, in tfjs.
+      if (!TAIL_OPS.includes(n.op)) fail(n, `an op on values of shape ${n.inputs.map((v) => `[${ir.shapes[v].join(', ')}]`).join(', ')}; the training engine runs [H, W, C] feature maps only`);
+      if (n.op === 'activation' && !TAIL_ACTIVATIONS.includes(n.fn)) fail(n, `activation '${n.fn}' after the feature maps`);
+      tailNodes.push({ ...n, inputs } as IRNode);
+      n.outputs.forEach((v) => {
+        tailValues.add(v);
+        shapes[v] = [0, 0, 0];
+      });
+      continue;
+    }
     const emit = (op: TrainOp, outs = n.outputs) => nodes.push({ ...op, inputs, outputs: outs, layer: n.layer } as TrainNode);
     switch (n.op) {
       case 'conv': {
-        if (cls !== 'Conv2D' && cls !== 'DepthwiseConv2D' && cls !== 'YoloTfjsAtrousConv2D') fail(n, `class ${cls} is not trained on the engine`);
+        const separable = cls === 'SeparableConv2D';
+        if (cls !== 'Conv2D' && cls !== 'DepthwiseConv2D' && cls !== 'YoloTfjsAtrousConv2D' && !separable) fail(n, `class ${cls} is not trained on the engine`);
         if (n.depthwise && n.filterShape[3] !== 1) fail(n, `depthwise channel multiplier ${n.filterShape[3]}`);
-        const w = layer.weights;
+        // A separable conv is two IR nodes of one layer: depthwise (weights[0], no bias), then
+        // pointwise (weights[1], bias weights[2]).
+        const w = separable ? (n.depthwise ? [layer.weights[0]] : layer.weights.slice(1)) : layer.weights;
         const inShape = shapes[inputs[0]];
         let pads = explicitPadding(n.pad, [inShape[0], inShape[1]], [n.filterShape[0], n.filterShape[1]], n.strides, n.dilations);
         let src = inputs[0];
@@ -175,7 +273,7 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
           op: 'conv',
           depthwise: n.depthwise,
           kernel: variableOf(w[0]),
-          bias: cfg.useBias ? variableOf(w[1]) : null,
+          bias: cfg.useBias && !(separable && n.depthwise) ? variableOf(w[1]) : null,
           filterShape: n.filterShape,
           strides: n.strides,
           dilations: n.dilations,
@@ -214,9 +312,12 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
         if (n.value !== 0) fail(n, `pad value ${n.value}`);
         const readers = consumers.get(n.outputs[0]) ?? [];
         if (readers.length === 0 || !readers.every((r) => r.op === 'conv') || ir.outputs.includes(n.outputs[0])) {
-          fail(n, 'zero padding is trained only when convolutions alone read it');
+          // Read by a max pool (zylo117's static-same pooling: the zeros take part in the max).
+          if (n.pads.some((p) => p[0] < 0 || p[1] < 0)) fail(n, 'negative padding');
+          emit({ op: 'pad', pads: n.pads });
+        } else {
+          foldedPad.set(n.outputs[0], { src: inputs[0], pads: n.pads });
         }
-        foldedPad.set(n.outputs[0], { src: inputs[0], pads: n.pads });
         break;
       }
       case 'activation': {
@@ -247,20 +348,56 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
         if (inputs.some((v) => shapes[v].join() !== shapes[inputs[0]].join())) fail(n, 'inputs of different shapes');
         emit({ op: 'add' });
         break;
-      case 'identity':
-        // Dropout in training mode drops at random; only a no-op dropout is an identity here.
-        if (cls === 'Dropout' && Number(cfg.rate ?? 0) > 0) fail(n, `Dropout rate ${cfg.rate} (random in training) is not trained on the engine`);
-        if (cls !== 'Dropout') fail(n, `class ${cls}`);
+      case 'mul': {
+        // Squeeze-excitation: a [1, 1, C] scale times an [H, W, C] map, either order.
+        const [a, b] = inputs;
+        const isScale = (v: number) => shapes[v][0] === 1 && shapes[v][1] === 1;
+        const other = (v: number) => (v === a ? b : a);
+        const scale = isScale(a) && !isScale(b) ? a : isScale(b) && !isScale(a) ? b : -1;
+        if (scale < 0 || shapes[scale][2] !== shapes[other(scale)][2]) fail(n, `product of [${shapes[a].join(', ')}] and [${shapes[b].join(', ')}] (only a [1, 1, C] channel scale is trained)`);
+        nodes.push({ op: 'channelMul', inputs: [scale, other(scale)], outputs: n.outputs, layer: n.layer });
+        break;
+      }
+      case 'weightedSum': {
+        if (cls !== 'YoloTfjsWeightedFusion') fail(n, `class ${cls}`);
+        if (inputs.some((v) => shapes[v].join() !== shapes[inputs[0]].join())) fail(n, 'inputs of different shapes');
+        emit({ op: 'weightedSum', weight: variableOf(layer.weights[0]), epsilon: Number(cfg.epsilon ?? 1e-4), trainable: layer.trainable });
+        break;
+      }
+      case 'identity': {
+        // Dropout / drop-connect in training mode drop at random: drop-connect (per image) is an
+        // engine op; a dropout only when it is a no-op.
+        const rate = Number(cfg.rate ?? 0);
+        if (cls === 'YoloTfjsDropConnect' && rate > 0) {
+          emit({ op: 'dropConnect', rate });
+          break;
+        }
+        if (cls === 'Dropout' && rate > 0) fail(n, `Dropout rate ${cfg.rate} (random in training) is not trained on the engine`);
+        if (cls !== 'Dropout' && cls !== 'YoloTfjsDropConnect') fail(n, `class ${cls}`);
         alias.set(n.outputs[0], inputs[0]);
         break;
+      }
       default:
         fail(n, 'no training kernel');
     }
   }
-  const outputs = ir.outputs.map(resolve);
-  if (outputs.includes(ir.input)) throw new UnsupportedTrainingGraphError('a model output is its input');
-  return { input: ir.input, outputs, shapes, nodes };
+  const modelOutputs = ir.outputs.map(resolve);
+  if (modelOutputs.includes(ir.input)) throw new UnsupportedTrainingGraphError('a model output is its input');
+  // The engine's outputs: model outputs it computes, then the feature maps the tail reads.
+  const outputs: number[] = [];
+  const addOutput = (v: number) => {
+    if (!tailValues.has(v) && !outputs.includes(v)) outputs.push(v);
+  };
+  modelOutputs.forEach(addOutput);
+  for (const t of tailNodes) t.inputs.forEach(addOutput);
+  if (outputs.includes(ir.input)) throw new UnsupportedTrainingGraphError('the tail reads the model input');
+  const tailShapes = new Map<number, number[]>();
+  for (const t of tailNodes) for (const v of [...t.inputs, ...t.outputs]) tailShapes.set(v, ir.shapes[v].slice());
+  return { input: ir.input, outputs, shapes, nodes, tail: { nodes: tailNodes, shapes: tailShapes, outputs: modelOutputs } };
 }
+
+/** Activations the tail (tfjs, ./trainingTail.ts) applies after the feature maps. */
+const TAIL_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'sigmoid'];
 
 /** Ids of the nodes reading each value. */
 export function trainingConsumers(g: TrainingGraph): Map<number, TrainNode[]> {
