@@ -62,25 +62,55 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
     (save as tf.GradSaveFunc)([xt, gt, mean, rstd]);
     return {
       value: tf.batchNorm(xt, mean, variance, b as tf.Tensor, gt, epsilon),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, gs, ms, rs] = saved;
-        const xhat = tf.mul(tf.sub(xs, ms), rs);
-        const dbeta = tf.sum(dy, axes);
-        const dgamma = tf.sum(tf.mul(dy, xhat), axes);
-        const centred = tf.sub(dy, tf.div(dbeta, count));
-        const dx = tf.mul(tf.sub(centred, tf.mul(xhat, tf.div(dgamma, count))), tf.mul(gs, rs));
-        return [dx, dgamma, dbeta];
-      },
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => closedFormGrad(dy, saved, axes, count),
     };
   });
   return op(x, gamma, beta);
 }
 
+/**
+ * {@link batchNormTraining} with the batch moments computed INSIDE the custom-gradient op: there
+ * they are not recorded on the autodiff tape, so `tf.moments`' full-size intermediates (x - mean,
+ * its square) are freed at once instead of living until the gradients are taken (two tensors the
+ * size of the layer's input per BN layer: tiny YOLOv3 at 416 x 416 and batch 8 did not fit the
+ * 4 GiB wasm heap with them). Returns the output and the moments (kept: the caller disposes them).
+ */
+function batchNormTrainingWithMoments(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+  const count = x.size / x.shape[x.rank - 1];
+  let mean: tf.Tensor | undefined;
+  let variance: tf.Tensor | undefined;
+  const op = tf.customGrad((xi, g, b, save) => {
+    const xt = xi as tf.Tensor;
+    const gt = g as tf.Tensor;
+    const m = tf.moments(xt, axes);
+    mean = tf.keep(m.mean);
+    variance = tf.keep(m.variance);
+    const rstd = tf.rsqrt(tf.add(variance, epsilon));
+    (save as tf.GradSaveFunc)([xt, gt, mean, rstd]);
+    return {
+      value: tf.batchNorm(xt, mean, variance, b as tf.Tensor, gt, epsilon),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => closedFormGrad(dy, saved, axes, count),
+    };
+  });
+  const y = op(x, gamma, beta);
+  return { y, mean: mean!, variance: variance! };
+}
+
+/** dx, dgamma, dbeta from dy and the saved [x, gamma, mean, 1/sqrt(var + eps)] (file comment). */
+function closedFormGrad(dy: tf.Tensor, saved: tf.Tensor[], axes: number[], count: number): tf.Tensor[] {
+  const [xs, gs, ms, rs] = saved;
+  const xhat = tf.mul(tf.sub(xs, ms), rs);
+  const dbeta = tf.sum(dy, axes);
+  const dgamma = tf.sum(tf.mul(dy, xhat), axes);
+  const centred = tf.sub(dy, tf.div(dbeta, count));
+  const dx = tf.mul(tf.sub(centred, tf.mul(xhat, tf.div(dgamma, count))), tf.mul(gs, rs));
+  return [dx, dgamma, dbeta];
+}
+
 function fastTrainingCall(layer: BatchNormLayer, input: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const axes = Array.from({ length: input.rank - 1 }, (_, i) => i);
-    const { mean, variance } = tf.moments(input, axes);
-    const y = batchNormTraining(input, (layer.gamma as tf.LayerVariable).read(), (layer.beta as tf.LayerVariable).read(), mean, variance, layer.epsilon);
+  const { y, mean, variance } = batchNormTrainingWithMoments(input, (layer.gamma as tf.LayerVariable).read(), (layer.beta as tf.LayerVariable).read(), layer.epsilon);
+  try {
     // tfjs-layers' moving-average update, unchanged
     const update = (v: tf.LayerVariable, value: tf.Tensor): void => {
       tf.tidy(() => {
@@ -91,7 +121,9 @@ function fastTrainingCall(layer: BatchNormLayer, input: tf.Tensor): tf.Tensor {
     update(layer.movingMean, mean);
     update(layer.movingVariance, variance);
     return y;
-  });
+  } finally {
+    tf.dispose([mean, variance]);
+  }
 }
 
 /**
