@@ -29,7 +29,7 @@ function squeezeExcite(y: Sym, name: string): Sym {
 }
 
 const CASES: [string, (x: Sym) => Sym | Sym[], [number, number, number]][] = [
-  ['BN + swish (not fused), conv with a sigmoid', (x) => [swish(bn().apply(conv(6, 3).apply(x)) as Sym), conv(3, 1, { activation: 'sigmoid', useBias: true }).apply(x) as Sym], [7, 7, 3]],
+  ['BN + swish (fused: the backward recomputes the BN output), conv with a sigmoid', (x) => [swish(bn().apply(conv(6, 3).apply(x)) as Sym), conv(3, 1, { activation: 'sigmoid', useBias: true }).apply(x) as Sym], [7, 7, 3]],
   ['squeeze-excitation (two-stage spatial mean, channel product) in an MBConv', (x) => {
     const y = swish(bn().apply(L.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }).apply(conv(8, 1).apply(x))) as Sym);
     return bn().apply(conv(4, 1).apply(squeezeExcite(y, 'se'))) as Sym;

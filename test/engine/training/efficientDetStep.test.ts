@@ -11,6 +11,8 @@ import { applyFreeze } from '../../../src/train/modelParts';
 import { lossForSpec } from '../../../src/train/lossForSpec';
 import { modelVariables } from '../../../src/train/ema';
 import { expectFlatTensors } from '../../helpers/expectFlatTensors';
+import { train } from '../../../src/train/train';
+import { tinyDataset } from '../../train/helpers';
 import { boxesFor, compareStep, seedWeights } from './stepParity';
 
 /** Make the layers' own drop-connect use the engine's masks of the last forward (undo returned). */
@@ -83,6 +85,18 @@ describe('EfficientDet-D0 on the training engine', () => {
     } finally {
       trainer.dispose();
       x.dispose();
+    }
+  });
+
+  it("train() puts EfficientDet on the engine by itself (engine: 'auto' on wasm)", async () => {
+    const { dataset, readImage } = tinyDataset(2);
+    const det = efficientDet({ phi: 0, numClasses: 3, inputSize: 128, classNames: dataset.classNames });
+    try {
+      const r = await train(det, dataset, { epochs: 1, batchSize: 2, readImage, progress: false, augment: false, engineThreads: 2 });
+      expect(r.path).toBe('engine');
+      expect(Number.isFinite(r.steps[0].total)).toBe(true);
+    } finally {
+      det.dispose();
     }
   });
 });

@@ -53,7 +53,7 @@ describe('training engine ops vs tfjs autodiff (1e-4 relative)', () => {
       const a = conv(128, 1).apply(x) as Sym;
       return L.leakyReLU({ alpha: 0.1 }).apply(bn().apply(conv(128, 5, { padding: 'same' }).apply(a))) as Sym;
     }, [4, 4, 3]],
-    ['conv + BN + mish (not fused: the slope needs the BN output), conv with a fused mish', (x) => {
+    ['conv + BN + mish (fused: the backward recomputes the BN output for the slope), conv with a fused mish', (x) => {
       const a = new Mish().apply(bn().apply(conv(6, 3, { padding: 'same' }).apply(x))) as Sym;
       return L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: true, activation: 'mish' as never }).apply(a) as Sym;
     }, [6, 6, 3]],
