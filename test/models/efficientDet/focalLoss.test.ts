@@ -43,7 +43,7 @@ describe('fused focal loss', () => {
     const R = tf.tensor1d([0.7, -1.3]);
     const ours = tf.tidy(() => ({ v: focalLossPerImage(p, o).dataSync().slice(), g: tf.grad((x: tf.Tensor) => tf.sum(tf.mul(focalLossPerImage(x as tf.Tensor3D, o), R)))(p).dataSync().slice() }));
     const ref = tf.tidy(() => ({ v: reference(p, o).dataSync().slice(), g: tf.grad((x: tf.Tensor) => tf.sum(tf.mul(reference(x as tf.Tensor3D, o), R)))(p).dataSync().slice() }));
-    const rel = (a: Float32Array, b: Float32Array) => {
+    const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
       let d = 0;
       let m = 0;
       for (let i = 0; i < b.length; i++) {
