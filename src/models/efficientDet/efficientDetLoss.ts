@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkGroundTruth, GroundTruthBox, LossTerms } from '../../loss/types';
+import { focalLossPerImage } from './focalLoss';
 
 /** Options of {@link efficientDetLoss} (defaults are upstream's). */
 export interface EfficientDetLossOptions {
@@ -128,17 +129,10 @@ export function efficientDetLoss(
   const asg = assignEfficientDetAnchors(anchorData, gt, opts);
 
   return tf.tidy(() => {
-    const valid = tf.tensor3d(Float32Array.from(asg.state, (s) => (s >= 0 ? 1 : 0)), [n, A, 1]);
-    // wasm's OneHot is wrong for float32 output: build int32 and cast. Class -1 -> all zeros.
-    const t = tf.cast(tf.oneHot(tf.tensor2d(asg.classId, [n, A], 'int32'), C), 'float32');
-    const p = tf.clipByValue(classification, 1e-4, 1 - 1e-4);
-    const oneMinusT = tf.sub(1, t);
-    const alphaT = tf.add(tf.mul(t, alpha), tf.mul(oneMinusT, 1 - alpha));
-    const pt1 = tf.add(tf.mul(t, tf.sub(1, p)), tf.mul(oneMinusT, p)); // 1 - p_t
-    const bce = tf.neg(tf.add(tf.mul(t, tf.log(p)), tf.mul(oneMinusT, tf.log(tf.sub(1, p)))));
-    const focal = tf.mul(tf.mul(tf.mul(alphaT, tf.pow(pt1, gamma)), bce), valid);
-    const posDiv = tf.tensor1d(asg.numPositive.map((k) => Math.max(k, 1) * A * C));
-    const clsPerImage = tf.div(tf.sum(focal, [1, 2]), posDiv);
+    // The focal term in one fused pass with its analytic gradient (./focalLoss.ts).
+    const clsPerImage = focalLossPerImage(classification, {
+      state: asg.state, classId: asg.classId, divisor: asg.numPositive.map((k) => Math.max(k, 1) * A * C), alpha, gamma,
+    });
 
     const posMask = tf.tensor3d(Float32Array.from(asg.state, (s) => (s > 0 ? 1 : 0)), [n, A, 1]);
     const d = tf.abs(tf.sub(tf.tensor3d(asg.regression, [n, A, 4]), regression));
