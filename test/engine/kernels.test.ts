@@ -471,6 +471,42 @@ describe('conv2d with transcendental activations (act_v in conv)', () => {
   });
 });
 
+describe('conv2d with a long reduction (K = kh*kw*C >= 2048: summed in chunks of one tap\'s channels)', () => {
+  // 12 x 13 = 156 output pixels (more than one 128-pixel sub-range), C = 260 (a 4-channel last
+  // chunk), N = 11 (a partial 8-channel block), input a channel slice (NaN around it), output
+  // inside a wider buffer; stride 2 with asymmetric padding too.
+  test.each([
+    { name: '3x3 s1 leaky', H: 12, W: 13, s: 1, pad: [1, 1], act: 'leaky' as KernelActivation },
+    { name: '3x3 s2 swish (activation after the chunk)', H: 23, W: 25, s: 2, pad: [0, 1], act: 'swish' as KernelActivation },
+  ])('$name: matches tf.conv2d; pixel splits and block splits give the bits of one call', ({ H, W, s, pad, act }) => {
+    const C = 260, N = 11, k = 3;
+    const OH = Math.floor((H + 2 * pad[0] - k) / s) + 1, OW = Math.floor((W + 2 * pad[1] - k) / s) + 1;
+    const input = randomArray(H * W * C, 101), filter = randomArray(k * k * C * N, 102, 0.1), bias = randomArray(N, 103);
+    const packed = packConvWeights(filter, [k, k, C, N], bias);
+    const wp = arena.allocF32(packed.weights), bp = arena.allocF32(packed.bias), zero = arena.allocF32(new Float32Array(C));
+    const x = putView(input, H * W, C, C + 3, 2);
+    const run = (splitBlocks: number, total: number, cuts: number[]): Float32Array => {
+      const out = outView(OH * OW, N, N + 5, 3);
+      const p = params(CONV_PARAMS, {
+        in: x.ptr, H, W, C, inStride: x.stride, out: out.ptr, OH, OW, N, outStride: out.stride, weights: wp, bias: bp,
+        kh: k, kw: k, sh: s, sw: s, dh: 1, dw: 1, padTop: pad[0], padLeft: pad[1], act: ACT[act], alpha: 0.1, zero, splitBlocks,
+      });
+      return runSplit('conv2d', p, total, out, cuts);
+    };
+    const got = run(0, OH * OW, [5, 127, 130]);
+    expect(Buffer.compare(Buffer.from(got.buffer), Buffer.from(run(1, 2, [1]).buffer))).toBe(0);
+    const ref = tf.tidy(() => {
+      const xt = tf.pad(tf.tensor4d(input, [1, H, W, C]), [[0, 0], [pad[0], pad[0]], [pad[1], pad[1]], [0, 0]]);
+      const y = tf.add(tf.conv2d(xt, tf.tensor4d(filter, [k, k, C, N]), s, 'valid'), tf.tensor1d(bias));
+      return tfAct(y, act, 0.1).dataSync();
+    });
+    expect(ref.length).toBe(OH * OW * N);
+    let mag = 1;
+    for (const v of ref) mag = Math.max(mag, Math.abs(v));
+    expect(maxAbs(got, ref)).toBeLessThanOrEqual(1e-5 * mag);
+  });
+});
+
 describe('work ranges', () => {
   test('a range past the end is clamped: nothing is written outside the output', () => {
     const H = 4, W = 4, C = 5;

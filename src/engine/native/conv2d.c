@@ -29,6 +29,96 @@
     a31 = f32x4_madd(a31, x, w1);                     \
   }
 
+/* Layers whose packed weights per 8-channel block (K*8 floats) do not fit in L1 reread the whole
+   block panel from L2 (or, when the input crowds it out, from L3) for every MR pixels: with
+   K = 4608 (3x3x512, tiny YOLOv3's conv_12) that is 147 KB per 4 pixels. They take the reduction
+   in chunks instead: one tap's CK channels (CK*8 floats, 8 KB) at a time over all the pixels of a
+   sub-range, partial sums parked in `part` between chunks. The order of the sum (bias, then k =
+   tap*C + c ascending) is the one of the unchunked loop and floats are stored unrounded, so the
+   bits are the same. */
+#define CK 256
+#define KCHUNK_MIN_K 2048 /* K*8 floats = 64 KB, twice the L1 (below, the panel mostly stays in L1 / L2 anyway) */
+#define MSUB 128          /* pixels per sub-range: part = MSUB*8 floats (at most 4 KB of stack) */
+
+static void conv2d_kchunked(const ConvParams* P, int mc, int me, int bBegin, int bEnd, int cheapAct, v128_t alpha) {
+  const float* in = PTR(const float, P->in);
+  float* out = PTR(float, P->out);
+  const float* w = PTR(const float, P->weights);
+  const float* bias = PTR(const float, P->bias);
+  const float* zero = PTR(const float, P->zero);
+  const int H = P->H, W = P->W, C = P->C, inStride = P->inStride;
+  const int OW = P->OW, N = P->N, outStride = P->outStride;
+  const int kh = P->kh, kw = P->kw, sh = P->sh, sw = P->sw, dh = P->dh, dw = P->dw;
+  const int K = kh * kw * C, taps = kh * kw;
+  /* Sized to the range (a worker's stack holds only what the call uses). */
+  const int cap = me - mc < MSUB ? me - mc : MSUB;
+  float part[(cap + MR - 1) / MR * MR * 8]; /* the last tile parks all MR rows */
+  int iy0[cap], ix0[cap];
+  for (int ms = mc; ms < me; ms += MSUB) {
+    const int mn = me - ms < MSUB ? me - ms : MSUB;
+    for (int i = 0; i < mn; i++) {
+      const int oy = (ms + i) / OW;
+      iy0[i] = oy * sh - P->padTop;
+      ix0[i] = (ms + i - oy * OW) * sw - P->padLeft;
+    }
+    for (int b = bBegin; b < bEnd; b++) {
+      const float* wb = w + (size_t)b * K * 8;
+      const v128_t b0 = wasm_v128_load(bias + b * 8), b1 = wasm_v128_load(bias + b * 8 + 4);
+      const int nrem = N - b * 8;
+      for (int t = 0; t < taps; t++) {
+        const int ky = t / kw, kx = t - ky * kw;
+        for (int c0 = 0; c0 < C; c0 += CK) {
+          const int cn = C - c0 < CK ? C - c0 : CK;
+          const int first = t == 0 && c0 == 0, last = t == taps - 1 && c0 + cn == C;
+          const float* wc = wb + ((size_t)t * C + c0) * 8;
+          for (int i0 = 0; i0 < mn; i0 += MR) {
+            const float* p[MR];
+            for (int r = 0; r < MR; r++) {
+              const int i = i0 + r < mn ? i0 + r : mn - 1;
+              const int iy = iy0[i] + ky * dh, ix = ix0[i] + kx * dw;
+              p[r] = ((iy >= 0 && iy < H && ix >= 0 && ix < W) ? in + ((size_t)iy * W + ix) * inStride : zero) + c0;
+            }
+            float* pp = part + i0 * 8;
+            v128_t a00, a01, a10, a11, a20, a21, a30, a31;
+            if (first) {
+              a00 = a10 = a20 = a30 = b0;
+              a01 = a11 = a21 = a31 = b1;
+            } else {
+              a00 = wasm_v128_load(pp), a01 = wasm_v128_load(pp + 4);
+              a10 = wasm_v128_load(pp + 8), a11 = wasm_v128_load(pp + 12);
+              a20 = wasm_v128_load(pp + 16), a21 = wasm_v128_load(pp + 20);
+              a30 = wasm_v128_load(pp + 24), a31 = wasm_v128_load(pp + 28);
+            }
+            const float* wp = wc;
+            ACCUMULATE(p[0], p[1], p[2], p[3], cn)
+            if (!last) {
+              wasm_v128_store(pp, a00), wasm_v128_store(pp + 4, a01);
+              wasm_v128_store(pp + 8, a10), wasm_v128_store(pp + 12, a11);
+              wasm_v128_store(pp + 16, a20), wasm_v128_store(pp + 20, a21);
+              wasm_v128_store(pp + 24, a30), wasm_v128_store(pp + 28, a31);
+              continue;
+            }
+            const v128_t r[MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+            for (int i = 0; i < MR && i0 + i < mn; i++) {
+              float* o = out + (size_t)(ms + i0 + i) * outStride + b * 8;
+              const v128_t y0 = act_cheap_v(r[i][0], cheapAct, alpha), y1 = act_cheap_v(r[i][1], cheapAct, alpha);
+              if (nrem >= 8) {
+                wasm_v128_store(o, y0);
+                wasm_v128_store(o + 4, y1);
+              } else {
+                float tmp[8];
+                wasm_v128_store(tmp, y0);
+                wasm_v128_store(tmp + 4, y1);
+                for (int j = 0; j < nrem; j++) o[j] = tmp[j];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0, int r1) {
   const ConvParams* P = (const ConvParams*)params;
   const float* in = PTR(const float, P->in);
@@ -64,9 +154,11 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
   int MC = (256 * 1024) / ((K + N) * 4);
   MC = MC < 4 * MR ? 4 * MR : MC - MC % MR;
   if (P->splitBlocks || (size_t)K * N * 4 > 1536 * 1024) MC = r1 - r0;
+  const int kchunked = K >= KCHUNK_MIN_K && !pointwise;
   for (int mc = r0; mc < r1; mc += MC) {
     const int me = mc + MC < r1 ? mc + MC : r1;
-    for (int b = bBegin; b < bEnd; b++) {
+    if (kchunked) conv2d_kchunked(P, mc, me, bBegin, bEnd, cheapAct, alpha);
+    else for (int b = bBegin; b < bEnd; b++) {
       const float* wb = w + (size_t)b * K * 8;
       const v128_t b0 = wasm_v128_load(bias + b * 8), b1 = wasm_v128_load(bias + b * 8 + 4);
       const int nrem = N - b * 8;
