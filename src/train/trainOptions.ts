@@ -48,7 +48,7 @@ export interface TrainOptions {
   numClasses?: number;
   /** Augmentation (default: `defaultAugmentForSpec`, i.e. SSD's for SSD heads, else `DEFAULT_AUGMENT`; false: resize only). */
   augment?: AugmentOptions | false;
-  /** Seed for shuffling and augmentation. Default 0. */
+  /** Seed for shuffling, augmentation and, on the training engine, the drop-connect masks (EfficientDet). Default 0. */
   seed?: number;
   /** Held-out set evaluated (VOC mAP@0.5) after each `evalEvery` epochs. */
   valDataset?: DetectionDataset;

@@ -654,8 +654,11 @@ export class TrainingEngine {
       if (this.gradAt[v] < 0) return;
       const d = dHeads[i].dataSync();
       if (d.length !== this.valueFloats(v)) throw new Error(`TrainingEngine: head gradient ${i} has ${d.length} values, expected ${this.valueFloats(v)}`);
-      const g = this.grad(v);
-      for (let k = 0; k < d.length; k++) g[k] += d[k];
+      // Outputs are distinct values and nothing is live yet: a copy (an element loop over the
+      // shared wasm memory is slow: EfficientDet's heads are 9M floats at batch 2).
+      if (this.gradLive[v]) throw new Error(`TrainingEngine: internal error, output ${v} seeded twice`);
+      this.f32(this.gradAt[v], d.length).set(d);
+      this.gradLive[v] = true;
     });
     this.pool?.hold(true);
     try {

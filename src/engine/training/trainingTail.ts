@@ -3,7 +3,7 @@
  * after the engine's last feature maps (EfficientDet's per-level reshape to anchors, their
  * concatenation, the classifier's sigmoid). It runs inside the loss's `tf.valueAndGrads`, so
  * the gradients w.r.t. the engine's outputs include the tail's. Without a tail it returns the
- * engine outputs themselves.
+ * engine outputs in the model's output order (a value the model outputs twice appears twice).
  */
 import * as tf from '@tensorflow/tfjs';
 import { TrainingGraph } from './trainingGraph';
@@ -11,7 +11,6 @@ import { TrainingGraph } from './trainingGraph';
 /** The model's outputs from the engine's (`engineOutputs[i]` is the value `graph.outputs[i]`). */
 export function runTrainingTail(graph: TrainingGraph, engineOutputs: tf.Tensor[]): tf.Tensor[] {
   const { tail } = graph;
-  if (tail.nodes.length === 0) return engineOutputs;
   const values = new Map<number, tf.Tensor>();
   graph.outputs.forEach((v, i) => values.set(v, engineOutputs[i]));
   const get = (v: number): tf.Tensor => {

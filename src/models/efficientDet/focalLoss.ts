@@ -32,6 +32,9 @@ const HI = Math.fround(1 - 1e-4);
 export function focalLossPerImage(classification: tf.Tensor3D, o: FocalLossTargets): tf.Tensor1D {
   const [n, A, C] = classification.shape;
   const { alpha, gamma } = o;
+  // q^gamma and q^(gamma - 1); gamma = 2 (upstream's) without Math.pow.
+  const powG = gamma === 2 ? (q: number) => q * q : (q: number) => Math.pow(q, gamma);
+  const powG1 = gamma === 2 ? (q: number) => q : (q: number) => Math.pow(q, gamma - 1);
   const op = tf.customGrad(((x: tf.Tensor) => {
     const p = x.dataSync() as Float32Array;
     const loss = new Float32Array(n);
@@ -53,15 +56,15 @@ export function focalLossPerImage(classification: tf.Tensor3D, o: FocalLossTarge
           if (c === cls) {
             const q = 1 - pc;
             const bce = -Math.log(pc);
-            const qg = Math.pow(q, gamma);
+            const qg = powG(q);
             f = alpha * qg * bce;
-            d = alpha * (-gamma * Math.pow(q, gamma - 1) * bce - qg / pc);
+            d = alpha * (-gamma * powG1(q) * bce - qg / pc);
           } else {
             const q = pc;
             const bce = -Math.log(1 - pc);
-            const qg = Math.pow(q, gamma);
+            const qg = powG(q);
             f = (1 - alpha) * qg * bce;
-            d = (1 - alpha) * (gamma * Math.pow(q, gamma - 1) * bce + qg / (1 - pc));
+            d = (1 - alpha) * (gamma * powG1(q) * bce + qg / (1 - pc));
           }
           sum += f;
           grad[base + c] = inside ? d * inv : 0;
@@ -71,7 +74,17 @@ export function focalLossPerImage(classification: tf.Tensor3D, o: FocalLossTarge
     }
     return {
       value: tf.tensor1d(loss),
-      gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.mul(tf.reshape(dy, [n, 1, 1]), tf.tensor3d(grad, [n, A, C]))),
+      // dy has one value per image: scale in place (a broadcasting tfjs mul is a slow full pass).
+      // (Into a new array: the op's gradient stays reusable.)
+      gradFunc: (dy: tf.Tensor) => {
+        const s = dy.dataSync();
+        const out = new Float32Array(grad.length);
+        for (let b = 0; b < n; b++) {
+          const sb = s[b];
+          for (let i = b * A * C, end = (b + 1) * A * C; i < end; i++) out[i] = grad[i] * sb;
+        }
+        return tf.tensor3d(out, [n, A, C]);
+      },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(classification) as tf.Tensor1D;
