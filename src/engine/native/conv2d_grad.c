@@ -23,10 +23,11 @@
 #define KC 64
 #define CB 64
 /* Layers whose dW does not fit in L2 (tiny YOLOv3's 3x3 512 -> 1024: 19 MB) stream all of dW in
-   and out once per chunk: they take longer chunks of fewer channels (same panel size class) so
-   dW moves 3x less often. */
-#define KC_BIG 192
-#define CB_BIG 32
+   and out once per chunk: they take longer chunks (dW moves 2x less often). 128 pixels of 64
+   channels (32 KB of x panel, 4 KB of dy) beat 192 of 32 (24 + 6 KB; the dy panel is repacked
+   per 32 channels) by ~5% single-thread, 192 of 16 by 25% (bench/bigConv.ts). */
+#define KC_BIG 128
+#define CB_BIG 64
 #define BIG_DW_BYTES (2 * 1024 * 1024)
 
 /* acc rows r (input channel ci + r) of one 8-wide output block over the n packed pixels. */
