@@ -163,5 +163,6 @@ export async function attachEngine(run: TrainRun): Promise<void> {
   } catch (e) {
     trainer?.dispose();
     if (want === 'engine' || !(e instanceof UnsupportedTrainingGraphError || e instanceof TrainingPlanTooLargeError)) throw e;
+    run.engineFallback = e.message.split('\n')[0];
   }
 }

@@ -84,5 +84,5 @@ export async function train(detector: Detector, dataset: DetectionDataset, opts:
     run.ema?.dispose();
     applyFreeze(det.model, det.spec, undefined);
   }
-  return { detector: det, epochs: run.epochs, steps: run.steps, optimizer: run.optimizer, path: run.trainer ? 'engine' : 'tfjs' };
+  return { detector: det, epochs: run.epochs, steps: run.steps, optimizer: run.optimizer, path: run.trainer ? 'engine' : 'tfjs', engineFallback: run.engineFallback };
 }

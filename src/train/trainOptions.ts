@@ -136,6 +136,8 @@ export interface TrainResult {
   optimizer: tf.Optimizer;
   /** Which code ran the steps: the training engine or tfjs autodiff. */
   path: 'engine' | 'tfjs';
+  /** With `engine: 'auto'` on wasm/cpu: why the engine was not used (a layer or the batch does not fit it). */
+  engineFallback?: string;
 }
 
 /** The classes to train for: `classNames`, else `numClasses` names, else the dataset's; must match the dataset. */

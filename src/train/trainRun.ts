@@ -41,6 +41,8 @@ export interface TrainRun {
   readonly gammas: GammaTracker;
   /** The training engine when the steps run on it (`attachEngine`), else null (tfjs autodiff). */
   trainer: EngineTrainer | null;
+  /** Why the engine was not attached although asked (`engine: 'auto'` on wasm/cpu). */
+  engineFallback?: string;
   /** Optimisation steps done (global, across resumes). */
   step: number;
   /** The first epoch to run (a resumed checkpoint's next epoch). */

@@ -80,6 +80,21 @@ describe('train() on the engine', () => {
     }
   });
 
+  test("engine: 'auto' falls back to the tfjs path when the batch does not fit the engine, and says why", async () => {
+    const { dataset, readImage } = tinyDataset(2);
+    const det = yoloFastestV2({ numClasses: 3, inputSize: 352, classNames: dataset.classNames });
+    try {
+      // the engine's plan is sized for batchSize before anything is allocated; the data has 2 images
+      const r = await train(det, dataset, { ...quiet, epochs: 1, batchSize: 256, readImage, maxSteps: 1 });
+      expect(r.path).toBe('tfjs');
+      expect(r.engineFallback).toMatch(/batch|memory|GiB|bytes/i);
+      expect(r.steps).toHaveLength(1);
+      r.optimizer.dispose();
+    } finally {
+      det.dispose();
+    }
+  });
+
   test('a layer the engine cannot train is an UnsupportedTrainingGraphError naming it', () => {
     const input = tf.input({ shape: [8, 8, 3] });
     // a product of two feature maps (the engine trains only a [1, 1, C] channel scale)

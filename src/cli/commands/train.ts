@@ -130,8 +130,9 @@ export async function run(argv: string[]): Promise<number> {
   const darknet = await saveDarknetCopy(String(o.model ?? ''), o.weights as string | undefined, result.detector, out);
   const last = result.epochs[result.epochs.length - 1];
   if (o.json) {
-    console.log(JSON.stringify({ out: finalDir, ...darknet, steps: result.steps.length, epochs: result.epochs }, null, 1));
+    console.log(JSON.stringify({ out: finalDir, ...darknet, steps: result.steps.length, path: result.path, engineFallback: result.engineFallback, epochs: result.epochs }, null, 1));
   } else {
+    if (result.engineFallback) console.log(`trained with tfjs ops, not the training engine: ${result.engineFallback}`);
     console.log(`trained ${result.steps.length} steps; final loss ${last ? last.total.toFixed(4) : '?'}${last?.mAP50 !== undefined ? `, held-out mAP@0.5 ${last.mAP50.toFixed(4)}` : ''}`);
     if (darknet) console.log(`saved ${darknet.cfg} + ${darknet.weights}`);
     console.log(`saved ${finalDir} (log ${path.join(out, 'train.jsonl')}, curves ${path.join(out, 'curves.png')})`);
