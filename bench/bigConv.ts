@@ -23,7 +23,7 @@ import { Arena, KernelModule, createKernelModule, instantiateKernels, packConvWe
 import { decodeBase64 } from '../src/util/base64';
 import { packConvInputGradWeights, convInputGradPlan } from '../src/engine/gradPacking';
 import { ACT, CONV_FILTER_GRAD_PARAMS, CONV_PARAMS, paramBytes, writeParams } from '../src/engine/kernelParams';
-import { mulberry32 } from '../src/train/random';
+import { mulberry32 } from '../src/util/random';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -24,7 +24,7 @@ import {
   paramBytes,
   writeParams,
 } from '../src/engine/kernelParams';
-import { mulberry32 } from '../src/train/random';
+import { mulberry32 } from '../src/util/random';
 import { applyActivation } from '../src/infer/compileInference';
 
 function arg(name: string, def: number): number {

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputSpec } from '../spec';
 import { resizeGeometry } from '../preprocess/geometry';
-import { Rng, mulberry32, uniform } from './random';
+import { Rng, mulberry32, uniform } from '../util/random';
 import type { SsdAugmentOptions } from './ssdAugment';
 
 /** A box in network-input pixels, `classId` the class index. */

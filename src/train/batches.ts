@@ -10,7 +10,7 @@ import { loadImage } from '../image/loadImage';
 import { DatasetImage, DetectionDataset } from './data/dataset';
 import { AugmentOptions, TrainBox, augment, mosaic } from './augment';
 import { ssdAugment } from './ssdAugment';
-import { hashSeed, mulberry32, permutation } from './random';
+import { hashSeed, mulberry32, permutation } from '../util/random';
 
 /** One batch: `[B, H, W, 3]` network inputs (the consumer disposes) and their boxes. */
 export interface TrainBatch {

@@ -25,7 +25,7 @@ import type { TrainRun } from './trainRun';
 import { KERNEL_NAME } from './trainStep';
 import { EngineEma } from './engineEma';
 import { WeightEma } from './ema';
-import { hashSeed } from './random';
+import { hashSeed } from '../util/random';
 
 /** Options of {@link createEngineTrainer}. */
 export interface EngineTrainerOptions extends EngineOptimizerConfig {

@@ -3,7 +3,7 @@
  * shared a corner), as Darknet's `calc_anchors` and the YOLOv2/v3 papers do. Pure, seeded.
  */
 
-import { mulberry32 } from './random';
+import { mulberry32 } from '../util/random';
 
 export interface KmeansAnchorsOptions {
   /** PRNG seed for the k-means++ initialisation. Default 0. */

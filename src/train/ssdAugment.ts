@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputSpec } from '../spec';
 import { AugmentedSample, SourceBox, TrainBox, augment, colourMatrix } from './augment';
-import { Rng, mulberry32, uniform } from './random';
+import { Rng, mulberry32, uniform } from '../util/random';
 
 /** Options of {@link ssdAugment} (upstream's values by default). */
 export interface SsdAugmentOptions {

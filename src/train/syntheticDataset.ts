@@ -4,7 +4,7 @@
  * as YOLO txt datasets (`<dir>/<split>/{classes.txt, images/*.jpg, labels/*.txt}`), train/val
  * split. Deterministic under a seed. `renderSyntheticImage` is pure; writing is Node-only (sharp).
  */
-import { Rng, hashSeed, mulberry32, uniform } from './random';
+import { Rng, hashSeed, mulberry32, uniform } from '../util/random';
 import { nodeRequire } from '../util/nodeRequire';
 
 /** The classes, in label order. */

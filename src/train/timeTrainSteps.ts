@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../detector';
 import { TrainBox } from './augment';
-import { mulberry32 } from './random';
+import { mulberry32 } from '../util/random';
 import { modelVariables } from './ema';
 import { lossForSpec } from './lossForSpec';
 import { KERNEL_NAME, trainStep } from './trainStep';

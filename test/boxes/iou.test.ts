@@ -5,7 +5,7 @@
  * difference only (0 where the evaluators computed 0 / union).
  */
 import { cornerDiou, cornerIou, cornerIouFloat32, overlapRatio, xywhIou } from '../../src/boxes/iou';
-import { mulberry32 } from '../../src/train/random';
+import { mulberry32 } from '../../src/util/random';
 
 // The formulas as they were (src/nms/nms.ts boxIou, src/eval/cocoEvaluate.ts bbIou,
 // src/eval/vocEvaluate.ts chainercv iou), for the comparison.

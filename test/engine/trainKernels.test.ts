@@ -37,7 +37,7 @@ import {
 import { convInputGradPlan, depthwiseInputGradAsForward, packConvInputGradWeights, packDepthwiseInputGradWeights } from '../../src/engine/gradPacking';
 import { adamScalars, weightDecayFactor } from '../../src/engine/optimizerScalars';
 import { createKernelThreadPool, whenPoolReady } from '../../src/engine/threadPool';
-import { mulberry32 } from '../../src/train/random';
+import { mulberry32 } from '../../src/util/random';
 import { applyActivation } from '../../src/infer/compileInference';
 
 const TOL = 2e-5;

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { resizeLinearU8OpenCV } from '../../src/preprocess/opencvResize';
-import { mulberry32 } from '../../src/train/random';
+import { mulberry32 } from '../../src/util/random';
 import { PYTHON, pythonHas } from '../helpers/pythonTorch';
 import { decodeImageNode } from '../../src/image/decodeImageNode';
 import { describeFixtures, fixturePath, readU8 } from '../helpers/fixtures';

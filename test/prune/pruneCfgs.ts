@@ -2,7 +2,7 @@
 import { parseDarknetCfg } from '../../src/weights/parseDarknetCfg';
 import { darknetConvWeightsLayout, darknetTensorName } from '../../src/weights/readDarknetWeights';
 import { TensorMap } from '../../src/weights/tensorMap';
-import { mulberry32 } from '../../src/train/random';
+import { mulberry32 } from '../../src/util/random';
 
 const conv = (filters: number, size: number, act: string, stride = 1) =>
   `[convolutional]\nbatch_normalize=1\nfilters=${filters}\nsize=${size}\nstride=${stride}\npad=1\nactivation=${act}\n`;

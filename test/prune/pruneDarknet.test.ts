@@ -14,7 +14,7 @@ import { loadDarknet } from '../../src/models/darknet/loadDarknet';
 import { prune, pruneDarknet, planPruning, formatPruneReport, getDarknetWeights, darknetCost } from '../../src/prune';
 import { darknetConvWeightsLayout } from '../../src/weights/readDarknetWeights';
 import { LINEAR_PATHS_CFG, YOLOV3_LIKE_CFG, randomDarknetTensors } from './pruneCfgs';
-import { mulberry32 } from '../../src/train/random';
+import { mulberry32 } from '../../src/util/random';
 
 function cloneTensors(t: TensorMap): TensorMap {
   return new Map([...t].map(([k, v]) => [k, { ...v, shape: v.shape.slice(), data: (v.data as Float32Array).slice() }]));

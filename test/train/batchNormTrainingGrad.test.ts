@@ -6,7 +6,7 @@ import { batchNormTrainingGradInstalled, installBatchNormTrainingGrad, setBatchN
 import { registerTrainingKernelsForBackend } from '../../src/train/wasmGradients';
 import { setBackend } from '../../src/backend';
 import { modelVariables } from '../../src/train/ema';
-import { mulberry32 } from '../../src/train/random';
+import { mulberry32 } from '../../src/util/random';
 
 function values(n: number, seed: number, scale = 1, offset = 0): Float32Array {
   const rng = mulberry32(seed);

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from '../../src/train/wasmGradients';
 import { setBackend } from '../../src/backend';
-import { mulberry32 } from '../../src/train/random';
+import { mulberry32 } from '../../src/util/random';
 
 function values(n: number, seed: number, ties = false): Float32Array {
   const rng = mulberry32(seed);

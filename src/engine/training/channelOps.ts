@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KernelName } from '../kernelModule';
 import { CHANNEL_DOT_PARAMS, GLOBAL_POOL_PARAMS, PAD_PARAMS, ParamValues, SCALE_CHANNELS_PARAMS } from '../kernelParams';
 import { TrainChannelMul, TrainDropConnect, TrainingGraph, TrainNode, TrainPad, TrainSpatialMean, TrainWeightedSum } from './trainingGraph';
-import { Rng } from '../../train/random';
+import { Rng } from '../../util/random';
 
 /** What the channel ops need from the engine. */
 export interface ChannelOpContext {

@@ -55,7 +55,7 @@ import { planBufferOffsets } from '../memoryPlan';
 import { createKernelThreadPool, defaultKernelThreads, KERNEL_WORKER_STACK_BYTES, KernelThreadPool, whenPoolReady } from '../threadPool';
 import { slopeFromOutput, TrainActivation, TrainBatchNorm, TrainConv, TrainingGraph, TrainNode, trainingConsumers } from './trainingGraph';
 import { backwardChannelOp, ChannelOpContext, channelOpScratchFloats, forwardChannelOp, isChannelOp } from './channelOps';
-import { mulberry32 } from '../../train/random';
+import { mulberry32 } from '../../util/random';
 
 /** The training step does not fit in a kernel module's memory (wasm32: 2 GiB). */
 export class TrainingPlanTooLargeError extends Error {

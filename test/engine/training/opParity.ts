@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildTrainingGraph } from '../../../src/engine/training/trainingGraph';
 import { TrainingEngine } from '../../../src/engine/training/trainingEngine';
 import { modelVariables } from '../../../src/train/ema';
-import { mulberry32 } from '../../../src/train/random';
+import { mulberry32 } from '../../../src/util/random';
 
 export type Sym = tf.SymbolicTensor;
 

@@ -6,7 +6,7 @@ import { createEngineTrainer, EngineTrainer } from '../../../src/train/engineTra
 import { modelVariables } from '../../../src/train/ema';
 import { Detector } from '../../../src/detector';
 import { TrainBox } from '../../../src/train/augment';
-import { mulberry32 } from '../../../src/train/random';
+import { mulberry32 } from '../../../src/util/random';
 
 /** Seeded weights: convs uniform with fan-in scale, BN gamma / variance in [0.5, 1.5], beta / mean in [-0.5, 0.5]. */
 export function seedWeights(d: Detector, seed: number): void {

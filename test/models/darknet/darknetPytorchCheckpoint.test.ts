@@ -25,7 +25,7 @@ import { parseDarknetCfg } from '../../../src/weights/parseDarknetCfg';
 import { readDarknetWeights } from '../../../src/weights/readDarknetWeights';
 import { writePytorchStateDict } from '../../../src/weights/writePytorchStateDict';
 import { NamedTensor, TensorMap } from '../../../src/weights/tensorMap';
-import { mulberry32 } from '../../../src/train/random';
+import { mulberry32 } from '../../../src/util/random';
 import { describeFixtures, fixturePath } from '../../helpers/fixtures';
 import { runReferenceScript, torchAvailable } from '../../helpers/pythonTorch';
 

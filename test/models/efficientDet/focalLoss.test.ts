@@ -2,7 +2,7 @@
 // replaced (value and autodiff gradient, cpu backend), and central finite differences.
 import * as tf from '@tensorflow/tfjs';
 import { focalLossPerImage, FocalLossTargets } from '../../../src/models/efficientDet/focalLoss';
-import { mulberry32 } from '../../../src/train/random';
+import { mulberry32 } from '../../../src/util/random';
 
 /** The formulation efficientDetLoss used before (tfjs ops, float32). */
 function reference(p0: tf.Tensor3D, o: FocalLossTargets): tf.Tensor1D {

@@ -91,4 +91,4 @@ export function sameTensors(a: TensorMap, b: TensorMap): boolean {
 }
 
 /** A small deterministic PRNG (mulberry32) for seeded mutations. */
-export { mulberry32 as prng } from '../../../src/train/random';
+export { mulberry32 as prng } from '../../../src/util/random';
