@@ -383,7 +383,7 @@ async function main(): Promise<void> {
   const common: Omit<TrainOptions, 'epochs'> = { batchSize: 8, optimizer: 'adam', lr: 0.001, ema: true, seed: 1, progress: true, engineThreads: trainThreads };
 
   meta.schedule = `Adam lr 0.001 (warm-up + cosine), EMA, batch 8, training engine on ${trainThreads} thread(s); up to ${epochs} epochs ${baseModel === 'yolov3-tiny' ? 'from scratch' : 'from the COCO weights'}; sparsity s=${sparsity} with SGD lr ${sparseLr} momentum 0.9 for up to ${sparseEpochs} epochs; fine-tuning up to ${ftEpochs} epochs (see each row's steps)`;
-  if (only !== 'rfsong' && only !== 'timing') {
+  if (only !== 'rfsong' && only !== 'timing' && only !== 'reestimate') {
     let cfgText: string;
     let det: Detector;
     let label: string;
@@ -483,7 +483,7 @@ async function main(): Promise<void> {
     det.dispose();
   }
 
-  if (only !== 'yolo' && only !== 'timing') {
+  if (only !== 'yolo' && only !== 'timing' && only !== 'reestimate') {
     // RFSong (RFBNet300-style, 300x300 by design) from scratch, when this build has it and its loss
     const rfsong = findRfsong();
     const rfEpochs = num('rfsong-epochs', 10, 1);
