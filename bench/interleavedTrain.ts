@@ -24,17 +24,13 @@ import { lossForSpec } from '../src/train/lossForSpec';
 import { modelVariables } from '../src/train/ema';
 import { KERNEL_NAME, trainStep } from '../src/train/trainStep';
 import { createEngineTrainer } from '../src/train/engineTrainStep';
+import { median } from './stats';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
 }
 
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 interface Row {
   model: string;

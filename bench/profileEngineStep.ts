@@ -21,17 +21,13 @@ import { modelVariables } from '../src/train/ema';
 import { KERNEL_NAME } from '../src/train/trainStep';
 import { registerTrainingKernelsForBackend } from '../src/train/wasmGradients';
 import { createEngineTrainer } from '../src/train/engineTrainStep';
+import { median } from './stats';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
 }
 
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function main(): Promise<void> {
   const filter = process.argv[2];

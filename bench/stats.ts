@@ -33,12 +33,18 @@ export interface BenchResult {
   skipped?: string;
 }
 
+/** The median of `xs` (NaN when empty). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
 /** Median, min, mean of a list of durations (ms). */
 export function summarise(times: number[]): { medianMs: number; minMs: number; meanMs: number; fps: number } {
   if (times.length === 0) throw new Error('summarise: no timings');
   const s = [...times].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const medianMs = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  const medianMs = median(s);
   const meanMs = s.reduce((a, b) => a + b, 0) / s.length;
   return { medianMs, minMs: s[0], meanMs, fps: 1000 / medianMs };
 }
