@@ -36,6 +36,19 @@
    sub-range, partial sums parked in `part` between chunks. The order of the sum (bias, then k =
    tap*C + c ascending) is the one of the unchunked loop and floats are stored unrounded, so the
    bits are the same. */
+/* One pixel's 8-channel output block (lo, hi): all of it, or its first nrem (< 8) channels. */
+static inline __attribute__((always_inline)) void store_block8(float* o, v128_t lo, v128_t hi, int nrem) {
+  if (nrem >= 8) {
+    wasm_v128_store(o, lo);
+    wasm_v128_store(o + 4, hi);
+  } else {
+    float t[8];
+    wasm_v128_store(t, lo);
+    wasm_v128_store(t + 4, hi);
+    for (int j = 0; j < nrem; j++) o[j] = t[j];
+  }
+}
+
 #define CK 256
 #define KCHUNK_MIN_K 2048 /* K*8 floats = 64 KB, twice the L1 (below, the panel mostly stays in L1 / L2 anyway) */
 #define MSUB 128          /* pixels per sub-range: part = MSUB*8 floats (at most 4 KB of stack) */
@@ -101,16 +114,7 @@ static void conv2d_kchunked(const ConvParams* P, int mc, int me, int bBegin, int
             const v128_t r[MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
             for (int i = 0; i < MR && i0 + i < mn; i++) {
               float* o = out + (size_t)(ms + i0 + i) * outStride + b * 8;
-              const v128_t y0 = act_cheap_v(r[i][0], cheapAct, alpha), y1 = act_cheap_v(r[i][1], cheapAct, alpha);
-              if (nrem >= 8) {
-                wasm_v128_store(o, y0);
-                wasm_v128_store(o + 4, y1);
-              } else {
-                float tmp[8];
-                wasm_v128_store(tmp, y0);
-                wasm_v128_store(tmp + 4, y1);
-                for (int j = 0; j < nrem; j++) o[j] = tmp[j];
-              }
+              store_block8(o, act_cheap_v(r[i][0], cheapAct, alpha), act_cheap_v(r[i][1], cheapAct, alpha), nrem);
             }
           }
         }
@@ -231,16 +235,7 @@ __attribute__((export_name("conv2d"))) void conv2d(const int32_t* params, int r0
         const v128_t r[MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
         for (int i = 0; i < MR && m + i < me; i++) {
           float* o = out + (size_t)(m + i) * outStride + b * 8;
-          const v128_t y0 = act_cheap_v(r[i][0], cheapAct, alpha), y1 = act_cheap_v(r[i][1], cheapAct, alpha);
-          if (nrem >= 8) {
-            wasm_v128_store(o, y0);
-            wasm_v128_store(o + 4, y1);
-          } else {
-            float t[8];
-            wasm_v128_store(t, y0);
-            wasm_v128_store(t + 4, y1);
-            for (int j = 0; j < nrem; j++) o[j] = t[j];
-          }
+          store_block8(o, act_cheap_v(r[i][0], cheapAct, alpha), act_cheap_v(r[i][1], cheapAct, alpha), nrem);
         }
       }
     }
